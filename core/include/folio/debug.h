@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio/debug.h - assertions that dump the object, as VM_BUG_ON_FOLIO does.
+ *
+ * Levels (mimalloc style):
+ *   VM_BUG_ON*         - cheap at-any-instant properties; on in FOLIO_DEBUG
+ *                        builds (debug, asan, tsan presets), compiled out in
+ *                        release.  Prints the folio dump and aborts.
+ *   VM_WARN_ON_ONCE*   - returns the condition, prints once; never aborts.
+ * The quiescent-point checker (folio/check.h) is separate: it returns its
+ * findings to the caller instead of aborting.
+ */
+#ifndef FOLIO_DEBUG_H
+#define FOLIO_DEBUG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct folio;
+
+void dump_folio(FILE *out, const struct folio *folio, const char *reason);
+_Noreturn void folio_bug(const char *file, int line, const char *cond,
+			 const struct folio *folio);
+void folio_warn(const char *file, int line, const char *cond,
+		const struct folio *folio);
+
+#ifdef FOLIO_DEBUG
+#define VM_BUG_ON_FOLIO(cond, folio)                                     \
+	do {                                                             \
+		if (__builtin_expect(!!(cond), 0))                        \
+			folio_bug(__FILE__, __LINE__, #cond, (folio));   \
+	} while (0)
+#define VM_BUG_ON(cond) VM_BUG_ON_FOLIO(cond, NULL)
+#else
+#define VM_BUG_ON_FOLIO(cond, folio) ((void)sizeof(!!(cond)), (void)(folio))
+#define VM_BUG_ON(cond) ((void)sizeof(!!(cond)))
+#endif
+
+/* Always on: evaluates to the condition, reports once per call site. */
+#define VM_WARN_ON_ONCE_FOLIO(cond, folio)                                 \
+	({                                                                 \
+		static atomic_bool __warned;                               \
+		bool __c = !!(cond);                                       \
+		if (__builtin_expect(__c, 0) &&                            \
+		    !atomic_exchange_explicit(&__warned, true,             \
+					      memory_order_relaxed))       \
+			folio_warn(__FILE__, __LINE__, #cond, (folio));    \
+		__c;                                                       \
+	})
+
+/*
+ * Race points: named places between two steps of a lock-free protocol
+ * where a test can stop a thread and run the other side of a race, so the
+ * interleaving of DESIGN.md section 6 happens deterministically.  The hook
+ * is NULL outside tests; the cost is one relaxed load and a predicted
+ * branch, and no race point sits inside the refcount helpers themselves.
+ */
+enum folio_race_point {
+	RP_TRY_GET_PFN_DECODED,	/* folio_try_get_pfn: word decoded, no ref yet */
+	RP_TRY_GET_PFN_GOT,	/* folio_try_get_pfn: ref taken, word not reloaded */
+	RP_FILEMAP_LOADED,	/* filemap_get_folio: slot loaded, no ref yet */
+	RP_FILEMAP_GOT,		/* filemap_get_folio: ref taken, slot not reloaded */
+	RP_NR,
+};
+typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
+extern _Atomic(folio_race_fn) folio_race_hook;
+#define folio_race_point(rp, arg)                                          \
+	do {                                                               \
+		folio_race_fn __h = atomic_load_explicit(                  \
+			&folio_race_hook, memory_order_relaxed);           \
+		if (__builtin_expect(__h != NULL, 0))                      \
+			__h((rp), (arg));                                  \
+	} while (0)
+
+#endif /* FOLIO_DEBUG_H */

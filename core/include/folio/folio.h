@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio/folio.h - the folio descriptor (DESIGN.md section 2) and its
+ * allocation.
+ *
+ * Conventions we chose (DESIGN.md lets us choose; we keep them everywhere):
+ *   - _mapcount, _entire_mapcount and _pincount start at 0, not -1: each
+ *     counts exactly what its name says.  (The kernel's _mapcount starts at
+ *     -1 so that inc_and_test reports the first mapping; we have no per-page
+ *     mapcount and report "first"/"last" from the returned value instead.)
+ *   - _mapcount is the kernel's _large_mapcount for every order: each
+ *     present PTE counts 1, each PMD counts 1 (NO_PAGE_MAPCOUNT).
+ *   - There are no head or tail pages: every memmap word of the folio's
+ *     pages points at this descriptor.
+ *
+ * Every field a lockless reader may load (a stale pointer can reach any
+ * descriptor of this cache at any time, see slab.h) is an atomic.
+ * The mappable-descriptor prefix (flags, refcount, mapcounts, pincount) is
+ * shared by every mappable memdesc type, so rmap and GUP treat them alike.
+ */
+#ifndef FOLIO_FOLIO_H
+#define FOLIO_FOLIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu/list.h>
+
+#include "folio/atomic.h"
+#include "folio/debug.h"
+#include "folio/memmap.h"
+
+struct address_space;
+
+enum folio_flag_bits {
+	PG_locked = 0,
+	PG_dirty = 1,
+	PG_swapbacked = 2,	/* anon && !swapbacked == lazyfree */
+	PG_lru = 3,
+	PG_partially_mapped = 4,
+	PG_anon = 5,		/* agrees with the memmap type ANON vs FILE */
+	PG_waiters = 7,		/* in PG_locked's byte, as in the kernel */
+	NR_PG_FLAGS = 8,
+};
+
+struct folio {
+	/* mappable-descriptor prefix */
+	_Atomic unsigned long flags;
+	atomic_int _refcount;
+	atomic_int _mapcount;		/* PTE mappings + PMD mappings */
+	atomic_int _entire_mapcount;	/* PMD mappings */
+	atomic_int _pincount;		/* FOLL_PIN pins (large folios) */
+	/* identity: never overlaid by the slab free pointer */
+	_Atomic unsigned long pfn;
+	_Atomic(struct address_space *) mapping; /* file: owning file */
+	_Atomic unsigned long index;	/* offset in mapping (file), in pages */
+	_Atomic unsigned int order;
+	unsigned int __pad;
+	/*
+	 * Deferred-split queue link (part II).  Protected by the queue lock;
+	 * the queue holds no reference.
+	 */
+	struct cds_list_head _deferred_list;
+	/* slab free pointer: used only while the descriptor is free */
+	void *_slab_next;
+} __attribute__((aligned(16)));
+
+_Static_assert(sizeof(struct folio) % 16 == 0, "memdescs are 16-byte aligned");
+
+/* Which bytes the slab free pointer must never overlay. */
+#define FOLIO_PROTECT_LO offsetof(struct folio, flags)
+#define FOLIO_PROTECT_HI offsetof(struct folio, _deferred_list)
+#define FOLIO_FREEPTR_OFFSET offsetof(struct folio, _slab_next)
+_Static_assert(offsetof(struct folio, _slab_next) >= FOLIO_PROTECT_HI,
+	       "free pointer must not overlay refcount or identity");
+
+/* ---- flags ---- */
+static inline bool folio_test_flag(const struct folio *f, int bit)
+{
+	return fa_load_relaxed((_Atomic unsigned long *)&f->flags) & (1ul << bit);
+}
+static inline void folio_set_flag(struct folio *f, int bit)
+{
+	fa_or_relaxed(&f->flags, 1ul << bit);
+}
+static inline void folio_clear_flag(struct folio *f, int bit)
+{
+	fa_and_relaxed(&f->flags, ~(1ul << bit));
+}
+
+#define FOLIO_FLAG_FNS(name, bit)                                          \
+	static inline bool folio_test_##name(const struct folio *f)        \
+	{                                                                  \
+		return folio_test_flag(f, bit);                            \
+	}                                                                  \
+	static inline void folio_set_##name(struct folio *f)               \
+	{                                                                  \
+		folio_set_flag(f, bit);                                    \
+	}                                                                  \
+	static inline void folio_clear_##name(struct folio *f)             \
+	{                                                                  \
+		folio_clear_flag(f, bit);                                  \
+	}
+FOLIO_FLAG_FNS(dirty, PG_dirty)
+FOLIO_FLAG_FNS(swapbacked, PG_swapbacked)
+FOLIO_FLAG_FNS(lru, PG_lru)
+FOLIO_FLAG_FNS(partially_mapped, PG_partially_mapped)
+#undef FOLIO_FLAG_FNS
+
+static inline bool folio_test_anon(const struct folio *f)
+{
+	return folio_test_flag(f, PG_anon);
+}
+static inline bool folio_test_locked(const struct folio *f)
+{
+	return folio_test_flag(f, PG_locked);
+}
+static inline bool folio_test_lazyfree(const struct folio *f)
+{
+	return folio_test_anon(f) && !folio_test_swapbacked(f);
+}
+
+/* ---- identity ---- */
+static inline unsigned long folio_pfn(const struct folio *f)
+{
+	return fa_load_relaxed((_Atomic unsigned long *)&f->pfn);
+}
+static inline unsigned int folio_order(const struct folio *f)
+{
+	return fa_load_relaxed((_Atomic unsigned int *)&f->order);
+}
+static inline unsigned long folio_nr_pages(const struct folio *f)
+{
+	return 1ul << folio_order(f);
+}
+static inline bool folio_test_large(const struct folio *f)
+{
+	return folio_order(f) > 0;
+}
+static inline struct address_space *folio_mapping(const struct folio *f)
+{
+	return fa_load_relaxed(
+		(_Atomic(struct address_space *) *)&f->mapping);
+}
+static inline unsigned long folio_index(const struct folio *f)
+{
+	return fa_load_relaxed((_Atomic unsigned long *)&f->index);
+}
+static inline int folio_mapcount(const struct folio *f)
+{
+	return fa_load_relaxed((atomic_int *)&f->_mapcount);
+}
+static inline int folio_entire_mapcount(const struct folio *f)
+{
+	return fa_load_relaxed((atomic_int *)&f->_entire_mapcount);
+}
+static inline int folio_pincount(const struct folio *f)
+{
+	return fa_load_relaxed((atomic_int *)&f->_pincount);
+}
+
+/*
+ * pfn_folio(): decode a PFN's memmap word.  No reference is taken: the
+ * result is a hint, valid only after a successful try_get and a reload of
+ * the word (folio_try_get_pfn() does both).  NULL if the page is not a
+ * folio page.
+ */
+static inline struct folio *pfn_folio(unsigned long pfn)
+{
+	memdesc_t w = memmap_word_load(pfn);
+	return memdesc_is_folio(w) ? (struct folio *)memdesc_ptr(w) : NULL;
+}
+
+/* ---- allocation ---- */
+/* A file folio (memmap type FILE): refcount 1, unlocked, no mapping. */
+struct folio *folio_alloc(unsigned int order);
+/* An anon folio (memmap type ANON, swapbacked). */
+struct folio *folio_alloc_anon(unsigned int order);
+/* Run only by the thread whose put reached 0 (or a freezer that owns it). */
+void __folio_put(struct folio *f);
+
+/*
+ * Lockless get by PFN (gup.c's try_get_folio): decode, add @refs unless
+ * zero, reload the word; put and retry on mismatch.  Caller is inside an
+ * RCU read-side section.  NULL if the page holds no live folio.
+ */
+struct folio *folio_try_get_pfn(unsigned long pfn, int refs);
+
+#include "folio/page_ref.h"
+
+#endif /* FOLIO_FOLIO_H */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio/page_alloc.h - the buddy allocator over the simulated PFNs.
+ *
+ * One zone, one lock (the kernel's zone->lock).  Free lists live in the
+ * free pages' own memmap words, so the memmap stays at 8 bytes per page.
+ * Allocation writes the caller's memdesc word into every page of the block
+ * with release stores: a lockless reader that decodes the word still has to
+ * take a reference on the descriptor and reload the word (DESIGN.md 4.1).
+ */
+#ifndef FOLIO_PAGE_ALLOC_H
+#define FOLIO_PAGE_ALLOC_H
+
+#include <stddef.h>
+
+#include "folio/memmap.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define MAX_PAGE_ORDER 10
+#define NR_PAGE_ORDERS (MAX_PAGE_ORDER + 1)
+/* Largest simulated memory: PFNs must fit the 27-bit buddy links. */
+#define FOLIO_MAX_NR_PAGES ((1ul << 27) - 1)
+
+/*
+ * Allocate 2^order naturally aligned pages and store @word in each of their
+ * memmap entries.  Returns the first PFN, or -1 when no block is free.
+ */
+long alloc_pages_desc(unsigned int order, memdesc_t word);
+/* Give 2^order pages back; the words become BUDDY before this returns. */
+void free_pages_desc(unsigned long pfn, unsigned int order);
+
+unsigned long nr_free_pages(void);
+/* Free blocks per order, for the checker and the benchmarks. */
+void buddy_free_counts(unsigned long counts[NR_PAGE_ORDERS]);
+
+/*
+ * Backing memory.  Only slab pages use it: descriptors live in simulated
+ * pages, so metadata is measured in the model's own pages.
+ */
+void *pfn_to_virt(unsigned long pfn);
+unsigned long virt_to_pfn(const void *addr);
+
+#endif /* FOLIO_PAGE_ALLOC_H */

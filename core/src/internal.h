@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - state shared between core/src files; not part of the API.
+ */
+#ifndef FOLIO_INTERNAL_H
+#define FOLIO_INTERNAL_H
+
+#include <stdbool.h>
+#include <urcu/list.h>
+
+#include "folio/atomic.h"
+#include "folio/rcu.h"
+
+struct kmem_cache;
+
+/* The slab descriptor a SLAB page's memmap word points at. */
+struct slab {
+	struct kmem_cache *cache;
+	unsigned long pfn;
+	void *freelist;
+	unsigned int inuse;
+	unsigned int objects;
+	struct cds_list_head list;	/* on the cache's partial or full list */
+	struct folio_rcu_head rcu;	/* deferred page free (TYPESAFE_BY_RCU) */
+} __attribute__((aligned(16)));
+
+struct folio_world {
+	bool live;
+	unsigned long nr_pages;
+	unsigned int pmd_order;
+	void *membase;			/* nr_pages * PAGE_SIZE, NORESERVE */
+	struct fl_lock files_lock;
+	struct cds_list_head files;	/* every address_space */
+	unsigned int next_file_id;
+};
+
+extern struct folio_world folio_world;
+
+/* page_alloc.c */
+int buddy_init(unsigned long nr_pages);
+void buddy_destroy(void);
+/* Walk free blocks (checker).  fn returns non-zero to stop. */
+int buddy_for_each_free_block(int (*fn)(unsigned long pfn, unsigned int order,
+					void *ctx),
+			      void *ctx);
+
+/* slab.c */
+int slab_init(void);
+void slab_destroy(void);
+struct slab *virt_to_slab(const void *obj);
+unsigned long slab_nr_pages(void);	/* pages held by all caches */
+
+/* lock.c */
+void folio_wait_table_init(void);
+void folio_wait_table_destroy(void);
+
+#endif /* FOLIO_INTERNAL_H */

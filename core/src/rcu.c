@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rcu.c - the model's RCU wrappers over liburcu (urcu-memb), with the
+ * ThreadSanitizer annotations explained in folio/rcu.h.
+ */
+#include "folio/rcu.h"
+
+#ifdef FOLIO_TSAN
+char folio_rcu_tsan_token;
+#endif
+
+void folio_thread_online(void)
+{
+	urcu_memb_register_thread();
+}
+
+void folio_thread_offline(void)
+{
+	urcu_memb_unregister_thread();
+}
+
+void synchronize_rcu_model(void)
+{
+	folio_step();
+	urcu_memb_synchronize_rcu();
+	/* Every reader that ended before the grace period happens-before us. */
+	folio_rcu_tsan_acquire();
+}
+
+static void rcu_trampoline(struct rcu_head *head)
+{
+	struct folio_rcu_head *h = caa_container_of(head, struct folio_rcu_head,
+						    head);
+
+	/* Pairs with the readers' release at unlock, and with call_rcu's. */
+	folio_rcu_tsan_acquire();
+	h->func(h);
+}
+
+void call_rcu_model(struct folio_rcu_head *h,
+		    void (*func)(struct folio_rcu_head *))
+{
+	folio_step();
+	h->func = func;
+	/* What the caller did before queueing happens-before the callback. */
+	folio_rcu_tsan_release();
+	urcu_memb_call_rcu(&h->head, rcu_trampoline);
+}
+
+void rcu_barrier_model(void)
+{
+	urcu_memb_barrier();
+	folio_rcu_tsan_acquire();
+}

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slab.c - descriptor caches carved from simulated SLAB pages.
+ *
+ * One lock per cache; a slab is on its cache's partial list (free objects
+ * left) or full list.  At most one empty slab is kept per cache; a further
+ * empty slab leaves the cache at once and, for a SLAB_TYPESAFE_BY_RCU cache,
+ * goes back to the page allocator only after a grace period:
+ *
+ *   reader (RCU)                      freer
+ *   p = decode(word)                  last object of slab S freed
+ *                                     S unlinked from the cache: no new
+ *                                     allocations from it
+ *   load p->_refcount   <- still S's  call_rcu(free S's page)
+ *   memory, refcount 0: try_get fails ...grace period waits for reader...
+ *   rcu_read_unlock                   page -> buddy, S's descriptor freed
+ *
+ * Objects themselves are reused at once (same cache, same type), which is
+ * what the identity rechecks of DESIGN.md 4.1 exist for.
+ *
+ * Bootstrap: the struct slab cache hosts each page's own descriptor as its
+ * object 0, so allocating a page for it needs no other descriptor; the
+ * page counts as empty when object 0 is its only object in use.
+ *
+ * Lock order: any cache's lock -> slab_cache's lock -> zone lock.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "folio/debug.h"
+#include "folio/page_alloc.h"
+#include "folio/slab.h"
+#include "folio/world.h"
+#include "internal.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FOLIO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FOLIO_ASAN 1
+#endif
+#endif
+#ifdef FOLIO_ASAN
+#include <sanitizer/asan_interface.h>
+/* A page back in the buddy allocator must not be touched through a stale pointer. */
+#define poison_page(p) ASAN_POISON_MEMORY_REGION((p), PAGE_SIZE)
+#define unpoison_page(p) ASAN_UNPOISON_MEMORY_REGION((p), PAGE_SIZE)
+#else
+#define poison_page(p) ((void)(p))
+#define unpoison_page(p) ((void)(p))
+#endif
+
+#define SLAB_MIN_EMPTY 1	/* empty slabs a cache keeps */
+#define SLAB_MAX_CACHES 8
+
+struct kmem_cache {
+	const char *name;
+	size_t size;
+	size_t freeptr_offset;
+	unsigned int flags;
+	unsigned int objs_per_slab;
+	bool self_hosted;		/* the struct slab cache */
+	struct fl_lock lock;
+	struct cds_list_head partial;
+	struct cds_list_head full;
+	unsigned long nr_slabs;
+	unsigned long nr_active;
+	unsigned long nr_empty;
+	atomic_ulong nr_rcu_pending;
+};
+
+static struct kmem_cache caches[SLAB_MAX_CACHES];
+static unsigned int nr_caches;
+struct kmem_cache *slab_cache;
+
+static void **freeptr(struct kmem_cache *c, void *obj)
+{
+	return (void **)((char *)obj + c->freeptr_offset);
+}
+
+struct slab *virt_to_slab(const void *obj)
+{
+	unsigned long pfn = virt_to_pfn(obj);
+	memdesc_t w;
+
+	if (pfn >= folio_nr_pages_total)
+		return NULL;
+	w = memmap_word_load_acquire(pfn);
+	if (memdesc_type(w) != MEMDESC_SLAB)
+		return NULL;
+	return memdesc_ptr(w);
+}
+
+static unsigned int slab_base_inuse(struct kmem_cache *c)
+{
+	return c->self_hosted ? 1 : 0;
+}
+
+/* Build the free list of a fresh page; object 0 skipped if self-hosted. */
+static void slab_carve(struct kmem_cache *c, struct slab *s, char *page)
+{
+	unsigned int first = slab_base_inuse(c);
+
+	s->freelist = NULL;
+	for (unsigned int i = c->objs_per_slab; i-- > first;) {
+		void *obj = page + (size_t)i * c->size;
+
+		*freeptr(c, obj) = s->freelist;
+		s->freelist = obj;
+	}
+	s->inuse = first;
+	s->objects = c->objs_per_slab;
+}
+
+/* Allocate and carve a new slab page for @c.  Called without c->lock. */
+static struct slab *slab_new(struct kmem_cache *c)
+{
+	struct slab *s;
+	long pfn;
+	char *page;
+
+	if (c->self_hosted) {
+		/*
+		 * Object 0 of the new page is its own descriptor.  Until the
+		 * SLAB word is published the page reads as MISC: never a free
+		 * block the buddy allocator could merge, never a folio.
+		 */
+		pfn = alloc_pages_desc(0, memdesc_encode(MEMDESC_MISC, NULL));
+		if (pfn < 0)
+			return NULL;
+		page = pfn_to_virt((unsigned long)pfn);
+		unpoison_page(page);
+		memset(page, 0, PAGE_SIZE);
+		s = (struct slab *)page;
+	} else {
+		s = kmem_cache_alloc(slab_cache);
+		if (!s)
+			return NULL;
+		pfn = alloc_pages_desc(0, memdesc_encode(MEMDESC_MISC, NULL));
+		if (pfn < 0) {
+			kmem_cache_free(slab_cache, s);
+			return NULL;
+		}
+		page = pfn_to_virt((unsigned long)pfn);
+		unpoison_page(page);
+		/*
+		 * Zero: descriptors start with refcount 0.  No stale reader can
+		 * see this memory: it came back from the buddy allocator, which
+		 * for a typesafe cache happens only after a grace period.
+		 */
+		memset(page, 0, PAGE_SIZE);
+	}
+	s->cache = c;
+	s->pfn = (unsigned long)pfn;
+	CDS_INIT_LIST_HEAD(&s->list);
+	slab_carve(c, s, page);
+	/*
+	 * Publish the page as SLAB last, with a release store: whoever
+	 * decodes the word (kmem_cache_free, the checker) sees s initialised.
+	 */
+	memmap_word_store((unsigned long)pfn, memdesc_encode(MEMDESC_SLAB, s));
+	return s;
+}
+
+/* Give a slab's page back.  For typesafe caches: after a grace period. */
+static void slab_free_page_now(struct slab *s)
+{
+	struct kmem_cache *c = s->cache;
+	unsigned long pfn = s->pfn;
+
+	free_pages_desc(pfn, 0);
+	poison_page(pfn_to_virt(pfn));
+	if (!c->self_hosted)	/* a self-hosted descriptor died with its page */
+		kmem_cache_free(slab_cache, s);
+}
+
+static void slab_free_rcu(struct folio_rcu_head *h)
+{
+	struct slab *s = caa_container_of(h, struct slab, rcu);
+	struct kmem_cache *c = s->cache;
+
+	slab_free_page_now(s);
+	atomic_fetch_sub_explicit(&c->nr_rcu_pending, 1, memory_order_relaxed);
+}
+
+static void slab_discard(struct slab *s)
+{
+	struct kmem_cache *c = s->cache;
+
+	if (c->flags & SLAB_TYPESAFE_BY_RCU) {
+		atomic_fetch_add_explicit(&c->nr_rcu_pending, 1,
+					  memory_order_relaxed);
+		call_rcu_model(&s->rcu, slab_free_rcu);
+	} else {
+		slab_free_page_now(s);
+	}
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c)
+{
+	struct slab *s;
+	void *obj;
+
+	fl_lock(&c->lock);
+	if (cds_list_empty(&c->partial)) {
+		fl_unlock(&c->lock);
+		s = slab_new(c);
+		if (!s)
+			return NULL;
+		fl_lock(&c->lock);
+		cds_list_add(&s->list, &c->partial);
+		c->nr_slabs++;
+		c->nr_empty++;
+	}
+	s = cds_list_entry(c->partial.next, struct slab, list);
+	if (s->inuse == slab_base_inuse(c))
+		c->nr_empty--;
+	obj = s->freelist;
+	s->freelist = *freeptr(c, obj);
+	*freeptr(c, obj) = NULL;
+	s->inuse++;
+	c->nr_active++;
+	if (s->inuse == s->objects)
+		cds_list_move(&s->list, &c->full);
+	fl_unlock(&c->lock);
+	return obj;
+}
+
+void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	struct slab *s = virt_to_slab(obj), *discard = NULL;
+
+	VM_BUG_ON(!s || s->cache != c);
+	VM_BUG_ON(((char *)obj - (char *)pfn_to_virt(s->pfn)) % c->size);
+	fl_lock(&c->lock);
+	if (s->inuse == s->objects)
+		cds_list_move(&s->list, &c->partial);
+	*freeptr(c, obj) = s->freelist;
+	s->freelist = obj;
+	s->inuse--;
+	c->nr_active--;
+	if (s->inuse == slab_base_inuse(c)) {
+		if (c->nr_empty >= SLAB_MIN_EMPTY) {
+			cds_list_del(&s->list);
+			c->nr_slabs--;
+			discard = s;
+		} else {
+			c->nr_empty++;
+		}
+	}
+	fl_unlock(&c->lock);
+	if (discard)
+		slab_discard(discard);
+}
+
+void kmem_cache_shrink(struct kmem_cache *c)
+{
+	struct slab *s, *tmp;
+	struct cds_list_head gone;
+
+	CDS_INIT_LIST_HEAD(&gone);
+	fl_lock(&c->lock);
+	cds_list_for_each_entry_safe(s, tmp, &c->partial, list) {
+		if (s->inuse == slab_base_inuse(c)) {
+			cds_list_move(&s->list, &gone);
+			c->nr_slabs--;
+			c->nr_empty--;
+		}
+	}
+	fl_unlock(&c->lock);
+	cds_list_for_each_entry_safe(s, tmp, &gone, list)
+		slab_discard(s);
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, size_t size,
+				     size_t freeptr_offset, size_t protect_lo,
+				     size_t protect_hi, unsigned int flags)
+{
+	struct kmem_cache *c;
+
+	size = (size + 15) & ~(size_t)15;
+	if (size > PAGE_SIZE / 2 || freeptr_offset + sizeof(void *) > size)
+		return NULL;
+	/* The free pointer must not overlay the refcount or identity. */
+	if (freeptr_offset + sizeof(void *) > protect_lo &&
+	    freeptr_offset < protect_hi)
+		return NULL;
+	if (nr_caches == SLAB_MAX_CACHES)
+		return NULL;
+	c = &caches[nr_caches++];
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->size = size;
+	c->freeptr_offset = freeptr_offset;
+	c->flags = flags;
+	c->objs_per_slab = PAGE_SIZE / size;
+	fl_init(&c->lock);
+	CDS_INIT_LIST_HEAD(&c->partial);
+	CDS_INIT_LIST_HEAD(&c->full);
+	return c;
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	kmem_cache_shrink(c);
+	fl_destroy(&c->lock);
+}
+
+void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *st)
+{
+	fl_lock(&c->lock);
+	st->nr_slabs = c->nr_slabs;
+	st->nr_objs = c->nr_slabs * c->objs_per_slab;
+	st->nr_active = c->nr_active;
+	fl_unlock(&c->lock);
+	st->nr_rcu_pending =
+		atomic_load_explicit(&c->nr_rcu_pending, memory_order_relaxed);
+}
+
+static int walk_slab(struct kmem_cache *c, struct slab *s,
+		     int (*fn)(void *, bool, void *), void *ctx)
+{
+	unsigned char is_free[PAGE_SIZE / 16];
+	char *page = pfn_to_virt(s->pfn);
+	unsigned int n = 0;
+	int ret;
+
+	memset(is_free, 0, sizeof(is_free));
+	for (void *p = s->freelist; p; p = *freeptr(c, p)) {
+		size_t i = (size_t)((char *)p - page) / c->size;
+
+		if (i >= s->objects || n++ > s->objects)
+			return -EFAULT;	/* corrupt free list */
+		is_free[i] = 1;
+	}
+	for (unsigned int i = slab_base_inuse(c); i < s->objects; i++) {
+		ret = fn(page + (size_t)i * c->size, is_free[i], ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int kmem_cache_walk(struct kmem_cache *c, int (*fn)(void *, bool, void *),
+		    void *ctx)
+{
+	struct slab *s;
+	int ret = 0;
+
+	fl_lock(&c->lock);
+	cds_list_for_each_entry(s, &c->partial, list)
+		if ((ret = walk_slab(c, s, fn, ctx)))
+			goto out;
+	cds_list_for_each_entry(s, &c->full, list)
+		if ((ret = walk_slab(c, s, fn, ctx)))
+			goto out;
+out:
+	fl_unlock(&c->lock);
+	return ret;
+}
+
+bool kmem_cache_owns(struct kmem_cache *c, const void *obj)
+{
+	struct slab *s;
+
+	if ((const char *)obj < (const char *)folio_world.membase)
+		return false;
+	s = virt_to_slab(obj);
+	return s && s->cache == c &&
+	       ((const char *)obj - (const char *)pfn_to_virt(s->pfn)) %
+			       c->size == 0;
+}
+
+unsigned long slab_nr_pages(void)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < nr_caches; i++) {
+		fl_lock(&caches[i].lock);
+		n += caches[i].nr_slabs;
+		fl_unlock(&caches[i].lock);
+		n += atomic_load_explicit(&caches[i].nr_rcu_pending,
+					  memory_order_relaxed);
+	}
+	return n;
+}
+
+int slab_init(void)
+{
+	nr_caches = 0;
+	slab_cache = kmem_cache_create("slab", sizeof(struct slab),
+				       offsetof(struct slab, freelist), 0, 0, 0);
+	if (!slab_cache)
+		return -ENOMEM;
+	slab_cache->self_hosted = true;
+	return 0;
+}
+
+void slab_destroy(void)
+{
+	for (unsigned int i = nr_caches; i-- > 0;)
+		kmem_cache_destroy(&caches[i]);
+	nr_caches = 0;
+	slab_cache = NULL;
+}

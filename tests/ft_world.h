@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ft_world.h - test set-up shared by the unit tests: a world up, and down
+ * with the checker and the leak check (every test ends clean or fails).
+ */
+#ifndef FT_WORLD_H
+#define FT_WORLD_H
+
+#include "folio/check.h"
+#include "folio/filemap.h"
+#include "folio/folio.h"
+#include "folio/lock.h"
+#include "folio/page_alloc.h"
+#include "folio/rcu.h"
+#include "folio/world.h"
+#include "ft_test.h"
+
+static inline void ft_world_up(unsigned long nr_pages)
+{
+	struct folio_config cfg = { .nr_pages = nr_pages };
+
+	CHECK_EQ(folio_world_init(&cfg), 0);
+}
+
+/* Number of violations with @held recorded; prints them to stderr. */
+static inline unsigned long ft_check(const struct folio_held *held, size_t n,
+				     struct folio_violation *first)
+{
+	struct folio_check_opts o = { .held = held, .nr_held = n, .out = stderr };
+
+	return folio_check_quiescent(&o, first);
+}
+
+static inline void ft_world_down(void)
+{
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(folio_world_destroy(stderr), 0);
+}
+
+/* Allocate a locked file folio and put it in @m at @index. */
+static inline struct folio *ft_cache_folio(struct address_space *m,
+					   unsigned long index,
+					   unsigned int order)
+{
+	struct folio *f = folio_alloc(order);
+
+	if (!f)
+		return NULL;
+	folio_lock(f);
+	if (filemap_add_folio(m, f, index)) {
+		folio_unlock(f);
+		folio_put(f);
+		return NULL;
+	}
+	folio_unlock(f);
+	folio_put(f);	/* the cache's references keep it */
+	return f;
+}
+
+#endif /* FT_WORLD_H */

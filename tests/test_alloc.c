@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_alloc.c - memmap, buddy allocator, descriptor caches, folio_alloc.
+ * Run: build/<preset>/tests/test_alloc
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "ft_world.h"
+
+#define NR 4096
+
+static void test_alloc_every_order(void)
+{
+	ft_world_up(NR);
+	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
+		struct folio *f = folio_alloc(order);
+		unsigned long pfn;
+
+		CHECK(f != NULL);
+		if (!f)
+			continue;
+		pfn = folio_pfn(f);
+		CHECK_EQ(folio_order(f), order);
+		CHECK_EQ(pfn & ((1ul << order) - 1), 0);	/* naturally aligned */
+		CHECK_EQ(folio_ref_count(f), 1);
+		CHECK_EQ(folio_mapcount(f), 0);
+		CHECK(!folio_test_anon(f) && !folio_test_locked(f));
+		CHECK(folio_mapping(f) == NULL);
+		/* every page points at the one descriptor: no head/tail pages */
+		for (unsigned long i = 0; i < folio_nr_pages(f); i++) {
+			memdesc_t w = memmap_word_load(pfn + i);
+
+			CHECK_EQ(memdesc_type(w), MEMDESC_FILE);
+			CHECK(memdesc_ptr(w) == f);
+			CHECK(pfn_folio(pfn + i) == f);
+		}
+		CHECK_EQ((uintptr_t)f & 15, 0);
+		CHECK_EQ(ft_check(&(struct folio_held){ f, 1, 0 }, 1, NULL), 0);
+		folio_put(f);
+		for (unsigned long i = 0; i < (1ul << order); i++)
+			CHECK_EQ(memdesc_type(memmap_word_load(pfn + i)),
+				 MEMDESC_BUDDY);
+	}
+	ft_world_down();
+}
+
+static void test_alloc_anon(void)
+{
+	struct folio *f;
+
+	ft_world_up(NR);
+	f = folio_alloc_anon(2);
+	CHECK(f && folio_test_anon(f) && folio_test_swapbacked(f));
+	CHECK_EQ(memdesc_type(memmap_word_load(folio_pfn(f))), MEMDESC_ANON);
+	folio_put(f);
+	ft_world_down();
+}
+
+static void test_alloc_bad_order_and_exhaustion(void)
+{
+	struct folio *fs[NR];
+	unsigned long n = 0, free_before;
+
+	ft_world_up(NR);
+	CHECK(folio_alloc(MAX_PAGE_ORDER + 1) == NULL);
+	free_before = nr_free_pages();
+	while (n < NR && (fs[n] = folio_alloc(0)) != NULL)
+		n++;
+	/* memory ran out: every page is a folio page or a slab page */
+	CHECK(n > NR / 2 && n < NR);
+	CHECK_EQ(nr_free_pages(), 0);
+	CHECK(folio_alloc(0) == NULL);
+	CHECK_EQ(folio_check_quiescent(NULL, NULL), n); /* n unrecorded refs */
+	while (n)
+		folio_put(fs[--n]);
+	rcu_barrier_model();	/* emptied typesafe slabs come back after a GP */
+	kmem_cache_shrink(folio_cache);
+	rcu_barrier_model();
+	kmem_cache_shrink(slab_cache);
+	/* buddy merged everything back: one block per max order */
+	unsigned long counts[NR_PAGE_ORDERS];
+
+	buddy_free_counts(counts);
+	CHECK_EQ(nr_free_pages(), NR);
+	CHECK_EQ(counts[MAX_PAGE_ORDER], NR >> MAX_PAGE_ORDER);
+	CHECK(free_before <= NR);
+	ft_world_down();
+}
+
+/* TYPESAFE_BY_RCU: a freed descriptor is reused at once, same cache only. */
+static void test_descriptor_reuse_same_type(void)
+{
+	struct folio *a, *b;
+	struct folio_world_stats st;
+
+	ft_world_up(NR);
+	a = folio_alloc(0);
+	folio_put(a);
+	CHECK_EQ(folio_ref_count(a), 0); /* freed descriptors keep refcount 0 */
+	b = folio_alloc_anon(3);	/* any folio type reuses folio descriptors */
+	CHECK(b == a);
+	folio_world_get_stats(&st);
+	CHECK_EQ(st.folio_cache.nr_active, 1);
+	CHECK(st.slab_pages >= 2);	/* one folio slab, one slab-of-slabs */
+	CHECK(kmem_cache_owns(folio_cache, b));
+	CHECK(!kmem_cache_owns(slab_cache, b));
+	/* descriptors live in simulated SLAB pages */
+	CHECK_EQ(memdesc_type(memmap_word_load(virt_to_pfn(b))), MEMDESC_SLAB);
+	folio_put(b);
+	ft_world_down();
+}
+
+/* An emptied slab page goes back to the buddy allocator only after a GP. */
+static void test_slab_page_after_grace_period(void)
+{
+	enum { N = 600 };	/* several slab pages of folios */
+	struct folio *fs[N];
+	struct folio_world_stats st;
+
+	ft_world_up(NR);
+	for (int i = 0; i < N; i++)
+		fs[i] = folio_alloc(0);
+	for (int i = 0; i < N; i++)
+		folio_put(fs[i]);
+	folio_world_get_stats(&st);
+	/* all but one empty slab left the cache; their pages wait for a GP */
+	CHECK_EQ(st.folio_cache.nr_active, 0);
+	CHECK(st.folio_cache.nr_slabs <= 1);
+	rcu_barrier_model();
+	folio_world_get_stats(&st);
+	CHECK_EQ(st.folio_cache.nr_rcu_pending, 0);
+	/* the retained empty slab's page plus the slab-of-slabs page(s) */
+	CHECK(st.free_pages + st.slab_pages == NR);
+	CHECK(st.slab_pages <= 3);
+	ft_world_down();
+}
+
+/* The free pointer may not overlay the refcount or the identity fields. */
+static void test_freeptr_placement_checked(void)
+{
+	ft_world_up(NR);
+	CHECK(kmem_cache_create("bad", sizeof(struct folio),
+				offsetof(struct folio, _refcount),
+				FOLIO_PROTECT_LO, FOLIO_PROTECT_HI,
+				SLAB_TYPESAFE_BY_RCU) == NULL);
+	CHECK(kmem_cache_create("bad2", sizeof(struct folio),
+				offsetof(struct folio, mapping),
+				FOLIO_PROTECT_LO, FOLIO_PROTECT_HI,
+				SLAB_TYPESAFE_BY_RCU) == NULL);
+	ft_world_down();
+}
+
+static void test_bad_config(void)
+{
+	struct folio_config small = { .nr_pages = 8 };
+	struct folio_config big = { .nr_pages = FOLIO_MAX_NR_PAGES + 1 };
+
+	CHECK_EQ(folio_world_init(&small), -EINVAL);
+	CHECK_EQ(folio_world_init(&big), -EINVAL);
+	CHECK_EQ(folio_world_init(NULL), -EINVAL);
+	ft_world_up(100);	/* not a power of two: trailing smaller blocks */
+	CHECK_EQ(folio_world_init(&(struct folio_config){ .nr_pages = 64 }),
+		 -EBUSY);
+	CHECK_EQ(nr_free_pages(), 100);
+	ft_world_down();
+}
+
+/* Leak check: a folio never freed is reported at teardown. */
+static void test_leak_reported(void)
+{
+	struct folio *f;
+
+	ft_world_up(NR);
+	f = folio_alloc(2);
+	CHECK(f != NULL);
+	CHECK(folio_world_destroy(NULL) > 0);
+}
+
+int main(void)
+{
+	folio_thread_online();
+	FT_RUN(test_alloc_every_order);
+	FT_RUN(test_alloc_anon);
+	FT_RUN(test_alloc_bad_order_and_exhaustion);
+	FT_RUN(test_descriptor_reuse_same_type);
+	FT_RUN(test_slab_page_after_grace_period);
+	FT_RUN(test_freeptr_placement_checked);
+	FT_RUN(test_bad_config);
+	FT_RUN(test_leak_reported);
+	folio_thread_offline();
+	return ft_done();
+}
