@@ -32,7 +32,7 @@ struct ck {
 	size_t nlive, cap;
 	struct folio_held *held;	/* merged, sorted */
 	size_t nheld;
-	unsigned long folio_pages, slab_pages, free_pages, free_listed;
+	unsigned long folio_pages, slab_pages, free_pages, free_heads;
 };
 
 static void violation(struct ck *c, const char *rule, const struct folio *f,
@@ -116,6 +116,7 @@ static int check_memmap(struct ck *c)
 		switch (t) {
 		case MEMDESC_BUDDY:
 			c->free_pages++;
+			c->free_heads += buddy_word_is_block_head(w);
 			pfn++;
 			continue;
 		case MEMDESC_SLAB:
@@ -193,7 +194,7 @@ static int check_memmap(struct ck *c)
 
 struct buddy_ctx {
 	struct ck *c;
-	unsigned long pages;
+	unsigned long pages, blocks;
 };
 
 static int check_free_block(unsigned long pfn, unsigned int order, void *ctx)
@@ -207,12 +208,17 @@ static int check_free_block(unsigned long pfn, unsigned int order, void *ctx)
 			  order);
 		return 0;
 	}
-	for (unsigned long i = 0; i < n; i++)
-		if (memdesc_type(memmap_word_load(pfn + i)) != MEMDESC_BUDDY)
+	for (unsigned long i = 0; i < n; i++) {
+		memdesc_t w = memmap_word_load(pfn + i);
+
+		if (memdesc_type(w) != MEMDESC_BUDDY ||
+		    (i && buddy_word_is_block_head(w)))
 			violation(b->c, "I-memmap", NULL, pfn + i,
-				  "page in a free block (head %#lx order %u) is not BUDDY",
-				  pfn, order);
+				  "page %lu of free block %#lx order %u is not a BUDDY tail",
+				  i, pfn, order);
+	}
 	b->pages += n;
+	b->blocks++;
 	return 0;
 }
 
@@ -222,11 +228,15 @@ static void check_accounting(struct ck *c)
 	struct buddy_ctx b = { .c = c };
 	unsigned long nr = folio_nr_pages_total, nfree = nr_free_pages();
 
-	buddy_for_each_free_block(check_free_block, &b);
-	if (b.pages != c->free_pages || nfree != c->free_pages)
+	if (buddy_for_each_free_block(check_free_block, &b) == -EFAULT)
 		violation(c, "I-memmap", NULL, ~0ul,
-			  "free pages: %lu BUDDY words, %lu on free lists, zone says %lu",
-			  c->free_pages, b.pages, nfree);
+			  "buddy free list is corrupt (bad link, type or order)");
+	else if (b.pages != c->free_pages || nfree != c->free_pages ||
+		 b.blocks != c->free_heads)
+		violation(c, "I-memmap", NULL, ~0ul,
+			  "free pages: %lu BUDDY words (%lu block heads), %lu pages in %lu listed blocks, zone says %lu",
+			  c->free_pages, c->free_heads, b.pages, b.blocks,
+			  nfree);
 	if (c->folio_pages + c->slab_pages + c->free_pages != nr)
 		violation(c, "I-memmap", NULL, ~0ul,
 			  "folio %lu + slab %lu + free %lu pages != nr_pages %lu",

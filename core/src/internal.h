@@ -9,6 +9,7 @@
 #include <urcu/list.h>
 
 #include "folio/atomic.h"
+#include "folio/memmap.h"
 #include "folio/rcu.h"
 
 struct kmem_cache;
@@ -39,7 +40,9 @@ extern struct folio_world folio_world;
 /* page_alloc.c */
 int buddy_init(unsigned long nr_pages);
 void buddy_destroy(void);
-/* Walk free blocks (checker).  fn returns non-zero to stop. */
+/* Is this BUDDY word the first page of a free block (not a tail)? */
+bool buddy_word_is_block_head(memdesc_t w);
+/* Walk free blocks (checker).  fn returns non-zero to stop; -EFAULT = corrupt. */
 int buddy_for_each_free_block(int (*fn)(unsigned long pfn, unsigned int order,
 					void *ctx),
 			      void *ctx);

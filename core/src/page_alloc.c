@@ -58,6 +58,12 @@ static unsigned int buddy_order_of(memdesc_t w)
 {
 	return (w >> BUDDY_ORDER_SHIFT) & ((1u << BUDDY_ORDER_BITS) - 1);
 }
+bool buddy_word_is_block_head(memdesc_t w)
+{
+	return memdesc_type(w) == MEMDESC_BUDDY &&
+	       buddy_order_of(w) != BUDDY_ORDER_TAIL;
+}
+
 static unsigned long buddy_next(memdesc_t w)
 {
 	return (w >> BUDDY_NEXT_SHIFT) & BUDDY_PFN_MASK;
@@ -198,13 +204,23 @@ void buddy_free_counts(unsigned long counts[NR_PAGE_ORDERS])
 int buddy_for_each_free_block(int (*fn)(unsigned long, unsigned int, void *),
 			      void *ctx)
 {
+	unsigned long steps = 0, nr = folio_nr_pages_total;
 	int ret = 0;
 
 	fl_lock(&zone.lock);
-	for (unsigned int k = 0; k <= MAX_PAGE_ORDER && !ret; k++)
+	for (unsigned int k = 0; k <= MAX_PAGE_ORDER && !ret; k++) {
 		for (unsigned long p = zone.head[k]; p != BUDDY_PFN_NIL && !ret;
-		     p = buddy_next(zload(p)))
+		     p = buddy_next(zload(p))) {
+			/* a corrupt list must not hang or crash the checker */
+			if (p >= nr || ++steps > nr ||
+			    memdesc_type(zload(p)) != MEMDESC_BUDDY ||
+			    buddy_order_of(zload(p)) != k) {
+				ret = -EFAULT;
+				break;
+			}
 			ret = fn(p, k, ctx);
+		}
+	}
 	fl_unlock(&zone.lock);
 	return ret;
 }
