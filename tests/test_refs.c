@@ -5,6 +5,8 @@
  * Run: build/<preset>/tests/test_refs
  */
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 
 #include "ft_world.h"
 
@@ -144,7 +146,8 @@ static void *getter(void *arg)
 			if (atomic_load(&race_frozen))
 				atomic_fetch_add(&race_frozen_gets, 1);
 			folio_put(race_folio);
-			n++;
+			if (++n % 64 == 0)
+				sched_yield();	/* leave the freezer windows */
 		}
 	}
 	folio_thread_offline();
@@ -161,7 +164,16 @@ static void test_freeze_vs_try_get_threads(void)
 	atomic_store(&race_stop, false);
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, getter, NULL);
-	for (int i = 0; i < 200000; i++) {
+	/*
+	 * Run until both outcomes were seen many times (or 20 s pass, on a
+	 * badly overloaded machine): a freeze that won against the getters
+	 * and one that lost to them.
+	 */
+	time_t deadline = time(NULL) + 20;
+
+	for (long i = 0; (i < 200000 || freezes < 1000 || fails < 1000) &&
+			 time(NULL) < deadline;
+	     i++) {
 		if (folio_ref_freeze(race_folio, 1)) {
 			atomic_store(&race_frozen, 1);
 			freezes++;
