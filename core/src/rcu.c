@@ -35,6 +35,12 @@ static void rcu_trampoline(struct rcu_head *head)
 	/* Pairs with the readers' release at unlock, and with call_rcu's. */
 	folio_rcu_tsan_acquire();
 	h->func(h);
+	/*
+	 * What the callback did happens-before rcu_barrier() returns (its
+	 * acquire).  Without this edge TSan sees the teardown that follows a
+	 * barrier race with the callback's last writes.
+	 */
+	folio_rcu_tsan_release();
 }
 
 void call_rcu_model(struct folio_rcu_head *h,
