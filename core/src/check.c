@@ -77,6 +77,8 @@ static int held_cmp(const void *a, const void *b)
 
 static bool is_live(struct ck *c, const struct folio *f)
 {
+	if (!c->nlive)	/* bsearch/qsort take no NULL base, even for 0 items */
+		return false;
 	return bsearch(&f, c->live, c->nlive, sizeof(*c->live), ptr_cmp);
 }
 
@@ -84,6 +86,8 @@ static const struct folio_held *held_of(struct ck *c, const struct folio *f)
 {
 	struct folio_held key = { .folio = f };
 
+	if (!c->nheld)
+		return NULL;
 	return bsearch(&key, c->held, c->nheld, sizeof(*c->held), held_cmp);
 }
 
@@ -184,7 +188,8 @@ static int check_memmap(struct ck *c)
 		c->folio_pages += fnr;
 		pfn += fnr;
 	}
-	qsort(c->live, c->nlive, sizeof(*c->live), ptr_cmp);
+	if (c->nlive)
+		qsort(c->live, c->nlive, sizeof(*c->live), ptr_cmp);
 	for (size_t i = 1; i < c->nlive; i++)
 		if (c->live[i] == c->live[i - 1])
 			violation(c, "I-memmap", c->live[i], ~0ul,
