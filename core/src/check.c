@@ -2,7 +2,8 @@
 /*
  * check.c - the quiescent-point checker (DESIGN.md section 5).
  *
- * Runs single-threaded over a model no one is changing.  It takes the
+ * Runs single-threaded over a model no one is changing (it first waits
+ * for pending RCU callbacks, which are in-flight operations too).  It takes the
  * locks it reads under anyway (cache, zone, file), so a harness that calls
  * it at the wrong time gets a wrong answer, not a crash.
  *
@@ -431,10 +432,19 @@ unsigned long folio_check_quiescent(const struct folio_check_opts *opts,
 	struct ck c = { .o = opts ? opts : &none, .first = first };
 
 	c.max_print = c.o->max_print ? c.o->max_print : 16;
+	/*
+	 * Quiescent includes RCU callbacks: a typesafe slab page emptied
+	 * before the workers parked returns to the buddy allocator from
+	 * liburcu's callback thread, which nobody parks.  Without waiting, the
+	 * memmap scan and the free-list walk can straddle that free and
+	 * disagree by a page.  The caller must not be in a read-side section.
+	 */
+	rcu_barrier_model();
 	if (check_memmap(&c) || merge_held(&c)) {
 		violation(&c, "checker", NULL, ~0ul, "out of memory");
 		goto out;
 	}
+	folio_race_point(RP_CHECK_SCANNED, NULL);
 	check_accounting(&c);
 	check_refs(&c);
 	check_cache(&c);

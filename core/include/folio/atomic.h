@@ -42,11 +42,13 @@
  */
 typedef void (*folio_step_fn)(const char *file, int line);
 extern folio_step_fn folio_step_hook;
-#define folio_step()                                                   \
-	do {                                                           \
-		if (folio_step_hook)                                   \
-			folio_step_hook(__FILE__, __LINE__);           \
-	} while (0)
+static inline void folio_step_at(const char *file, int line)
+{
+	if (folio_step_hook)
+		folio_step_hook(file, line);
+}
+/* An expression, so FA_STEP can sequence it before the access. */
+#define folio_step() folio_step_at(__FILE__, __LINE__)
 #else
 #define folio_step() ((void)0)
 #endif

@@ -61,6 +61,7 @@ enum folio_race_point {
 	RP_TRY_GET_PFN_GOT,	/* folio_try_get_pfn: ref taken, word not reloaded */
 	RP_FILEMAP_LOADED,	/* filemap_get_folio: slot loaded, no ref yet */
 	RP_FILEMAP_GOT,		/* filemap_get_folio: ref taken, slot not reloaded */
+	RP_CHECK_SCANNED,	/* checker: memmap scanned, free lists not yet */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
