@@ -111,18 +111,27 @@ static void test_descriptor_reuse_same_type(void)
 	ft_world_down();
 }
 
+/*
+ * Allocate then free @n order-0 folios: several folio slab pages fill and
+ * empty, and all but one of them leave the cache through call_rcu.
+ */
+static void churn_folio_slabs(int n)
+{
+	struct folio *fs[n];
+
+	for (int i = 0; i < n; i++)
+		fs[i] = folio_alloc(0);
+	for (int i = 0; i < n; i++)
+		folio_put(fs[i]);
+}
+
 /* An emptied slab page goes back to the buddy allocator only after a GP. */
 static void test_slab_page_after_grace_period(void)
 {
-	enum { N = 600 };	/* several slab pages of folios */
-	struct folio *fs[N];
 	struct folio_world_stats st;
 
 	ft_world_up(NR);
-	for (int i = 0; i < N; i++)
-		fs[i] = folio_alloc(0);
-	for (int i = 0; i < N; i++)
-		folio_put(fs[i]);
+	churn_folio_slabs(600);
 	folio_world_get_stats(&st);
 	/* all but one empty slab left the cache; their pages wait for a GP */
 	CHECK_EQ(st.folio_cache.nr_active, 0);
@@ -185,15 +194,10 @@ static void run_callbacks(enum folio_race_point rp, void *arg)
 
 static void test_check_vs_pending_rcu_free(void)
 {
-	enum { N = 200 };	/* several folio slab pages: some get discarded */
-	struct folio *fs[N];
 	struct folio_world_stats st;
 
 	ft_world_up(NR);
-	for (int i = 0; i < N; i++)
-		fs[i] = folio_alloc(0);
-	for (int i = 0; i < N; i++)
-		folio_put(fs[i]);
+	churn_folio_slabs(200);
 	folio_world_get_stats(&st);
 	CHECK(st.folio_cache.nr_rcu_pending > 0);	/* step 1 happened */
 	atomic_store(&folio_race_hook, run_callbacks);
