@@ -19,6 +19,8 @@
 #include "folio/check.h"
 #include "folio/filemap.h"
 #include "folio/folio.h"
+#include "folio/huge_memory.h"
+#include "folio/pgtable.h"
 #include "folio/page_alloc.h"
 #include "folio/slab.h"
 #include "folio/world.h"
@@ -33,7 +35,8 @@ struct ck {
 	size_t nlive, cap;
 	struct folio_held *held;	/* merged, sorted */
 	size_t nheld;
-	unsigned long folio_pages, slab_pages, free_pages, free_heads;
+	unsigned long folio_pages, slab_pages, pt_pages, free_pages, free_heads;
+	int *maps, *entire;	/* mappings found in the tables, per live folio */
 };
 
 static void violation(struct ck *c, const char *rule, const struct folio *f,
@@ -131,6 +134,15 @@ static int check_memmap(struct ck *c)
 					  "SLAB word points at %p, not this page's slab descriptor",
 					  (void *)s);
 			c->slab_pages++;
+			pfn++;
+			continue;
+		case MEMDESC_PTDESC:
+			if (!kmem_cache_owns(ptdesc_cache, memdesc_ptr(w)) ||
+			    ((struct ptdesc *)memdesc_ptr(w))->pfn != pfn)
+				violation(c, "I-memmap", NULL, pfn,
+					  "PTDESC word points at %p, not this page's table descriptor",
+					  memdesc_ptr(w));
+			c->pt_pages++;
 			pfn++;
 			continue;
 		case MEMDESC_FILE:
@@ -243,10 +255,11 @@ static void check_accounting(struct ck *c)
 			  "free pages: %lu BUDDY words (%lu block heads), %lu pages in %lu listed blocks, zone says %lu",
 			  c->free_pages, c->free_heads, b.pages, b.blocks,
 			  nfree);
-	if (c->folio_pages + c->slab_pages + c->free_pages != nr)
+	if (c->folio_pages + c->slab_pages + c->pt_pages + c->free_pages != nr)
 		violation(c, "I-memmap", NULL, ~0ul,
-			  "folio %lu + slab %lu + free %lu pages != nr_pages %lu",
-			  c->folio_pages, c->slab_pages, c->free_pages, nr);
+			  "folio %lu + slab %lu + page table %lu + free %lu pages != nr_pages %lu",
+			  c->folio_pages, c->slab_pages, c->pt_pages,
+			  c->free_pages, nr);
 }
 
 static int merge_held(struct ck *c)
@@ -270,6 +283,129 @@ static int merge_held(struct ck *c)
 	}
 	c->nheld = k;
 	return 0;
+}
+
+static long live_index(struct ck *c, const struct folio *f)
+{
+	const struct folio **p;
+
+	if (!c->nlive)
+		return -1;
+	p = bsearch(&f, c->live, c->nlive, sizeof(*c->live), ptr_cmp);
+	return p ? p - c->live : -1;
+}
+
+/* One present entry mapping @pfn at @va of @mm; @pmd for a PMD leaf. */
+static void count_mapping(struct ck *c, struct mm_struct *mm, unsigned long va,
+			  unsigned long pfn, bool pmd)
+{
+	memdesc_t w = pfn < folio_nr_pages_total ? memmap_word_load(pfn) : 0;
+	struct folio *f = memdesc_is_folio(w) ? memdesc_ptr(w) : NULL;
+	long i = f ? live_index(c, f) : -1;
+	unsigned long off, want;
+
+	if (i < 0) {
+		violation(c, "I-map", NULL, pfn,
+			  "mm %u va %#lx maps pfn %#lx, which is not a live folio's page",
+			  mm->id, va, pfn);
+		return;
+	}
+	off = pfn - folio_pfn(f);
+	if (pmd && (off || folio_order(f) != pmd_order()))
+		violation(c, "I-map", f, pfn,
+			  "mm %u va %#lx: PMD leaf on a folio that is not PMD-sized at its first page",
+			  mm->id, va);
+	if (folio_test_anon(f)) {
+		if (folio_anon_mm(f) != mm || folio_index(f) + off != va)
+			violation(c, "I-map", f, pfn,
+				  "anon folio mapped by mm %u at va %#lx, not by its owner at its index",
+				  mm->id, va);
+	} else {
+		long base = mm_file_window(mm, folio_mapping(f));
+
+		want = base < 0 ? ~0ul : (unsigned long)base + folio_index(f) + off;
+		if (va != want)
+			violation(c, "I-map", f, pfn,
+				  "file folio mapped by mm %u at va %#lx, not at its window",
+				  mm->id, va);
+	}
+	c->maps[i]++;
+	if (pmd)
+		c->entire[i]++;
+}
+
+/* I-map part 1: walk every table of every mm. */
+static void check_tables(struct ck *c)
+{
+	struct mm_struct *mm;
+	unsigned long nr = pmd_nr();
+
+	fl_lock(&folio_world.mms_lock);
+	cds_list_for_each_entry(mm, &folio_world.mms, world_link) {
+		for (unsigned long p = 0; p < mm->nr_pmds; p++) {
+			pmd_t pmd = fa_load_acquire(&mm->pmds[p]);
+			_Atomic pte_t *ptes;
+
+			if (!pmd)
+				continue;
+			if (pmd_leaf(pmd)) {
+				count_mapping(c, mm, p * nr, pte_pfn(pmd), true);
+				continue;
+			}
+			if (!pmd_table(pmd)) {
+				violation(c, "I-map", NULL, ~0ul,
+					  "mm %u pmd %lu is %#llx: invalidated at a quiescent point",
+					  mm->id, p, (unsigned long long)pmd);
+				continue;
+			}
+			ptes = pte_offset(pmd, p * nr);
+			for (unsigned long i = 0; i < nr; i++) {
+				pte_t pte = fa_load_relaxed(&ptes[i]);
+
+				if (!pte)
+					continue;
+				if (!pte_present(pte)) {
+					violation(c, "I-map", NULL, pte_pfn(pte),
+						  "mm %u va %#lx: %s entry at a quiescent point",
+						  mm->id, p * nr + i,
+						  pte_migration(pte) ? "migration" : "unknown");
+					continue;
+				}
+				count_mapping(c, mm, p * nr + i, pte_pfn(pte), false);
+			}
+		}
+	}
+	fl_unlock(&folio_world.mms_lock);
+}
+
+static void check_dsq_one(struct folio *f, void *ctx)
+{
+	struct ck *c = ctx;
+
+	if (!is_live(c, f)) {
+		violation(c, "I-dsq", f, ~0ul, "queued folio is not live");
+		return;
+	}
+	if (!folio_test_anon(f) || folio_order(f) < 2 ||
+	    !folio_test_partially_mapped(f))
+		violation(c, "I-dsq", f, folio_pfn(f),
+			  "queued folio is not anon, large (order >= 2) and partially mapped");
+}
+
+/* I-dsq: queued => anon, large, partially mapped; length agrees. */
+static void check_dsq(struct ck *c)
+{
+	if (deferred_split_walk(check_dsq_one, c) == ~0ul)
+		violation(c, "I-dsq", NULL, ~0ul,
+			  "deferred-split queue length disagrees with its list");
+	for (size_t i = 0; i < c->nlive; i++) {
+		const struct folio *f = c->live[i];
+
+		if (folio_test_partially_mapped(f) &&
+		    !folio_on_deferred_list(f))
+			violation(c, "I-dsq", f, folio_pfn(f),
+				  "partially_mapped flag set but not queued");
+	}
 }
 
 /* I-ref (and the counter floors; I-pin's pincount half). */
@@ -298,6 +434,10 @@ static void check_refs(struct ck *c)
 			violation(c, "I-map", f, folio_pfn(f),
 				  "counter below its floor: mapcount %d entire %d pincount %d",
 				  map, entire, pincount);
+		else if (map != c->maps[i] || entire != c->entire[i])
+			violation(c, "I-map", f, folio_pfn(f),
+				  "mapcount %d entire %d, but the tables hold %d mappings, %d PMDs",
+				  map, entire, c->maps[i], c->entire[i]);
 		if (folio_ref_count(f) != expected)
 			violation(c, "I-ref", f, folio_pfn(f),
 				  "refcount %d != cache %d + mapcount %d + pins %ld + held %ld = %ld",
@@ -446,11 +586,21 @@ unsigned long folio_check_quiescent(const struct folio_check_opts *opts,
 	}
 	folio_race_point(RP_CHECK_SCANNED, NULL);
 	check_accounting(&c);
+	c.maps = calloc(c.nlive + 1, sizeof(*c.maps));
+	c.entire = calloc(c.nlive + 1, sizeof(*c.entire));
+	if (!c.maps || !c.entire) {
+		violation(&c, "checker", NULL, ~0ul, "out of memory");
+		goto out;
+	}
+	check_tables(&c);
 	check_refs(&c);
+	check_dsq(&c);
 	check_cache(&c);
 	check_caches(&c);
 out:
 	free(c.live);
 	free(c.held);
+	free(c.maps);
+	free(c.entire);
 	return c.nviol;
 }

@@ -14,6 +14,7 @@
 
 #include "folio/filemap.h"
 #include "folio/lock.h"
+#include "folio/pgtable.h"
 #include "folio/rcu.h"
 #include "internal.h"
 
@@ -171,6 +172,8 @@ unsigned long truncate_inode_pages_range(struct address_space *m,
 		if (folio_mapping(f) == m && folio_index(f) <= index &&
 		    index < folio_index(f) + folio_nr_pages(f)) {
 			next = folio_index(f) + folio_nr_pages(f);
+			/* every mapping goes before the cache's references */
+			unmap_mapping_folio(f);
 			filemap_remove_folio(f);
 			removed++;
 		}

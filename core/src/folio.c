@@ -19,6 +19,7 @@
  * unchanged, and wrongly conclude it holds the folio covering that PFN.
  */
 #include "folio/folio.h"
+#include "folio/huge_memory.h"
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
@@ -81,6 +82,8 @@ void __folio_put(struct folio *f)
 	VM_BUG_ON_FOLIO(folio_pincount(f) != 0, f);
 	VM_BUG_ON_FOLIO(folio_test_locked(f), f);
 	VM_BUG_ON_FOLIO(!folio_test_anon(f) && folio_mapping(f), f);
+	/* the queue holds no reference: the freer takes the folio off (R6) */
+	folio_unqueue_deferred_split(f);
 	VM_BUG_ON_FOLIO(!cds_list_empty(&f->_deferred_list), f);
 
 	free_pages_desc(folio_pfn(f), folio_order(f));

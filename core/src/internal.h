@@ -10,6 +10,7 @@
 
 #include "folio/atomic.h"
 #include "folio/memmap.h"
+#include "folio/pgtable.h"
 #include "folio/rcu.h"
 
 struct kmem_cache;
@@ -25,6 +26,14 @@ struct slab {
 	struct folio_rcu_head rcu;	/* deferred page free (TYPESAFE_BY_RCU) */
 } __attribute__((aligned(16)));
 
+/* A PTE table page's descriptor (memmap type PTDESC). */
+struct ptdesc {
+	struct fl_lock ptl;
+	unsigned long pfn;
+	struct cds_list_head deposit_link;	/* on mm->deposits, if deposited */
+	struct folio_rcu_head rcu;
+} __attribute__((aligned(16)));
+
 struct folio_world {
 	bool live;
 	unsigned long nr_pages;
@@ -33,7 +42,12 @@ struct folio_world {
 	struct fl_lock files_lock;
 	struct cds_list_head files;	/* every address_space */
 	unsigned int next_file_id;
+	struct fl_lock mms_lock;	/* before any pmd_lock or PTL */
+	struct cds_list_head mms;	/* every mm_struct */
+	unsigned int next_mm_id;
 };
+
+extern struct kmem_cache *ptdesc_cache;
 
 extern struct folio_world folio_world;
 
@@ -52,6 +66,22 @@ int slab_init(void);
 void slab_destroy(void);
 struct slab *virt_to_slab(const void *obj);
 unsigned long slab_nr_pages(void);	/* pages held by all caches */
+
+/* pgtable.c */
+struct ptdesc *pte_alloc_one(void);
+void pte_free_rcu(struct ptdesc *pt);
+/* memory.c: clear a PMD leaf under pmd_lock; returns the folio or NULL */
+int zap_huge_pmd(struct mm_struct *mm, unsigned long va);
+
+/* deferred_split.c */
+void deferred_split_init(void);
+/* Checker: visit every queued folio under the queue lock; returns count. */
+unsigned long deferred_split_walk(void (*fn)(struct folio *f, void *ctx),
+				  void *ctx);
+
+/* slab.c: ASan poisoning of pages back in the buddy allocator */
+void page_poison(unsigned long pfn);
+void page_unpoison(unsigned long pfn);
 
 /* lock.c */
 void folio_wait_table_init(void);

@@ -52,6 +52,16 @@
 #define unpoison_page(p) ((void)(p))
 #endif
 
+void page_poison(unsigned long pfn)
+{
+	poison_page(pfn_to_virt(pfn));
+}
+
+void page_unpoison(unsigned long pfn)
+{
+	unpoison_page(pfn_to_virt(pfn));
+}
+
 #define SLAB_MIN_EMPTY 1	/* empty slabs a cache keeps */
 #define SLAB_MAX_CACHES 8
 

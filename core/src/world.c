@@ -10,10 +10,12 @@
 #include "folio/filemap.h"
 #include "folio/folio.h"
 #include "folio/page_alloc.h"
+#include "folio/pgtable.h"
 #include "folio/world.h"
 #include "internal.h"
 
-struct folio_world folio_world = { .files_lock = FL_LOCK_INIT };
+struct folio_world folio_world = { .files_lock = FL_LOCK_INIT,
+				   .mms_lock = FL_LOCK_INIT };
 
 int folio_world_init(const struct folio_config *cfg)
 {
@@ -50,9 +52,19 @@ int folio_world_init(const struct folio_config *cfg)
 		err = -ENOMEM;
 		goto out_slab;
 	}
+	ptdesc_cache = kmem_cache_create("ptdesc", sizeof(struct ptdesc),
+					 offsetof(struct ptdesc, deposit_link),
+					 0, 0, 0);
+	if (!ptdesc_cache) {
+		err = -ENOMEM;
+		goto out_slab;
+	}
 	folio_wait_table_init();
+	deferred_split_init();
 	CDS_INIT_LIST_HEAD(&folio_world.files);
 	folio_world.next_file_id = 0;
+	CDS_INIT_LIST_HEAD(&folio_world.mms);
+	folio_world.next_mm_id = 0;
 	folio_world.live = true;
 	return 0;
 
@@ -83,9 +95,16 @@ unsigned long folio_world_destroy(FILE *report)
 	unsigned long leaks = 0, nr = folio_world.nr_pages;
 	struct kmem_cache_stats st;
 	struct address_space *m, *tmp;
+	struct mm_struct *mm, *mtmp;
 
 	if (!folio_world.live)
 		return 0;
+	cds_list_for_each_entry_safe(mm, mtmp, &folio_world.mms, world_link) {
+		if (report)
+			fprintf(report, "leak: mm %u still exists\n", mm->id);
+		leaks++;
+		mm_destroy(mm);
+	}
 	cds_list_for_each_entry_safe(m, tmp, &folio_world.files, world_link) {
 		if (report)
 			fprintf(report, "leak: file %u still exists\n", m->id);
@@ -103,7 +122,9 @@ unsigned long folio_world_destroy(FILE *report)
 	 * their descriptors then go back to slab_cache: shrink, wait for the
 	 * callbacks, shrink slab_cache.
 	 */
+	rcu_barrier_model();	/* page tables freed by mm_destroy */
 	kmem_cache_shrink(folio_cache);
+	kmem_cache_shrink(ptdesc_cache);
 	rcu_barrier_model();
 	kmem_cache_shrink(slab_cache);
 	rcu_barrier_model();
@@ -138,6 +159,7 @@ unsigned long folio_world_destroy(FILE *report)
 	folio_wait_table_destroy();
 	slab_destroy();
 	folio_cache = NULL;
+	ptdesc_cache = NULL;
 	buddy_destroy();
 	munmap(folio_world.membase, nr * PAGE_SIZE);
 	folio_world.membase = NULL;

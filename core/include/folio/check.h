@@ -13,6 +13,10 @@
  *             every page of a cached folio is in its slot
  *   I-free    a freed descriptor has refcount 0 and is on its cache's free
  *             list; an allocated one is reachable from the memmap
+ *   I-map     mapcounts equal the mappings found in every page table
+ *   I-pin     pincount equals the pins recorded
+ *   I-dsq     the deferred-split queue holds exactly the partially mapped
+ *             large anon folios
  *
  * A violation is printed like VM_BUG_ON_FOLIO (rule, detail, folio dump)
  * and returned to the caller, never asserted.

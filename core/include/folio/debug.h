@@ -62,6 +62,11 @@ enum folio_race_point {
 	RP_FILEMAP_LOADED,	/* filemap_get_folio: slot loaded, no ref yet */
 	RP_FILEMAP_GOT,		/* filemap_get_folio: ref taken, slot not reloaded */
 	RP_CHECK_SCANNED,	/* checker: memmap scanned, free lists not yet */
+	RP_GUP_DECODED,		/* gup_fast: folio decoded, no reference yet */
+	RP_GUP_GRABBED,		/* gup_fast: references taken, not rechecked */
+	RP_RECLAIM_CLEARED,	/* lazyfree reclaim: PTEs cleared, count not read */
+	RP_SPLIT_UNMAPPED,	/* split: migration entries in, not frozen yet */
+	RP_SPLIT_FROZEN,	/* split: frozen, new folios not published */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

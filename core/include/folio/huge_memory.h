@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio/huge_memory.h - split_huge_pmd, folio split, the deferred-split
+ * queue and its scanner (kernel-spec.md O11-O13).
+ */
+#ifndef FOLIO_HUGE_MEMORY_H
+#define FOLIO_HUGE_MEMORY_H
+
+#include "folio/pgtable.h"
+
+/* Replace a PMD leaf at @va with PTEs (anon) or clear it (file).  Never
+ * fails; no-op if @va is not PMD-mapped. */
+void split_huge_pmd(struct mm_struct *mm, unsigned long va);
+
+/*
+ * Split a large folio to @new_order (O12).  Caller holds a reference and
+ * the folio lock; both stay with the folio (which keeps its first pages).
+ * Returns 0; -EINVAL (not large, bad order, anon order 1); -EBUSY
+ * (truncated); -EAGAIN (pins or extra references, or lost a race);
+ * -ENOMEM (no descriptors for the new folios).
+ */
+int split_folio_to_order(struct folio *folio, unsigned int new_order);
+static inline int split_folio(struct folio *folio)
+{
+	return split_folio_to_order(folio, 0);
+}
+
+/* Queue a partially mapped large anon folio (caller holds a reference). */
+void deferred_split_folio(struct folio *folio, bool partially_mapped);
+/* Free path: unqueue at refcount 0. */
+void folio_unqueue_deferred_split(struct folio *folio);
+/*
+ * The shrinker: isolate up to @nr queued folios with try_get under the
+ * queue lock, then trylock and split each unlocked; requeue what could not
+ * be split.  Returns the number split.
+ */
+unsigned long deferred_split_scan(unsigned long nr);
+unsigned long deferred_split_count(void);
+bool folio_on_deferred_list(const struct folio *folio);
+
+#endif /* FOLIO_HUGE_MEMORY_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio/pgtable.h - simulated address spaces (DESIGN.md 4.5, 4.6).
+ *
+ * Each mm has one PMD table (host memory, guarded by mm->pmd_lock, the
+ * kernel's pmd_lock / page_table_lock) whose entries are none, a PMD leaf
+ * mapping a whole folio of PMD_ORDER, or a PTE table.  A PTE table is a
+ * simulated page typed PTDESC whose memory holds PTRS_PER_PTE entries; its
+ * ptdesc descriptor carries the table's lock (split PTL).  PTE tables are
+ * never freed while the mm lives, except the tables deposited for PMD
+ * leaves (freed through call_rcu, because GUP-fast walks without locks).
+ *
+ * Layout: anon folios are mapped only by their owner mm, at va == folio
+ * index (anon mapping = mm | FOLIO_MAPPING_ANON); each file is mapped at a
+ * fixed window in each mm (va = window + index).  So an rmap walk is a
+ * direct check of a few entries.  Addresses are in pages.
+ *
+ * Entry encoding (pte_t and pmd_t alike):
+ *   bit 0 present, 1 write, 2 dirty, 3 young, 4 migration (not present),
+ *   5 PMD leaf, 6 PMD -> PTE table; bits 12-63 the PFN.
+ */
+#ifndef FOLIO_PGTABLE_H
+#define FOLIO_PGTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <urcu/list.h>
+
+#include "folio/atomic.h"
+#include "folio/folio.h"
+
+typedef uint64_t pte_t;
+typedef uint64_t pmd_t;
+
+#define _PAGE_PRESENT	(1ull << 0)
+#define _PAGE_WRITE	(1ull << 1)
+#define _PAGE_DIRTY	(1ull << 2)
+#define _PAGE_YOUNG	(1ull << 3)
+#define _PAGE_MIGRATION	(1ull << 4)
+#define _PMD_LEAF	(1ull << 5)
+#define _PMD_TABLE	(1ull << 6)
+#define _PAGE_PFN_SHIFT	12
+
+#define FOLIO_MAPPING_ANON 0x1ul
+#define MM_MAX_WINDOWS 8
+
+struct address_space;
+
+struct mm_struct {
+	unsigned int id;
+	unsigned long nr_pmds;
+	_Atomic pmd_t *pmds;
+	struct fl_lock pmd_lock;
+	unsigned long anon_pages;	/* anon region: va [0, anon_pages) */
+	unsigned long next_window;	/* va where the next file window goes */
+	struct {
+		struct address_space *mapping;
+		unsigned long base;
+	} windows[MM_MAX_WINDOWS];
+	unsigned int nr_windows;
+	unsigned long window_pages;	/* capacity of each file window */
+	struct cds_list_head deposits;	/* PTE tables deposited for PMD leaves (pmd_lock) */
+	struct cds_list_head world_link;
+};
+
+/* PMD_ORDER of the world (folio_config.pmd_order; 9 by default). */
+unsigned int pmd_order(void);
+static inline unsigned long pmd_nr(void)
+{
+	return 1ul << pmd_order();
+}
+
+static inline pte_t mk_pte(unsigned long pfn, pte_t bits)
+{
+	return ((pte_t)pfn << _PAGE_PFN_SHIFT) | bits;
+}
+static inline unsigned long pte_pfn(pte_t pte)
+{
+	return (unsigned long)(pte >> _PAGE_PFN_SHIFT);
+}
+static inline bool pte_present(pte_t pte)
+{
+	return pte & _PAGE_PRESENT;
+}
+static inline bool pte_migration(pte_t pte)
+{
+	return pte & _PAGE_MIGRATION;
+}
+static inline bool pmd_leaf(pmd_t pmd)
+{
+	return (pmd & (_PAGE_PRESENT | _PMD_LEAF)) == (_PAGE_PRESENT | _PMD_LEAF);
+}
+static inline bool pmd_table(pmd_t pmd)
+{
+	return pmd & _PMD_TABLE;
+}
+
+/*
+ * Create an mm with an anon region of @anon_pages and room for
+ * MM_MAX_WINDOWS file windows of @window_pages each (both rounded up to
+ * whole PMDs).
+ */
+struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages);
+/* Map @mapping's whole file at a fixed window; returns the window base,
+ * or -ENOSPC (no window left) / -EINVAL (file larger than a window). */
+long mm_add_file_window(struct mm_struct *mm, struct address_space *mapping);
+/* Zap everything and free the tables (after a grace period). */
+void mm_destroy(struct mm_struct *mm);
+
+/* Lockless walk helpers (caller in an RCU read-side section, or holding
+ * the lock that keeps the entry from changing). */
+_Atomic pmd_t *pmd_offset(struct mm_struct *mm, unsigned long va);
+_Atomic pte_t *pte_offset(pmd_t pmd, unsigned long va);
+struct fl_lock *pte_lockptr(pmd_t pmd);
+
+/* Window base of @mapping in @mm, or -1. */
+long mm_file_window(const struct mm_struct *mm,
+		    const struct address_space *mapping);
+/* Owner mm of an anon folio. */
+static inline struct mm_struct *folio_anon_mm(const struct folio *f)
+{
+	return (struct mm_struct *)((uintptr_t)folio_mapping(f) &
+				    ~FOLIO_MAPPING_ANON);
+}
+
+/* ---- faults, mapping, unmapping (memory.c) ---- */
+/*
+ * Anon fault: allocate an anon folio of @order and map it at @va (aligned
+ * to its size) with PTEs, or with a PMD leaf when order == PMD_ORDER.
+ * Returns 0, -EINVAL (range/alignment/order), -EEXIST (something mapped
+ * there), -ENOMEM.
+ */
+int do_anonymous_page(struct mm_struct *mm, unsigned long va,
+		      unsigned int order, bool write);
+/*
+ * Map the page-cache pages [index, index + nr) of @mapping into its window
+ * in @mm: PTEs for the pages of the folios found there, or a PMD leaf when
+ * @pmd and the folio is PMD_ORDER and covers the whole PMD.  Returns the
+ * number of pages newly mapped, or -EINVAL.
+ */
+long filemap_map_pages(struct mm_struct *mm, struct address_space *mapping,
+		       unsigned long index, unsigned long nr, bool pmd);
+/*
+ * Zap [va, va + nr): clear PTEs and PMDs (a partially covered PMD leaf is
+ * split first), remove the rmap, drop the mappings' references after the
+ * tables are unlocked; a large anon folio left partially mapped is queued
+ * for deferred split.  Returns the number of mappings removed.
+ */
+long zap_page_range(struct mm_struct *mm, unsigned long va, unsigned long nr);
+/*
+ * A CPU write (or read) touching @va: sets young, and dirty for a write to
+ * a writable present PTE, atomically as the hardware walker does.
+ * Returns false if nothing present is mapped there.
+ */
+bool touch_page(struct mm_struct *mm, unsigned long va, bool write);
+
+/* ---- rmap walks (rmap.c) ---- */
+/* Unmap every mapping of a locked file folio (truncate). */
+void unmap_mapping_folio(struct folio *folio);
+
+#endif /* FOLIO_PGTABLE_H */

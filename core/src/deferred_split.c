@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * deferred_split.c - the deferred-split queue and its scanner (O13).
+ *
+ * The queue holds no reference.  Every link change happens under
+ * deferred_split_lock (the kernel's split_queue_lock / list_lru lock), and
+ * so does every freeze that may dequeue.  Who may take a folio off:
+ *   - the freer, at refcount 0 (folio_unqueue_deferred_split);
+ *   - a splitter, frozen, under the lock (R7);
+ *   - the scanner, which first takes a reference with folio_try_get under
+ *     the lock: a 0 count means "being freed or frozen", and the scanner
+ *     leaves that folio to its freer or freezer (R6).  While the scanner
+ *     holds it (rc >= 1) neither of those can run.
+ */
+#include "folio/huge_memory.h"
+#include "folio/lock.h"
+#include "internal.h"
+
+struct fl_lock deferred_split_lock = FL_LOCK_INIT;
+static CDS_LIST_HEAD(deferred_split_queue);
+static unsigned long deferred_split_len;
+
+void deferred_split_init(void)
+{
+	CDS_INIT_LIST_HEAD(&deferred_split_queue);
+	deferred_split_len = 0;
+}
+
+static bool queueable(const struct folio *f)
+{
+	return folio_test_anon(f) && folio_order(f) > 1;
+}
+
+void deferred_split_folio(struct folio *f, bool partially_mapped)
+{
+	if (!queueable(f))
+		return;
+	/* R8: called with references held, so rc > 0 and no freer runs */
+	VM_BUG_ON_FOLIO(folio_ref_count(f) == 0, f);
+	fl_lock(&deferred_split_lock);
+	if (partially_mapped)
+		folio_set_partially_mapped(f);
+	if (cds_list_empty(&f->_deferred_list)) {
+		cds_list_add_tail(&f->_deferred_list, &deferred_split_queue);
+		deferred_split_len++;
+	}
+	fl_unlock(&deferred_split_lock);
+}
+
+/* Caller holds deferred_split_lock and has frozen or is freeing @f. */
+void deferred_split_dequeue_locked(struct folio *f);
+void deferred_split_dequeue_locked(struct folio *f)
+{
+	if (!cds_list_empty(&f->_deferred_list)) {
+		cds_list_del_init(&f->_deferred_list);
+		deferred_split_len--;
+	}
+	folio_clear_partially_mapped(f);
+}
+
+void folio_unqueue_deferred_split(struct folio *f)
+{
+	if (!queueable(f))
+		return;
+	/* only at refcount 0: a scanner holding it would have rc >= 1 */
+	VM_BUG_ON_FOLIO(folio_ref_count(f) != 0, f);
+	fl_lock(&deferred_split_lock);
+	deferred_split_dequeue_locked(f);
+	fl_unlock(&deferred_split_lock);
+}
+
+bool folio_on_deferred_list(const struct folio *f)
+{
+	bool on;
+
+	fl_lock(&deferred_split_lock);
+	on = !cds_list_empty((struct cds_list_head *)&f->_deferred_list);
+	fl_unlock(&deferred_split_lock);
+	return on;
+}
+
+unsigned long deferred_split_walk(void (*fn)(struct folio *f, void *ctx),
+				  void *ctx)
+{
+	struct folio *f;
+	unsigned long n = 0;
+
+	fl_lock(&deferred_split_lock);
+	cds_list_for_each_entry(f, &deferred_split_queue, _deferred_list) {
+		fn(f, ctx);
+		n++;
+	}
+	if (n != deferred_split_len)
+		n = ~0ul;	/* length and list disagree */
+	fl_unlock(&deferred_split_lock);
+	return n;
+}
+
+unsigned long deferred_split_count(void)
+{
+	unsigned long n;
+
+	fl_lock(&deferred_split_lock);
+	n = deferred_split_len;
+	fl_unlock(&deferred_split_lock);
+	return n;
+}
+
+unsigned long deferred_split_scan(unsigned long nr)
+{
+	struct folio *f, *tmp;
+	unsigned long split = 0, taken = 0;
+	CDS_LIST_HEAD(dispose);
+
+	fl_lock(&deferred_split_lock);
+	cds_list_for_each_entry_safe(f, tmp, &deferred_split_queue,
+				     _deferred_list) {
+		if (taken == nr)
+			break;
+		/* R6/R7: lost the race to folio_put or folio_ref_freeze */
+		if (!folio_try_get(f))
+			continue;
+		cds_list_del(&f->_deferred_list);
+		cds_list_add_tail(&f->_deferred_list, &dispose);
+		deferred_split_len--;
+		taken++;
+	}
+	fl_unlock(&deferred_split_lock);
+
+	while (true) {
+		bool done = false;
+
+		fl_lock(&deferred_split_lock);
+		if (cds_list_empty(&dispose)) {
+			fl_unlock(&deferred_split_lock);
+			break;
+		}
+		f = cds_list_first_entry(&dispose, struct folio, _deferred_list);
+		cds_list_del_init(&f->_deferred_list);
+		fl_unlock(&deferred_split_lock);
+
+		if (folio_test_partially_mapped(f) && folio_trylock(f)) {
+			done = split_folio(f) == 0;
+			folio_unlock(f);
+		}
+		if (done)
+			split++;
+		else if (folio_test_partially_mapped(f))
+			deferred_split_folio(f, false);	/* requeue */
+		folio_put(f);
+	}
+	return split;
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gup.c - GUP-fast (O5) and unpin (O7).
+ *
+ * The walk takes no page-table lock; rcu_read_lock stands for the kernel's
+ * local_irq_save (tables are freed through call_rcu).  For each run of
+ * consecutive pages of one folio met in one table (or a PMD leaf), in
+ * numbered steps:
+ *   1. read the entry; decode the folio from the memmap word (a hint);
+ *   2. take every reference of the run at once: folio_ref_try_add(f, refs)
+ *      (fails on a free or frozen folio); PIN adds _pincount (large) or
+ *      refs * (BIAS - 1) more references (small), then a full barrier;
+ *   3. recheck: the first page's memmap word still encodes f (split or
+ *      free+reuse between 1 and 2, R2), the run lies inside f, the PMD
+ *      and every PTE of the run are unchanged (unmap, lazyfree discard,
+ *      split_huge_pmd, R2d/R3);
+ *   4. on any mismatch undo exactly what 2 took and stop.
+ * R3 (vs lazyfree discard) is a Dekker pair: reclaim clears the PTEs, full
+ * fence, reads the refcount; we do a seq_cst RMW on the refcount, then
+ * seq_cst loads of the entries.  Either reclaim sees our reference (and
+ * restores the PTEs) or we see the cleared PTE (and undo).
+ */
+#include "folio/gup.h"
+#include "folio/lock.h"
+#include "folio/rcu.h"
+#include "internal.h"
+
+bool folio_maybe_dma_pinned(const struct folio *f)
+{
+	if (folio_test_large(f))
+		return folio_pincount(f) > 0;
+	return (unsigned int)folio_ref_count(f) >= GUP_PIN_COUNTING_BIAS;
+}
+
+/* gup_put_folio: pincount first, then the references (F3). */
+static void gup_put_folio(struct folio *f, int refs, unsigned int flags)
+{
+	if (flags & FOLL_PIN) {
+		if (folio_test_large(f)) {
+			fa_sub_relaxed(&f->_pincount, refs);
+		} else {
+			folio_put_refs(f, refs * GUP_PIN_COUNTING_BIAS);
+			return;
+		}
+	}
+	folio_put_refs(f, refs);
+}
+
+/* Step 2: try_grab_folio_fast.  NULL if the folio is free or frozen. */
+static struct folio *try_grab_folio_fast(unsigned long pfn, int refs,
+					 unsigned int flags, memdesc_t *word)
+{
+	memdesc_t w = memmap_word_load(pfn);
+	struct folio *f;
+
+	if (!memdesc_is_folio(w))
+		return NULL;
+	f = memdesc_ptr(w);
+	folio_race_point(RP_GUP_DECODED, f);
+	if (!folio_ref_try_add(f, refs))
+		return NULL;
+	if (flags & FOLL_PIN) {
+		if (folio_test_large(f))
+			fa_add_relaxed(&f->_pincount, refs);	/* rc, then pincount */
+		else
+			folio_ref_add(f, refs * (GUP_PIN_COUNTING_BIAS - 1));
+		fa_fence_full();	/* smp_mb__after_atomic */
+	}
+	*word = w;
+	return f;
+}
+
+/* Step 3 for a run [pfn, pfn + refs) of f. */
+static bool folio_still_owns(struct folio *f, memdesc_t w, unsigned long pfn,
+			     int refs)
+{
+	return fa_load_full(&folio_memmap[pfn]) == w &&
+	       pfn - folio_pfn(f) + (unsigned long)refs <= folio_nr_pages(f);
+}
+
+static bool entry_ok(pte_t e, unsigned int flags)
+{
+	return pte_present(e) && (!(flags & FOLL_WRITE) || (e & _PAGE_WRITE));
+}
+
+/*
+ * One PMD's worth.  Returns pages grabbed (stops early on a problem);
+ * @batched: runs of one folio per try_add, else one page per try_add.
+ */
+static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
+			 unsigned long end, unsigned int flags,
+			 unsigned long *pfns, bool batched)
+{
+	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+	pmd_t pmd = fa_load_full(pmdp);
+	long got = 0;
+
+	if (pmd_leaf(pmd)) {
+		/* gup_fast_pmd_leaf: refs = pages of the range in this PMD */
+		unsigned long base = pte_pfn(pmd) + (va & (pmd_nr() - 1));
+
+		if (!entry_ok(pmd, flags))
+			return 0;
+		while (va < end) {
+			int refs = batched ? (int)(end - va) : 1;
+			memdesc_t w;
+			struct folio *f = try_grab_folio_fast(base, refs, flags, &w);
+
+			if (!f)
+				return got;
+			folio_race_point(RP_GUP_GRABBED, f);
+			if (!folio_still_owns(f, w, base, refs) ||
+			    fa_load_full(pmdp) != pmd) {
+				gup_put_folio(f, refs, flags);
+				return got;
+			}
+			for (int i = 0; i < refs; i++)
+				pfns[got++] = base + (unsigned long)i;
+			base += (unsigned long)refs;
+			va += (unsigned long)refs;
+		}
+		return got;
+	}
+	if (!pmd_table(pmd))
+		return 0;
+
+	_Atomic pte_t *ptes = pte_offset(pmd, va);
+	unsigned long n = end - va;
+
+	for (unsigned long i = 0; i < n;) {
+		pte_t pte = fa_load_full(&ptes[i]);
+		unsigned long pfn = pte_pfn(pte), k = 1;
+		memdesc_t w0, w;
+		struct folio *f;
+
+		if (!entry_ok(pte, flags))
+			return got;
+		if (batched) {
+			/* the run: consecutive pages under one memmap word */
+			w0 = memmap_word_load(pfn);
+			while (i + k < n) {
+				pte_t next = fa_load_relaxed(&ptes[i + k]);
+
+				if (!entry_ok(next, flags) ||
+				    pte_pfn(next) != pfn + k ||
+				    memmap_word_load(pfn + k) != w0)
+					break;
+				k++;
+			}
+		}
+		f = try_grab_folio_fast(pfn, (int)k, flags, &w);
+		if (!f)
+			return got;
+		folio_race_point(RP_GUP_GRABBED, f);
+		bool ok = folio_still_owns(f, w, pfn, (int)k) &&
+			  fa_load_full(pmdp) == pmd;
+
+		for (unsigned long j = 0; ok && j < k; j++) {
+			pte_t now = fa_load_full(&ptes[i + j]);
+
+			ok = entry_ok(now, flags) && pte_pfn(now) == pfn + j;
+		}
+		if (!ok) {
+			gup_put_folio(f, (int)k, flags);
+			return got;
+		}
+		for (unsigned long j = 0; j < k; j++)
+			pfns[got++] = pfn + j;
+		i += k;
+	}
+	return got;
+}
+
+static long do_gup_fast(struct mm_struct *mm, unsigned long va,
+			unsigned long nr, unsigned int flags,
+			unsigned long *pfns, bool batched)
+{
+	unsigned long end = va + nr, limit = mm->nr_pmds << pmd_order();
+	long got = 0;
+
+	if (!(flags & FOLL_GET) == !(flags & FOLL_PIN) || va >= limit ||
+	    nr > limit - va)
+		return 0;
+	rcu_read_lock_model();	/* local_irq_save: tables stay */
+	while (va < end) {
+		unsigned long pend = (va | (pmd_nr() - 1)) + 1;
+		long n;
+
+		if (pend > end)
+			pend = end;
+		n = gup_fast_pmd(mm, va, pend, flags, pfns + got, batched);
+		got += n;
+		if ((unsigned long)n != pend - va)
+			break;
+		va = pend;
+	}
+	rcu_read_unlock_model();
+	return got;
+}
+
+long gup_fast(struct mm_struct *mm, unsigned long va, unsigned long nr,
+	      unsigned int flags, unsigned long *pfns)
+{
+	return do_gup_fast(mm, va, nr, flags, pfns, true);
+}
+
+long gup_fast_unbatched(struct mm_struct *mm, unsigned long va,
+			unsigned long nr, unsigned int flags,
+			unsigned long *pfns)
+{
+	return do_gup_fast(mm, va, nr, flags, pfns, false);
+}
+
+/* gup_folio_next: the maximal run of entries in the same folio. */
+static unsigned long folio_run(const unsigned long *pfns, unsigned long nr,
+			       struct folio **fp)
+{
+	struct folio *f = pfn_folio(pfns[0]);	/* stable: we hold it */
+	unsigned long k = 1;
+
+	while (k < nr && pfn_folio(pfns[k]) == f)
+		k++;
+	*fp = f;
+	return k;
+}
+
+void unpin_user_pages(const unsigned long *pfns, unsigned long nr,
+		      unsigned int flags)
+{
+	for (unsigned long i = 0; i < nr;) {
+		struct folio *f;
+		unsigned long k = folio_run(pfns + i, nr - i, &f);
+
+		gup_put_folio(f, (int)k, flags);
+		i += k;
+	}
+}
+
+void unpin_user_pages_unbatched(const unsigned long *pfns, unsigned long nr,
+				unsigned int flags)
+{
+	for (unsigned long i = 0; i < nr; i++)
+		gup_put_folio(pfn_folio(pfns[i]), 1, flags);
+}
+
+void unpin_user_pages_dirty_lock(const unsigned long *pfns, unsigned long nr,
+				 unsigned int flags)
+{
+	for (unsigned long i = 0; i < nr;) {
+		struct folio *f;
+		unsigned long k = folio_run(pfns + i, nr - i, &f);
+
+		/* R9: the writer's dirty mark lands before its references go */
+		if (!folio_test_dirty(f)) {
+			folio_lock(f);
+			folio_set_dirty(f);
+			folio_unlock(f);
+		}
+		gup_put_folio(f, (int)k, flags);
+		i += k;
+	}
+}

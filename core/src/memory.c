@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memory.c - faults, file mapping, zap and the accessed/dirty bits
+ * (DESIGN.md 4.5, 4.6; kernel-spec.md O9, O10).
+ */
+#include <errno.h>
+
+#include "folio/huge_memory.h"
+#include "folio/lock.h"
+#include "folio/filemap.h"
+#include "folio/rcu.h"
+#include "internal.h"
+#include "rmap.h"
+
+struct fl_lock *pte_table_lock(struct mm_struct *mm, unsigned long va,
+			       bool alloc, pmd_t *pmdval, int *err)
+{
+	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+	pmd_t pmd = fa_load_acquire(pmdp);
+	struct fl_lock *ptl;
+
+	*err = 0;
+	if (!pmd_table(pmd)) {
+		struct ptdesc *pt;
+
+		if (!alloc || pmd)
+			return NULL;
+		pt = pte_alloc_one();
+		if (!pt) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		fl_lock(&mm->pmd_lock);
+		pmd = fa_load_relaxed(pmdp);
+		if (!pmd) {
+			/* release: the zeroed table before the pointer to it */
+			pmd = mk_pte(pt->pfn, _PAGE_PRESENT | _PMD_TABLE);
+			fa_store_release(pmdp, pmd);
+			pt = NULL;
+		}
+		fl_unlock(&mm->pmd_lock);
+		if (pt)		/* lost the race: never visible, free at once */
+			pte_free_rcu(pt);
+		if (!pmd_table(pmd))
+			return NULL;
+	}
+	/* A TABLE pmd stays until mm_destroy: no recheck needed under the PTL. */
+	ptl = pte_lockptr(pmd);
+	fl_lock(ptl);
+	*pmdval = pmd;
+	return ptl;
+}
+
+void folio_unmap_maybe_queue(struct folio *f, int map)
+{
+	if (folio_test_anon(f) && folio_order(f) > 1 && map > 0 &&
+	    (unsigned long)map < folio_nr_pages(f) &&
+	    folio_entire_mapcount(f) == 0)
+		deferred_split_folio(f, true);
+}
+
+static int do_huge_pmd_anonymous_page(struct mm_struct *mm, unsigned long va,
+				      bool write)
+{
+	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+	struct folio *f = folio_alloc_anon(pmd_order());
+	struct ptdesc *deposit = pte_alloc_one();
+
+	if (!f || !deposit) {
+		if (f)
+			folio_put(f);
+		if (deposit)
+			pte_free_rcu(deposit);
+		return -ENOMEM;
+	}
+	fa_store_relaxed(&f->mapping,
+			 (struct address_space *)((uintptr_t)mm | FOLIO_MAPPING_ANON));
+	fa_store_relaxed(&f->index, va);
+	fl_lock(&mm->pmd_lock);
+	if (fa_load_relaxed(pmdp)) {
+		fl_unlock(&mm->pmd_lock);
+		pte_free_rcu(deposit);
+		folio_put(f);
+		return -EEXIST;
+	}
+	/* the allocation's reference becomes the PMD mapping's */
+	folio_add_rmap_pmd(f);
+	cds_list_add(&deposit->deposit_link, &mm->deposits);
+	fa_store_release(pmdp, mk_pte(folio_pfn(f), _PAGE_PRESENT | _PMD_LEAF |
+						  _PAGE_WRITE | _PAGE_YOUNG |
+						  (write ? _PAGE_DIRTY : 0)));
+	fl_unlock(&mm->pmd_lock);
+	return 0;
+}
+
+int do_anonymous_page(struct mm_struct *mm, unsigned long va,
+		      unsigned int order, bool write)
+{
+	unsigned long nr = 1ul << order, pfn;
+	struct fl_lock *ptl;
+	struct folio *f;
+	_Atomic pte_t *ptes;
+	pmd_t pmd;
+	int err;
+
+	if (order > pmd_order() || (va & (nr - 1)) || va >= mm->anon_pages ||
+	    nr > mm->anon_pages - va)
+		return -EINVAL;
+	if (order == pmd_order())
+		return do_huge_pmd_anonymous_page(mm, va, write);
+	f = folio_alloc_anon(order);
+	if (!f)
+		return -ENOMEM;
+	ptl = pte_table_lock(mm, va, true, &pmd, &err);
+	if (!ptl) {
+		folio_put(f);
+		return err ? err : -EEXIST;
+	}
+	ptes = pte_offset(pmd, va);
+	for (unsigned long i = 0; i < nr; i++) {
+		if (fa_load_relaxed(&ptes[i])) {
+			fl_unlock(ptl);
+			folio_put(f);
+			return -EEXIST;
+		}
+	}
+	/* A new exclusive folio: no one else can see it yet. */
+	fa_store_relaxed(&f->mapping,
+			 (struct address_space *)((uintptr_t)mm | FOLIO_MAPPING_ANON));
+	fa_store_relaxed(&f->index, va);
+	/* references first (the allocation's supplies one), then the rmap */
+	if (nr > 1)
+		folio_ref_add(f, (int)nr - 1);
+	folio_add_rmap_ptes(f, (int)nr);
+	pfn = folio_pfn(f);
+	for (unsigned long i = 0; i < nr; i++)
+		fa_store_release(&ptes[i],
+				 mk_pte(pfn + i, _PAGE_PRESENT | _PAGE_WRITE |
+						 _PAGE_YOUNG |
+						 (write ? _PAGE_DIRTY : 0)));
+	fl_unlock(ptl);
+	return 0;
+}
+
+/* Map the pages [from, to) of a locked cached folio at window @base. */
+static long map_folio_range(struct mm_struct *mm, long base, struct folio *f,
+			    unsigned long from, unsigned long to, bool want_pmd)
+{
+	unsigned long fidx = folio_index(f), pfn = folio_pfn(f), n = 0;
+	unsigned long va = (unsigned long)base + from;
+	struct fl_lock *ptl;
+	_Atomic pte_t *ptes;
+	pmd_t pmd;
+	int err;
+
+	if (want_pmd && folio_order(f) == pmd_order() && from == fidx &&
+	    to == fidx + folio_nr_pages(f)) {
+		_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+
+		fl_lock(&mm->pmd_lock);
+		if (!fa_load_relaxed(pmdp)) {
+			folio_get(f);	/* the mapping's reference, first */
+			folio_add_rmap_pmd(f);
+			fa_store_release(pmdp, mk_pte(pfn, _PAGE_PRESENT |
+							     _PMD_LEAF |
+							     _PAGE_WRITE |
+							     _PAGE_YOUNG));
+			n = folio_nr_pages(f);
+		}
+		fl_unlock(&mm->pmd_lock);
+		return (long)n;
+	}
+	ptl = pte_table_lock(mm, va, true, &pmd, &err);
+	if (!ptl)
+		return 0;	/* PMD-mapped already, or no memory for a table */
+	ptes = pte_offset(pmd, va);
+	for (unsigned long i = 0; i < to - from; i++)
+		n += fa_load_relaxed(&ptes[i]) == 0;
+	if (n) {
+		folio_ref_add(f, (int)n);
+		folio_add_rmap_ptes(f, (int)n);
+		for (unsigned long i = 0; i < to - from; i++)
+			if (!fa_load_relaxed(&ptes[i]))
+				fa_store_release(&ptes[i],
+						 mk_pte(pfn + from - fidx + i,
+							_PAGE_PRESENT | _PAGE_WRITE |
+							_PAGE_YOUNG));
+	}
+	fl_unlock(ptl);
+	return (long)n;
+}
+
+long filemap_map_pages(struct mm_struct *mm, struct address_space *mapping,
+		       unsigned long index, unsigned long nr, bool pmd)
+{
+	long base = mm_file_window(mm, mapping), total = 0;
+	unsigned long end = index + nr;
+
+	if (base < 0 || index >= mapping->nr_slots || nr > mapping->nr_slots - index)
+		return -EINVAL;
+	while (index < end) {
+		struct folio *f = filemap_get_folio(mapping, index);
+		unsigned long next = index + 1;
+
+		if (!f) {
+			index = next;
+			continue;
+		}
+		/*
+		 * Under the folio lock, and only if still in this file: a
+		 * truncate locks the folio, unmaps it, then removes it, so a
+		 * mapping installed here cannot outlive the folio's cache life.
+		 */
+		if (folio_trylock(f)) {
+			unsigned long fidx = folio_index(f);
+
+			if (folio_mapping(f) == mapping && fidx <= index) {
+				unsigned long fend = fidx + folio_nr_pages(f);
+
+				next = fend < end ? fend : end;
+				total += map_folio_range(mm, base, f, index, next, pmd);
+			}
+			folio_unlock(f);
+		}
+		folio_put(f);
+		index = next;
+	}
+	return total;
+}
+
+/* Clear a PMD leaf (pmd_lock).  Returns mappings removed (0 or 1). */
+int zap_huge_pmd(struct mm_struct *mm, unsigned long va)
+{
+	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+	struct ptdesc *deposit = NULL;
+	struct folio *f;
+	pmd_t old;
+
+	fl_lock(&mm->pmd_lock);
+	old = fa_load_relaxed(pmdp);
+	if (!pmd_leaf(old)) {
+		fl_unlock(&mm->pmd_lock);
+		return 0;
+	}
+	old = fa_xchg_relaxed(pmdp, 0);
+	f = pfn_folio(pte_pfn(old));	/* stable: the PMD holds a reference */
+	if ((old & _PAGE_DIRTY) && !folio_test_anon(f))
+		folio_set_dirty(f);
+	folio_remove_rmap_pmd(f);
+	if (folio_test_anon(f)) {
+		VM_BUG_ON_FOLIO(cds_list_empty(&mm->deposits), f);
+		deposit = cds_list_first_entry(&mm->deposits, struct ptdesc,
+					       deposit_link);
+		cds_list_del(&deposit->deposit_link);
+	}
+	fl_unlock(&mm->pmd_lock);
+	if (deposit)
+		pte_free_rcu(deposit);
+	folio_put(f);	/* after the entry and the rmap are gone */
+	return 1;
+}
+
+struct zap_batch {
+	struct folio *folio;
+	int nr;
+};
+
+static long zap_pte_range(struct mm_struct *mm, unsigned long va,
+			  unsigned long end)
+{
+	struct zap_batch batch[64];
+	unsigned int nb = 0;
+	long total = 0;
+	struct fl_lock *ptl;
+	_Atomic pte_t *ptes;
+	pmd_t pmd;
+	int err;
+
+again:
+	ptl = pte_table_lock(mm, va, false, &pmd, &err);
+	if (!ptl)
+		return total;
+	ptes = pte_offset(pmd, va);
+	while (va < end && nb < 64) {
+		pte_t pte = fa_load_relaxed(&ptes[0]);
+		struct folio *f;
+		unsigned long pfn, n = 1;
+		bool dirty;
+		int map;
+
+		if (!pte || pte_migration(pte)) {
+			if (pte)	/* a migration entry holds no reference */
+				fa_store_relaxed(&ptes[0], 0);
+			ptes++;
+			va++;
+			continue;
+		}
+		pfn = pte_pfn(pte);
+		f = pfn_folio(pfn);	/* stable: the PTE holds a reference */
+		/* a run of this folio's consecutive pages: one rmap update */
+		while (va + n < end) {
+			pte_t next = fa_load_relaxed(&ptes[n]);
+
+			if (!pte_present(next) || pte_pfn(next) != pfn + n ||
+			    pfn + n - folio_pfn(f) >= folio_nr_pages(f))
+				break;
+			n++;
+		}
+		dirty = false;
+		for (unsigned long i = 0; i < n; i++)
+			dirty |= fa_xchg_relaxed(&ptes[i], 0) & _PAGE_DIRTY;
+		if (dirty && !folio_test_anon(f))
+			folio_set_dirty(f);
+		map = folio_remove_rmap_ptes(f, (int)n);
+		folio_unmap_maybe_queue(f, map);
+		batch[nb++] = (struct zap_batch){ f, (int)n };
+		total += (long)n;
+		ptes += n;
+		va += n;
+	}
+	fl_unlock(ptl);
+	/* the mmu_gather flush: references go after the table is unlocked */
+	for (unsigned int i = 0; i < nb; i++)
+		folio_put_refs(batch[i].folio, batch[i].nr);
+	if (va < end) {
+		nb = 0;
+		goto again;
+	}
+	return total;
+}
+
+long zap_page_range(struct mm_struct *mm, unsigned long va, unsigned long nr)
+{
+	unsigned long end = va + nr, pmask = pmd_nr() - 1;
+	long total = 0;
+
+	if (end > mm->nr_pmds << pmd_order())
+		end = mm->nr_pmds << pmd_order();
+	while (va < end) {
+		unsigned long pend = (va | pmask) + 1;
+		pmd_t pmd = fa_load_acquire(pmd_offset(mm, va));
+
+		if (pend > end)
+			pend = end;
+		if (pmd_leaf(pmd)) {
+			if (!(va & pmask) && pend - va == pmd_nr()) {
+				total += zap_huge_pmd(mm, va);
+				continue;	/* recheck: it may have changed */
+			}
+			split_huge_pmd(mm, va);
+			continue;
+		}
+		if (pmd_table(pmd))
+			total += zap_pte_range(mm, va, pend);
+		va = pend;
+	}
+	return total;
+}
+
+bool touch_page(struct mm_struct *mm, unsigned long va, bool write)
+{
+	_Atomic pte_t *p;
+	pte_t old, bits = _PAGE_YOUNG | (write ? _PAGE_DIRTY : 0);
+	pmd_t pmd;
+	bool ok = false;
+
+	if (va >= mm->nr_pmds << pmd_order())
+		return false;
+	/* the hardware walker: lockless, tables kept alive by RCU */
+	rcu_read_lock_model();
+	pmd = fa_load_acquire(pmd_offset(mm, va));
+	if (pmd_leaf(pmd))
+		p = pmd_offset(mm, va);
+	else if (pmd_table(pmd))
+		p = pte_offset(pmd, va);
+	else
+		goto out;
+	old = fa_load_relaxed(p);
+	do {
+		/* set A/D only on a present (writable, for D) entry */
+		if (!pte_present(old) || (write && !(old & _PAGE_WRITE)))
+			goto out;
+	} while (!fa_cas_full(p, &old, old | bits));
+	ok = true;
+out:
+	rcu_read_unlock_model();
+	return ok;
+}

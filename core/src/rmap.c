@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rmap.c - reverse-map walks.  An anon folio is mapped only by its owner
+ * mm at va == index; a file folio at va = window + index in each mm that
+ * has a window for its file.  So a walk visits a few entries directly,
+ * and only touches entries whose PFN lies in the folio's pages (an anon
+ * va may since have been re-faulted with another folio).
+ */
+#include "folio/filemap.h"
+#include "folio/huge_memory.h"
+#include "internal.h"
+#include "rmap.h"
+
+struct run {
+	struct folio *folio;
+	int nr;
+};
+
+/* Restore migration entries of [pfn, pfn + nr) at @ptes to present PTEs. */
+static long remap_ptes(_Atomic pte_t *ptes, unsigned long n,
+		       unsigned long pfn, unsigned long nr)
+{
+	long done = 0;
+
+	for (unsigned long i = 0; i < n;) {
+		pte_t pte = fa_load_relaxed(&ptes[i]);
+		unsigned long p = pte_pfn(pte), k = 1;
+		struct folio *f;
+
+		if (!pte_migration(pte) || p - pfn >= nr) {
+			i++;
+			continue;
+		}
+		/* the pages' current owner: the splitter holds it locked */
+		f = pfn_folio(p);
+		while (i + k < n) {
+			pte_t next = fa_load_relaxed(&ptes[i + k]);
+
+			if (!pte_migration(next) || pte_pfn(next) != p + k ||
+			    p + k - folio_pfn(f) >= folio_nr_pages(f))
+				break;
+			k++;
+		}
+		/* remove_migration_pte: reference, rmap, then the entry */
+		folio_ref_add(f, (int)k);
+		folio_add_rmap_ptes(f, (int)k);
+		for (unsigned long j = 0; j < k; j++) {
+			pte_t m = fa_load_relaxed(&ptes[i + j]);
+
+			fa_store_release(&ptes[i + j],
+					 (m & ~(pte_t)_PAGE_MIGRATION) |
+						 _PAGE_PRESENT | _PAGE_YOUNG);
+		}
+		done += (long)k;
+		i += k;
+	}
+	return done;
+}
+
+static long rmap_one(struct mm_struct *mm, unsigned long va, unsigned long pfn,
+		     unsigned long nr, enum rmap_mode mode)
+{
+	struct fl_lock *ptl;
+	_Atomic pte_t *ptes;
+	struct folio *f = NULL;
+	pmd_t pmd;
+	long done = 0;
+	int err, dirty = 0;
+
+	pmd = fa_load_acquire(pmd_offset(mm, va));
+	if (pmd_leaf(pmd) && pte_pfn(pmd) == pfn) {
+		if (mode == RMAP_UNMAP)
+			return zap_huge_pmd(mm, va);
+		if (mode == RMAP_MIGRATE)
+			split_huge_pmd(mm, va);	/* anon -> PTEs; file -> gone */
+	}
+	ptl = pte_table_lock(mm, va, false, &pmd, &err);
+	if (!ptl)
+		return done;
+	ptes = pte_offset(pmd, va);
+	if (mode == RMAP_REMAP) {
+		done = remap_ptes(ptes, nr, pfn, nr);
+		fl_unlock(ptl);
+		return done;
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		pte_t pte = fa_load_relaxed(&ptes[i]);
+
+		if (pte_pfn(pte) - pfn >= nr || !pte)
+			continue;
+		if (pte_migration(pte)) {
+			if (mode == RMAP_UNMAP)	/* holds no reference */
+				fa_store_relaxed(&ptes[i], 0);
+			continue;
+		}
+		f = pfn_folio(pte_pfn(pte));
+		/* try_to_migrate_one / try_to_unmap_one: take the entry ... */
+		pte = fa_xchg_relaxed(&ptes[i], mode == RMAP_MIGRATE ?
+				      mk_pte(pte_pfn(pte), _PAGE_MIGRATION) |
+					      (pte & (_PAGE_WRITE | _PAGE_DIRTY)) :
+				      0);
+		dirty |= !!(pte & _PAGE_DIRTY);
+		done++;
+	}
+	if (done) {
+		/* ... then the rmap; the references after the unlock */
+		if (dirty && (mode == RMAP_UNMAP ? !folio_test_anon(f) : true))
+			folio_set_dirty(f);
+		folio_remove_rmap_ptes(f, (int)done);
+	}
+	fl_unlock(ptl);
+	if (done)
+		folio_put_refs(f, (int)done);
+	return done;
+}
+
+long rmap_walk_range(struct address_space *mapping, unsigned long index,
+		     unsigned long pfn, unsigned long nr, enum rmap_mode mode)
+{
+	uintptr_t m = (uintptr_t)mapping;
+	struct mm_struct *mm;
+	long done = 0;
+
+	if (m & FOLIO_MAPPING_ANON)
+		return rmap_one((struct mm_struct *)(m & ~FOLIO_MAPPING_ANON),
+				index, pfn, nr, mode);
+	fl_lock(&folio_world.mms_lock);
+	cds_list_for_each_entry(mm, &folio_world.mms, world_link) {
+		long base = mm_file_window(mm, mapping);
+
+		if (base >= 0)
+			done += rmap_one(mm, (unsigned long)base + index, pfn,
+					 nr, mode);
+	}
+	fl_unlock(&folio_world.mms_lock);
+	return done;
+}
+
+void unmap_mapping_folio(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
+	rmap_walk_range(folio_mapping(f), folio_index(f), folio_pfn(f),
+			folio_nr_pages(f), RMAP_UNMAP);
+}

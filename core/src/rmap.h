@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rmap.h - mapcount accounting and rmap walks (internal to core/src).
+ *
+ * Reference order (DESIGN.md 4.6; at every instant refcount >= mapcount):
+ * a mapping's reference is taken before its rmap is added and its entry
+ * installed, and dropped only after the entry is cleared, its rmap
+ * removed and the table unlocked.  _mapcount is the only total (the
+ * kernel's _large_mapcount under NO_PAGE_MAPCOUNT): it rises last on map
+ * and falls first on unmap, so a lockless reader under-counts in flight.
+ */
+#ifndef FOLIO_RMAP_H
+#define FOLIO_RMAP_H
+
+#include "folio/pgtable.h"
+
+static inline void folio_add_rmap_ptes(struct folio *f, int nr)
+{
+	fa_add_relaxed(&f->_mapcount, nr);
+}
+
+static inline void folio_add_rmap_pmd(struct folio *f)
+{
+	fa_add_relaxed(&f->_entire_mapcount, 1);
+	fa_add_relaxed(&f->_mapcount, 1);
+}
+
+/* Returns the new total mapcount. */
+static inline int folio_remove_rmap_ptes(struct folio *f, int nr)
+{
+	int v = fa_sub_return_relaxed(&f->_mapcount, nr);
+
+	VM_BUG_ON_FOLIO(v < 0, f);
+	return v;
+}
+
+static inline void folio_remove_rmap_pmd(struct folio *f)
+{
+	VM_BUG_ON_FOLIO(fa_sub_return_relaxed(&f->_mapcount, 1) < 0, f);
+	VM_BUG_ON_FOLIO(fa_sub_return_relaxed(&f->_entire_mapcount, 1) < 0, f);
+}
+
+/*
+ * After a PTE unmap left @map mappings: a large anon folio with some but
+ * not all pages mapped (and no PMD) goes on the deferred-split queue.  The
+ * caller still holds the unmapped PTEs' references (R8: rc > 0).
+ */
+void folio_unmap_maybe_queue(struct folio *f, int map);
+
+enum rmap_mode {
+	RMAP_UNMAP,	/* clear every mapping (truncate) */
+	RMAP_MIGRATE,	/* present PTEs -> migration entries; PMDs split first */
+	RMAP_REMAP,	/* migration entries -> present PTEs of the current owner */
+};
+
+/*
+ * Walk every mapping of the pages [pfn, pfn + nr) of a locked folio whose
+ * mapping/index were @mapping/@index (saved by the caller: a split changes
+ * them), and apply @mode.  Returns the number of entries changed.
+ */
+long rmap_walk_range(struct address_space *mapping, unsigned long index,
+		     unsigned long pfn, unsigned long nr, enum rmap_mode mode);
+
+/* Lock the PTE table covering @va (allocating it if @alloc and the PMD is
+ * none).  NULL if the PMD is a leaf (or none and !@alloc); *err = -ENOMEM
+ * if a table could not be allocated. */
+struct fl_lock *pte_table_lock(struct mm_struct *mm, unsigned long va,
+			       bool alloc, pmd_t *pmdval, int *err);
+
+#endif /* FOLIO_RMAP_H */

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmscan.c - MADV_FREE and reclaim of lazyfree anon folios (O14).
+ *
+ * Discard decision, in order, per mapping batch (ttu_anon_lazyfree_folio):
+ *   1. clear the entries (get_and_clear: the hardware may be setting D);
+ *   2. full barrier: pairs with GUP-fast's fully ordered try_add and its
+ *      reload of the entry (R3);
+ *   3. read refcount and mapcount (the cleared entries still counted);
+ *   4. then dirty (acquire on the count read: smp_rmb, R9);
+ *   5. dirty -> set swapbacked, restore the entries, keep the folio;
+ *      refcount != 1 + mapcount -> restore, leave it lazyfree (a GUP or
+ *      speculative reference; since the 2025 change swapbacked is set
+ *      only when dirty, so the deferred-split scanner's speculative get
+ *      does not turn a clean lazyfree folio back into swapbacked);
+ *      else remove the rmap of the whole batch and drop its references.
+ * Then freeze to 1 (the isolation reference) and free.
+ */
+#include <errno.h>
+
+#include "folio/huge_memory.h"
+#include "folio/lock.h"
+#include "folio/page_alloc.h"
+#include "folio/vmscan.h"
+#include "internal.h"
+#include "rmap.h"
+
+/* Steps 3-5's test.  Returns 0 (discard), -EBUSY (dirty), -EAGAIN. */
+static int lazyfree_verdict(struct folio *f, bool entries_dirty)
+{
+	int ref = fa_load_acquire(&f->_refcount);	/* 3, then 4 */
+	int map = folio_mapcount(f);
+
+	if (entries_dirty || folio_test_dirty(f)) {
+		folio_set_swapbacked(f);
+		return -EBUSY;
+	}
+	if (ref != 1 + map)
+		return -EAGAIN;
+	return 0;
+}
+
+/* __discard_anon_folio_pmd_locked: no split of the PMD. */
+static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f)
+{
+	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+	struct ptdesc *deposit;
+	pmd_t old;
+	int err;
+
+	fl_lock(&mm->pmd_lock);
+	old = fa_load_relaxed(pmdp);
+	if (!pmd_leaf(old) || pte_pfn(old) != folio_pfn(f)) {
+		fl_unlock(&mm->pmd_lock);
+		return -EAGAIN;
+	}
+	old = fa_xchg_relaxed(pmdp, 0);				/* 1 */
+	fa_fence_full();					/* 2 */
+	folio_race_point(RP_RECLAIM_CLEARED, f);
+	err = lazyfree_verdict(f, old & _PAGE_DIRTY);		/* 3-5 */
+	if (err) {
+		fa_store_release(pmdp, old);
+		fl_unlock(&mm->pmd_lock);
+		return err;
+	}
+	folio_remove_rmap_pmd(f);
+	deposit = cds_list_first_entry(&mm->deposits, struct ptdesc, deposit_link);
+	cds_list_del(&deposit->deposit_link);
+	fl_unlock(&mm->pmd_lock);
+	pte_free_rcu(deposit);
+	folio_put(f);	/* the PMD's reference; the isolation ref remains */
+	return 0;
+}
+
+/*
+ * Batched: one clear of all the folio's PTEs, one barrier, one verdict.
+ * Returns 0 or -errno; *to_put = references the caller drops after unlock.
+ */
+static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
+			      unsigned long pfn, struct folio *f, int *to_put)
+{
+	pte_t old[1ul << MAX_PAGE_ORDER];
+	bool dirty = false;
+	int n = 0, err;
+
+	for (unsigned long i = 0; i < nr; i++) {
+		pte_t pte = fa_load_relaxed(&ptes[i]);
+
+		old[i] = 0;
+		if (!pte_present(pte) || pte_pfn(pte) != pfn + i)
+			continue;
+		old[i] = fa_xchg_relaxed(&ptes[i], 0);		/* 1 */
+		dirty |= !!(old[i] & _PAGE_DIRTY);
+		n++;
+	}
+	fa_fence_full();					/* 2 */
+	folio_race_point(RP_RECLAIM_CLEARED, f);
+	err = lazyfree_verdict(f, dirty);			/* 3-5 */
+	if (err) {
+		for (unsigned long i = 0; i < nr; i++)
+			if (old[i])
+				fa_store_release(&ptes[i], old[i]);
+		return err;
+	}
+	if (n)
+		folio_remove_rmap_ptes(f, n);
+	*to_put = n;
+	return 0;
+}
+
+/*
+ * Per PTE (the pre-2025 path): the whole decision once per entry, each
+ * reference dropped as it goes (the isolation reference keeps the folio).
+ * A failure restores only the entry at hand; what is unmapped stays so.
+ */
+static int unmap_ptes_one_by_one(_Atomic pte_t *ptes, unsigned long nr,
+				 unsigned long pfn, struct folio *f, int *to_put)
+{
+	*to_put = 0;
+	for (unsigned long i = 0; i < nr; i++) {
+		pte_t pte = fa_load_relaxed(&ptes[i]);
+		int err;
+
+		if (!pte_present(pte) || pte_pfn(pte) != pfn + i)
+			continue;
+		pte = fa_xchg_relaxed(&ptes[i], 0);
+		fa_fence_full();
+		folio_race_point(RP_RECLAIM_CLEARED, f);
+		err = lazyfree_verdict(f, pte & _PAGE_DIRTY);
+		if (err) {
+			fa_store_release(&ptes[i], pte);
+			return err;
+		}
+		folio_remove_rmap_ptes(f, 1);
+		folio_put(f);
+	}
+	return 0;
+}
+
+static int unmap_lazyfree_ptes(struct mm_struct *mm, unsigned long va,
+			       struct folio *f, bool batched)
+{
+	unsigned long nr = folio_nr_pages(f), pfn = folio_pfn(f);
+	struct fl_lock *ptl;
+	_Atomic pte_t *ptes;
+	int to_put = 0, err;
+	pmd_t pmd;
+
+	ptl = pte_table_lock(mm, va, false, &pmd, &err);
+	if (!ptl)
+		return -EAGAIN;
+	ptes = pte_offset(pmd, va);
+	err = batched ? unmap_ptes_batched(ptes, nr, pfn, f, &to_put) :
+			unmap_ptes_one_by_one(ptes, nr, pfn, f, &to_put);
+	fl_unlock(ptl);
+	if (to_put)
+		folio_put_refs(f, to_put);	/* after the table is unlocked */
+	if (err)
+		return err;
+	return folio_mapcount(f) ? -EAGAIN : 0;
+}
+
+int reclaim_lazyfree_folio(struct folio *f, bool batched)
+{
+	struct mm_struct *mm;
+	unsigned long va;
+	int err = 0;
+
+	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
+	if (!folio_test_lazyfree(f))
+		return -EINVAL;
+	mm = folio_anon_mm(f);
+	va = folio_index(f);
+	if (folio_mapcount(f) && mm) {
+		pmd_t pmd = fa_load_acquire(pmd_offset(mm, va));
+
+		if (pmd_leaf(pmd) && pte_pfn(pmd) == folio_pfn(f)) {
+			if (batched) {
+				err = discard_pmd(mm, va, f);
+			} else {
+				/* the baseline: split the PMD, then per PTE */
+				split_huge_pmd(mm, va);
+				err = unmap_lazyfree_ptes(mm, va, f, false);
+			}
+		} else {
+			err = unmap_lazyfree_ptes(mm, va, f, batched);
+		}
+		if (err)
+			return err;
+	}
+	if (folio_mapcount(f))
+		return -EAGAIN;
+	/* shrink_folio_list: only the isolation reference may remain */
+	if (!folio_ref_freeze(f, 1))
+		return -EAGAIN;
+	/* frozen and ours: no one can be waiting without a reference */
+	folio_clear_flag(f, PG_locked);
+	__folio_put(f);
+	return 0;
+}
+
+long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr)
+{
+	unsigned long end = va + nr;
+	long marked = 0;
+
+	if (end > mm->anon_pages)
+		end = mm->anon_pages;
+	while (va < end) {
+		unsigned long pend = (va | (pmd_nr() - 1)) + 1;
+		_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+		pmd_t pmd = fa_load_acquire(pmdp);
+
+		if (pend > end)
+			pend = end;
+		if (pmd_leaf(pmd)) {
+			/* whole PMD in range: mark it without splitting */
+			if (!(va & (pmd_nr() - 1)) && pend - va == pmd_nr()) {
+				fl_lock(&mm->pmd_lock);
+				pmd = fa_load_relaxed(pmdp);
+				if (pmd_leaf(pmd)) {
+					struct folio *f = pfn_folio(pte_pfn(pmd));
+
+					if (folio_trylock(f)) {
+						fa_and_relaxed(pmdp, ~(pmd_t)(_PAGE_DIRTY | _PAGE_YOUNG));
+						folio_clear_dirty(f);
+						folio_clear_swapbacked(f);
+						folio_unlock(f);
+						marked++;
+					}
+				}
+				fl_unlock(&mm->pmd_lock);
+			}
+			va = pend;
+			continue;
+		}
+		if (pmd_table(pmd)) {
+			struct fl_lock *ptl;
+			_Atomic pte_t *ptes;
+			int err;
+
+			ptl = pte_table_lock(mm, va, false, &pmd, &err);
+			if (!ptl) {
+				va = pend;
+				continue;
+			}
+			ptes = pte_offset(pmd, va);
+			for (unsigned long a = va; a < pend;) {
+				pte_t pte = fa_load_relaxed(&ptes[a - va]);
+				struct folio *f;
+				unsigned long fidx, fnr;
+
+				if (!pte_present(pte)) {
+					a++;
+					continue;
+				}
+				f = pfn_folio(pte_pfn(pte));
+				fidx = folio_index(f);
+				fnr = folio_nr_pages(f);
+				/* only folios wholly inside the range (the kernel
+				 * would split the others; we leave them) */
+				if (folio_test_anon(f) && fidx >= va && fidx + fnr <= pend &&
+				    fidx == a && folio_trylock(f)) {
+					for (unsigned long i = 0; i < fnr; i++)
+						fa_and_relaxed(&ptes[a - va + i],
+							       ~(pte_t)(_PAGE_DIRTY | _PAGE_YOUNG));
+					folio_clear_dirty(f);
+					folio_clear_swapbacked(f);
+					folio_unlock(f);
+					marked++;
+					a += fnr;
+				} else {
+					a++;
+				}
+			}
+			fl_unlock(ptl);
+		}
+		va = pend;
+	}
+	return marked;
+}
