@@ -57,7 +57,7 @@ static struct folio *folio_alloc_type(enum memdesc_type type,
 		kmem_cache_free(folio_cache, f);
 		return NULL;
 	}
-	fa_store_relaxed(&f->pfn, (unsigned long)pfn);
+	fa_store_relaxed(&f->pfn, (unsigned int)pfn);
 	/* Publish: pairs with the acquire of every later successful try_get. */
 	folio_set_count_release(f, 1);
 	return f;

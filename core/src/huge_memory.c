@@ -164,7 +164,7 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 		fa_store_relaxed(&g->mapping, mapping);
 		fa_store_relaxed(&g->index, index + (k + 1) * new_nr);
 		fa_store_relaxed(&g->order, new_order);
-		fa_store_relaxed(&g->pfn, gpfn);
+		fa_store_relaxed(&g->pfn, (unsigned int)gpfn);
 		CDS_INIT_LIST_HEAD(&g->_deferred_list);
 		for (unsigned long j = 0; j < new_nr; j++)
 			memmap_word_store(gpfn + j, memdesc_encode(type, g));

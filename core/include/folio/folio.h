@@ -51,11 +51,12 @@ struct folio {
 	atomic_int _entire_mapcount;	/* PMD mappings */
 	atomic_int _pincount;		/* FOLL_PIN pins (large folios) */
 	/* identity: never overlaid by the slab free pointer */
-	_Atomic unsigned long pfn;
+	_Atomic unsigned int pfn;	/* PFNs fit 27 bits (FOLIO_MAX_NR_PAGES) */
+	_Atomic unsigned int order;
 	_Atomic(struct address_space *) mapping; /* file: owning file */
 	_Atomic unsigned long index;	/* offset in mapping (file), in pages */
-	_Atomic unsigned int order;
-	unsigned int __pad;
+	/* folio lock: per-folio waiter list (lock.c, per-folio mode) */
+	void *_lock_waiters;
 	/*
 	 * Deferred-split queue link (part II).  Protected by the queue lock;
 	 * the queue holds no reference.
@@ -66,10 +67,11 @@ struct folio {
 } __attribute__((aligned(16)));
 
 _Static_assert(sizeof(struct folio) % 16 == 0, "memdescs are 16-byte aligned");
+_Static_assert(sizeof(struct folio) == 80, "the descriptor's size is measured in bench/");
 
 /* Which bytes the slab free pointer must never overlay. */
 #define FOLIO_PROTECT_LO offsetof(struct folio, flags)
-#define FOLIO_PROTECT_HI offsetof(struct folio, _deferred_list)
+#define FOLIO_PROTECT_HI offsetof(struct folio, _lock_waiters)
 #define FOLIO_FREEPTR_OFFSET offsetof(struct folio, _slab_next)
 _Static_assert(offsetof(struct folio, _slab_next) >= FOLIO_PROTECT_HI,
 	       "free pointer must not overlay refcount or identity");
@@ -123,7 +125,7 @@ static inline bool folio_test_lazyfree(const struct folio *f)
 /* ---- identity ---- */
 static inline unsigned long folio_pfn(const struct folio *f)
 {
-	return fa_load_relaxed((_Atomic unsigned long *)&f->pfn);
+	return fa_load_relaxed((_Atomic unsigned int *)&f->pfn);
 }
 static inline unsigned int folio_order(const struct folio *f)
 {
