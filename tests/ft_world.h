@@ -11,15 +11,23 @@
 #include "folio/folio.h"
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
+#include "folio/pgtable.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
 #include "ft_test.h"
 
-static inline void ft_world_up(unsigned long nr_pages)
+static inline void ft_world_up_pmd(unsigned long nr_pages,
+				   unsigned int pmd_order)
 {
-	struct folio_config cfg = { .nr_pages = nr_pages };
+	struct folio_config cfg = { .nr_pages = nr_pages,
+				    .pmd_order = pmd_order };
 
 	CHECK_EQ(folio_world_init(&cfg), 0);
+}
+
+static inline void ft_world_up(unsigned long nr_pages)
+{
+	ft_world_up_pmd(nr_pages, 0);
 }
 
 /* Number of violations with @held recorded; prints them to stderr. */

@@ -82,6 +82,7 @@ void __folio_put(struct folio *f)
 	VM_BUG_ON_FOLIO(folio_pincount(f) != 0, f);
 	VM_BUG_ON_FOLIO(folio_test_locked(f), f);
 	VM_BUG_ON_FOLIO(!folio_test_anon(f) && folio_mapping(f), f);
+	folio_race_point(RP_FOLIO_FREEING, f);
 	/* the queue holds no reference: the freer takes the folio off (R6) */
 	folio_unqueue_deferred_split(f);
 	VM_BUG_ON_FOLIO(!cds_list_empty(&f->_deferred_list), f);

@@ -55,7 +55,7 @@ void folio_unmap_maybe_queue(struct folio *f, int map)
 {
 	if (folio_test_anon(f) && folio_order(f) > 1 && map > 0 &&
 	    (unsigned long)map < folio_nr_pages(f) &&
-	    folio_entire_mapcount(f) == 0)
+	    folio_entire_mapcount(f) == 0 && !folio_test_partially_mapped(f))
 		deferred_split_folio(f, true);
 }
 

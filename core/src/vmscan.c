@@ -103,7 +103,7 @@ static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
 		return err;
 	}
 	if (n)
-		folio_remove_rmap_ptes(f, n);
+		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, n));
 	*to_put = n;
 	return 0;
 }
@@ -131,7 +131,9 @@ static int unmap_ptes_one_by_one(_Atomic pte_t *ptes, unsigned long nr,
 			fa_store_release(&ptes[i], pte);
 			return err;
 		}
-		folio_remove_rmap_ptes(f, 1);
+		/* a stop part-way leaves it partially mapped: queue it (R8:
+		 * our isolation reference keeps rc > 0) */
+		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, 1));
 		folio_put(f);
 	}
 	return 0;

@@ -67,6 +67,7 @@ enum folio_race_point {
 	RP_RECLAIM_CLEARED,	/* lazyfree reclaim: PTEs cleared, count not read */
 	RP_SPLIT_UNMAPPED,	/* split: migration entries in, not frozen yet */
 	RP_SPLIT_FROZEN,	/* split: frozen, new folios not published */
+	RP_FOLIO_FREEING,	/* __folio_put: count 0, still queued/mapped in memmap */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

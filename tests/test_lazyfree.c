@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_lazyfree.c - MADV_FREE and lazyfree reclaim (O14): batched, per
+ * PTE and the PMD discard; every return code; and the 2025 race:
+ *   1. a large anon folio is lazyfree, partially mapped, on the
+ *      deferred-split queue;
+ *   2. reclaim clears its PTEs and reads the count ...
+ *   3. ... while the scanner holds a speculative reference (try_get);
+ *   4. reclaim must restore the PTEs and leave the folio lazyfree: only a
+ *      dirty folio becomes swapbacked again.  (6.12 set swapbacked on any
+ *      failure; a clean lazyfree folio then could never be discarded.)
+ * Run: build/<preset>/tests/test_lazyfree
+ */
+#include <errno.h>
+
+#include "folio/gup.h"
+#include "folio/huge_memory.h"
+#include "folio/vmscan.h"
+#include "ft_world.h"
+
+#define NR 4096
+#define PO 4
+#define PN (1ul << PO)
+
+static struct mm_struct *mm;
+
+static void up(void)
+{
+	ft_world_up_pmd(NR, PO);
+	mm = mm_create(8 * PN, PN);
+}
+
+static void down(void)
+{
+	mm_destroy(mm);
+	ft_world_down();
+}
+
+static struct folio *anon_folio(unsigned long va, unsigned int order)
+{
+	pmd_t pmd;
+
+	CHECK_EQ(do_anonymous_page(mm, va, order, true), 0);
+	pmd = atomic_load(pmd_offset(mm, va));
+	if (pmd_leaf(pmd))
+		return pfn_folio(pte_pfn(pmd));
+	return pfn_folio(pte_pfn(atomic_load(pte_offset(pmd, va))));
+}
+
+/* Isolate (+1), lock, reclaim; on failure unlock and drop. */
+static int reclaim(struct folio *f, bool batched)
+{
+	int err;
+
+	folio_get(f);
+	folio_lock(f);
+	err = reclaim_lazyfree_folio(f, batched);
+	if (err) {
+		folio_unlock(f);
+		folio_put(f);
+	}
+	return err;
+}
+
+static void test_madvise_free_marks(void)
+{
+	struct folio *a, *b, *c;
+
+	up();
+	a = anon_folio(0, 2);
+	b = anon_folio(4, 2);
+	c = anon_folio(PN, PO);
+	CHECK(!folio_test_lazyfree(a));
+	/* [2, 8): a is only partly covered and stays; b is marked */
+	CHECK_EQ(madvise_free(mm, 2, 6), 1);
+	CHECK(!folio_test_lazyfree(a) && folio_test_lazyfree(b));
+	CHECK_EQ(madvise_free(mm, PN, PN), 1);	/* whole PMD, not split */
+	CHECK(folio_test_lazyfree(c));
+	CHECK_EQ(folio_entire_mapcount(c), 1);
+	CHECK_EQ(reclaim(a, true), -EINVAL);	/* not lazyfree */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_reclaim_discards(void)
+{
+	unsigned long free0;
+
+	up();
+	for (int batched = 0; batched < 2; batched++) {
+		struct folio *f = anon_folio(0, 3), *h;
+
+		CHECK_EQ(madvise_free(mm, 0, 8), 1);
+		free0 = nr_free_pages();
+		CHECK_EQ(reclaim(f, batched), 0);
+		CHECK_EQ(nr_free_pages(), free0 + 8);
+		CHECK_EQ(gup_fast(mm, 0, 1, FOLL_GET, (unsigned long[1]){ 0 }), 0);
+		/* PMD-mapped: batched discards without splitting the PMD;
+		 * the baseline splits, then unmaps per PTE */
+		unsigned long va = (2 + batched) * PN;	/* split PMDs keep a table */
+
+		h = anon_folio(va, PO);
+		CHECK_EQ(madvise_free(mm, va, PN), 1);
+		CHECK_EQ(reclaim(h, batched), 0);
+		CHECK_EQ(atomic_load(pmd_offset(mm, va)) & _PMD_LEAF, 0);
+		CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	}
+	down();
+}
+
+static void test_reclaim_dirty_keeps(void)
+{
+	struct folio *f;
+
+	up();
+	for (int batched = 0; batched < 2; batched++) {
+		f = anon_folio(0, 3);
+		CHECK_EQ(madvise_free(mm, 0, 8), 1);
+		CHECK(touch_page(mm, 5, true));	/* written after MADV_FREE */
+		CHECK_EQ(reclaim(f, batched), -EBUSY);
+		CHECK(folio_test_swapbacked(f));	/* no longer lazyfree */
+		/* per PTE: 0-4 are gone when 5 is found dirty; the folio is
+		 * left partially mapped, so it is queued for deferred split */
+		CHECK_EQ(folio_mapcount(f), batched ? 8 : 3);
+		CHECK_EQ(folio_on_deferred_list(f), !batched);
+		CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+		zap_page_range(mm, 0, 8);
+	}
+	/* a dirty folio (GUP writer) with clean PTEs */
+	f = anon_folio(0, 3);
+	CHECK_EQ(madvise_free(mm, 0, 8), 1);
+	folio_set_dirty(f);
+	CHECK_EQ(reclaim(f, true), -EBUSY);
+	CHECK(folio_test_swapbacked(f));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_reclaim_extra_ref_stays_lazyfree(void)
+{
+	unsigned long pfns[8];
+	struct folio *f;
+
+	up();
+	f = anon_folio(0, 3);
+	CHECK_EQ(madvise_free(mm, 0, 8), 1);
+	CHECK_EQ(gup_fast(mm, 0, 8, FOLL_GET, pfns), 8);
+	CHECK_EQ(reclaim(f, true), -EAGAIN);
+	CHECK(folio_test_lazyfree(f));		/* clean: stays lazyfree */
+	CHECK_EQ(folio_mapcount(f), 8);		/* PTEs restored */
+	CHECK_EQ(ft_check(&(struct folio_held){ f, 8, 0 }, 1, NULL), 0);
+	unpin_user_pages(pfns, 8, FOLL_GET);
+	CHECK_EQ(reclaim(f, true), 0);		/* now it goes */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/* The 2025 race, forced: the scanner's reference lands between 2 and 4. */
+static struct folio *victim;
+static int fired;
+
+static void scanner_gets(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_RECLAIM_CLEARED || fired)
+		return;
+	fired = 1;
+	CHECK(folio_try_get(victim));	/* the scanner's isolation */
+}
+
+static void test_race_lazyfree_vs_deferred_scan(void)
+{
+	up();
+	victim = anon_folio(0, 3);
+	CHECK_EQ(zap_page_range(mm, 6, 2), 2);		/* partially mapped */
+	CHECK(folio_on_deferred_list(victim));
+	CHECK_EQ(madvise_free(mm, 0, 8), 1);
+	fired = 0;
+	atomic_store(&folio_race_hook, scanner_gets);
+	CHECK_EQ(reclaim(victim, true), -EAGAIN);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(fired, 1);
+	CHECK(folio_test_lazyfree(victim));	/* 4: not swapbacked */
+	CHECK_EQ(folio_mapcount(victim), 6);
+	CHECK_EQ(ft_check(&(struct folio_held){ victim, 1, 0 }, 1, NULL), 0);
+	folio_put(victim);			/* the scanner lets go */
+	CHECK_EQ(reclaim(victim, true), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+int main(void)
+{
+	folio_thread_online();
+	FT_RUN(test_madvise_free_marks);
+	FT_RUN(test_reclaim_discards);
+	FT_RUN(test_reclaim_dirty_keeps);
+	FT_RUN(test_reclaim_extra_ref_stays_lazyfree);
+	FT_RUN(test_race_lazyfree_vs_deferred_scan);
+	folio_thread_offline();
+	return ft_done();
+}

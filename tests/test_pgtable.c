@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_pgtable.c - faults, file mapping, zap, split_huge_pmd, rmap
+ * accounting and the deferred-split enqueue on partial unmap.  Every test
+ * ends with the full checker (I-map walks every table) and the leak check.
+ * PMD_ORDER is 4 here (16-page PMDs) to keep things small.
+ * Run: build/<preset>/tests/test_pgtable
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "folio/huge_memory.h"
+#include "ft_world.h"
+
+#define NR 4096
+#define PO 4		/* PMD_ORDER */
+#define PN (1ul << PO)	/* pages per PMD */
+
+static struct mm_struct *mm;
+
+static void up(void)
+{
+	ft_world_up_pmd(NR, PO);
+	mm = mm_create(8 * PN, 8 * PN);
+	CHECK(mm != NULL);
+}
+
+static void down(void)
+{
+	mm_destroy(mm);
+	ft_world_down();
+}
+
+static pte_t pte_at(unsigned long va)
+{
+	pmd_t pmd = atomic_load(pmd_offset(mm, va));
+
+	if (pmd_leaf(pmd))
+		return pmd;
+	if (!pmd_table(pmd))
+		return 0;
+	return atomic_load(pte_offset(pmd, va));
+}
+
+static void test_anon_fault_ptes(void)
+{
+	struct folio *f;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 4, 2, true), 0);
+	f = pfn_folio(pte_pfn(pte_at(4)));
+	CHECK(f && folio_test_anon(f) && folio_order(f) == 2);
+	CHECK(folio_anon_mm(f) == mm && folio_index(f) == 4);
+	CHECK_EQ(folio_ref_count(f), 4);	/* one per PTE, nothing else */
+	CHECK_EQ(folio_mapcount(f), 4);
+	CHECK(pte_at(5) & _PAGE_DIRTY);
+	CHECK_EQ(pte_pfn(pte_at(7)), folio_pfn(f) + 3);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	/* failure paths */
+	CHECK_EQ(do_anonymous_page(mm, 5, 0, true), -EEXIST);
+	CHECK_EQ(do_anonymous_page(mm, 2, 2, true), -EINVAL);	/* misaligned */
+	CHECK_EQ(do_anonymous_page(mm, 8 * PN, 0, true), -EINVAL); /* past anon */
+	CHECK_EQ(do_anonymous_page(mm, 0, PO + 1, true), -EINVAL);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_anon_fault_pmd_and_split(void)
+{
+	struct folio *f;
+	pte_t leaf;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, false), 0);
+	leaf = pte_at(PN);
+	CHECK(pmd_leaf(leaf));
+	f = pfn_folio(pte_pfn(leaf));
+	CHECK_EQ(folio_ref_count(f), 1);
+	CHECK_EQ(folio_mapcount(f), 1);
+	CHECK_EQ(folio_entire_mapcount(f), 1);
+	CHECK_EQ(do_anonymous_page(mm, PN, 0, true), -EEXIST);
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), -EEXIST);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	split_huge_pmd(mm, PN + 3);
+	CHECK(!pmd_leaf(atomic_load(pmd_offset(mm, PN))));
+	CHECK_EQ(folio_ref_count(f), (int)PN);
+	CHECK_EQ(folio_mapcount(f), (int)PN);
+	CHECK_EQ(folio_entire_mapcount(f), 0);
+	CHECK_EQ(pte_pfn(pte_at(PN + 5)), folio_pfn(f) + 5);
+	CHECK(!(pte_at(PN + 5) & _PAGE_DIRTY));	/* bits carried over */
+	split_huge_pmd(mm, PN);	/* no longer a leaf: no-op */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/* Partial unmap of a large anon folio queues it; the free unqueues it. */
+static void test_partial_zap_queues_deferred_split(void)
+{
+	struct folio *f;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 8, 3, true), 0);
+	f = pfn_folio(pte_pfn(pte_at(8)));
+	CHECK_EQ(zap_page_range(mm, 8, 3), 3);
+	CHECK_EQ(folio_mapcount(f), 5);
+	CHECK_EQ(folio_ref_count(f), 5);
+	CHECK(folio_test_partially_mapped(f));
+	CHECK(folio_on_deferred_list(f));
+	CHECK_EQ(deferred_split_count(), 1);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	/* zap the rest: refcount reaches 0, the freer dequeues */
+	CHECK_EQ(zap_page_range(mm, 11, 5), 5);
+	CHECK_EQ(deferred_split_count(), 0);
+	CHECK_EQ(folio_ref_count(f), 0);
+	/* order-1 folios are never queued */
+	CHECK_EQ(do_anonymous_page(mm, 16, 1, true), 0);
+	CHECK_EQ(zap_page_range(mm, 16, 1), 1);
+	CHECK_EQ(deferred_split_count(), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/* A zap that covers part of a PMD leaf splits it first. */
+static void test_partial_zap_of_pmd(void)
+{
+	struct folio *f;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 2 * PN, PO, true), 0);
+	f = pfn_folio(pte_pfn(pte_at(2 * PN)));
+	CHECK_EQ(zap_page_range(mm, 2 * PN + 4, 4), 4);
+	CHECK_EQ(folio_mapcount(f), (int)PN - 4);
+	CHECK(folio_on_deferred_list(f));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	/* whole-PMD zap of another one: no split, the deposit goes */
+	CHECK_EQ(do_anonymous_page(mm, 3 * PN, PO, true), 0);
+	CHECK_EQ(zap_page_range(mm, 3 * PN, PN), 1);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_file_map_and_truncate(void)
+{
+	struct address_space *m;
+	long base;
+	struct folio *small, *huge;
+
+	up();
+	m = address_space_create(4 * PN);
+	base = mm_add_file_window(mm, m);
+	CHECK(base >= (long)mm->anon_pages);
+	small = ft_cache_folio(m, 1, 0);
+	huge = ft_cache_folio(m, PN, PO);
+	CHECK(small && huge);
+	CHECK_EQ(filemap_map_pages(mm, m, 0, 2 * PN, true), 1 + (long)PN);
+	CHECK(pmd_leaf(pte_at((unsigned long)base + PN)));
+	CHECK_EQ(folio_ref_count(huge), (int)PN + 1);	/* cache + PMD */
+	CHECK_EQ(folio_ref_count(small), 2);		/* cache + PTE */
+	/* mapping again maps nothing new */
+	CHECK_EQ(filemap_map_pages(mm, m, 0, 2 * PN, true), 0);
+	CHECK(touch_page(mm, (unsigned long)base + 1, true));
+	CHECK(!touch_page(mm, (unsigned long)base + 2, false));	/* nothing there */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	/* truncate unmaps first (rmap walk), then removes */
+	CHECK_EQ(truncate_inode_pages_range(m, 0, 4 * PN), 2);
+	CHECK(pte_at((unsigned long)base + 1) == 0);
+	CHECK(pte_at((unsigned long)base + PN) == 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(filemap_map_pages(mm, m, 0, 5 * PN, false), -EINVAL);
+	CHECK_EQ(address_space_destroy(m), 0);
+	down();
+}
+
+/* A file folio mapped with PTEs, dirtied by a write, zapped: dirty kept. */
+static void test_file_dirty_on_zap(void)
+{
+	struct address_space *m;
+	struct folio *f;
+	long base;
+
+	up();
+	m = address_space_create(PN);
+	base = mm_add_file_window(mm, m);
+	f = ft_cache_folio(m, 0, 2);
+	CHECK_EQ(filemap_map_pages(mm, m, 0, 4, false), 4);
+	CHECK(touch_page(mm, (unsigned long)base + 2, true));
+	CHECK(!folio_test_dirty(f));
+	CHECK_EQ(zap_page_range(mm, (unsigned long)base, 4), 4);
+	CHECK(folio_test_dirty(f));
+	CHECK_EQ(folio_ref_count(f), 4);
+	CHECK(!folio_on_deferred_list(f));	/* file folios are never queued */
+	truncate_inode_pages_range(m, 0, PN);
+	CHECK_EQ(address_space_destroy(m), 0);
+	down();
+}
+
+static void test_window_errors(void)
+{
+	struct address_space *big, *m[MM_MAX_WINDOWS + 1];
+
+	up();
+	big = address_space_create(9 * PN);
+	CHECK_EQ(mm_add_file_window(mm, big), -EINVAL);
+	for (int i = 0; i <= MM_MAX_WINDOWS; i++) {
+		m[i] = address_space_create(PN);
+		CHECK_EQ(mm_add_file_window(mm, m[i]) < 0, i == MM_MAX_WINDOWS);
+	}
+	for (int i = 0; i <= MM_MAX_WINDOWS; i++)
+		address_space_destroy(m[i]);
+	address_space_destroy(big);
+	down();
+}
+
+/* I-map fires on a broken mapcount and on a stray migration entry. */
+static void test_imap_fires(void)
+{
+	struct folio *f;
+	_Atomic pte_t *p;
+	pte_t saved;
+	struct folio_violation v;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 0, 1, true), 0);
+	f = pfn_folio(pte_pfn(pte_at(0)));
+	atomic_fetch_add(&f->_mapcount, 1);
+	atomic_fetch_add(&f->_refcount, 1);	/* keep I-ref quiet */
+	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
+	CHECK(strcmp(v.rule, "I-map") == 0);
+	atomic_fetch_sub(&f->_mapcount, 1);
+	atomic_fetch_sub(&f->_refcount, 1);
+	p = pte_offset(atomic_load(pmd_offset(mm, 0)), 1);
+	saved = atomic_load(p);
+	atomic_store(p, mk_pte(pte_pfn(saved), _PAGE_MIGRATION));
+	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
+	atomic_store(p, saved);
+	/* an anon folio mapped at the wrong address */
+	atomic_store(&f->index, 2ul);
+	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
+	CHECK(strcmp(v.rule, "I-map") == 0);
+	atomic_store(&f->index, 0ul);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_idsq_fires(void)
+{
+	struct folio *f;
+	struct folio_violation v;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 0, 3, true), 0);
+	f = pfn_folio(pte_pfn(pte_at(0)));
+	folio_set_partially_mapped(f);	/* flag without being queued */
+	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
+	CHECK(strcmp(v.rule, "I-dsq") == 0);
+	folio_clear_partially_mapped(f);
+	deferred_split_folio(f, false);	/* queued but not partially mapped */
+	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
+	CHECK(strcmp(v.rule, "I-dsq") == 0);
+	CHECK_EQ(zap_page_range(mm, 0, 8), 8);	/* free unqueues */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+int main(void)
+{
+	folio_thread_online();
+	FT_RUN(test_anon_fault_ptes);
+	FT_RUN(test_anon_fault_pmd_and_split);
+	FT_RUN(test_partial_zap_queues_deferred_split);
+	FT_RUN(test_partial_zap_of_pmd);
+	FT_RUN(test_file_map_and_truncate);
+	FT_RUN(test_file_dirty_on_zap);
+	FT_RUN(test_window_errors);
+	FT_RUN(test_imap_fires);
+	FT_RUN(test_idsq_fires);
+	folio_thread_offline();
+	return ft_done();
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_split.c - folio split (O12) and the deferred-split queue (O13):
+ * every return code, anon and file, PTE- and PMD-mapped, and the races of
+ * DESIGN.md section 6 forced at race points:
+ *   split vs lookup      old folio frozen in every slot until the new ones
+ *                        are stored; new folios' fields set before unfreeze
+ *   deferred scan vs free and vs split (R6, R7)
+ *   partial unmap enqueue vs free (R8)
+ * Run: build/<preset>/tests/test_split
+ */
+#include <errno.h>
+
+#include "folio/gup.h"
+#include "folio/huge_memory.h"
+#include "ft_world.h"
+
+#define NR 4096
+#define PO 4
+#define PN (1ul << PO)
+
+static struct mm_struct *mm;
+
+static void up(void)
+{
+	ft_world_up_pmd(NR, PO);
+	mm = mm_create(8 * PN, 4 * PN);
+}
+
+static void down(void)
+{
+	mm_destroy(mm);
+	ft_world_down();
+}
+
+static struct folio *anon_folio(unsigned long va, unsigned int order)
+{
+	pmd_t pmd;
+
+	CHECK_EQ(do_anonymous_page(mm, va, order, true), 0);
+	pmd = atomic_load(pmd_offset(mm, va));
+	if (pmd_leaf(pmd))
+		return pfn_folio(pte_pfn(pmd));
+	return pfn_folio(pte_pfn(atomic_load(pte_offset(pmd, va))));
+}
+
+/* Caller's reference and lock, as split requires. */
+static int split_locked(struct folio *f, unsigned int order)
+{
+	int err;
+
+	folio_get(f);
+	folio_lock(f);
+	err = split_folio_to_order(f, order);
+	folio_unlock(f);
+	folio_put(f);
+	return err;
+}
+
+static void test_split_anon_ptes(void)
+{
+	struct folio *f, *g;
+
+	up();
+	f = anon_folio(0, 3);
+	CHECK_EQ(split_locked(f, 0), 0);
+	CHECK_EQ(folio_order(f), 0);
+	CHECK_EQ(folio_ref_count(f), 1);	/* its one PTE */
+	for (unsigned long i = 1; i < 8; i++) {
+		g = pfn_folio(folio_pfn(f) + i);
+		CHECK(g != f && folio_order(g) == 0);
+		CHECK_EQ(folio_index(g), i);
+		CHECK(folio_test_anon(g) && !folio_test_locked(g));
+		CHECK_EQ(folio_ref_count(g), 1);
+		CHECK_EQ(folio_mapcount(g), 1);
+	}
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	/* to order 2 from an order-4 folio; never to order 1 for anon */
+	f = anon_folio(PN, PO);	/* PMD-mapped: the split splits the PMD */
+	CHECK_EQ(split_locked(f, 1), -EINVAL);
+	CHECK_EQ(split_locked(f, 2), 0);
+	CHECK_EQ(folio_order(f), 2);
+	CHECK_EQ(folio_order(pfn_folio(folio_pfn(f) + 4)), 2);
+	CHECK_EQ(folio_mapcount(pfn_folio(folio_pfn(f) + 12)), 4);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(split_locked(f, 2), -EINVAL);	/* new_order >= order */
+	CHECK_EQ(split_locked(pfn_folio(folio_pfn(f) - 1), 0), -EINVAL); /* small */
+	down();
+}
+
+static void test_split_eagain(void)
+{
+	unsigned long pfns[8];
+	struct folio *f;
+
+	up();
+	f = anon_folio(0, 3);
+	folio_get(f);			/* an extra reference */
+	CHECK_EQ(split_locked(f, 0), -EAGAIN);
+	folio_put(f);
+	CHECK_EQ(gup_fast(mm, 0, 8, FOLL_PIN, pfns), 8);	/* pins */
+	CHECK_EQ(split_locked(f, 0), -EAGAIN);
+	CHECK_EQ(folio_order(f), 3);
+	CHECK_EQ(ft_check(&(struct folio_held){ f, 0, 8 }, 1, NULL), 0);
+	unpin_user_pages(pfns, 8, FOLL_PIN);
+	CHECK_EQ(split_locked(f, 0), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_split_file(void)
+{
+	struct address_space *m;
+	struct folio *f, *g;
+	long base;
+
+	up();
+	m = address_space_create(2 * PN);
+	base = mm_add_file_window(mm, m);
+	f = ft_cache_folio(m, PN, PO);
+	CHECK_EQ(filemap_map_pages(mm, m, PN, 4, false), 4);	/* partly mapped */
+	CHECK_EQ(split_locked(f, 2), 0);
+	for (unsigned long i = 0; i < PN; i++) {
+		g = filemap_get_folio(m, PN + i);
+		CHECK(g != NULL);
+		if (!g)
+			continue;
+		CHECK_EQ(folio_order(g), 2);
+		CHECK_EQ(folio_index(g), PN + (i & ~3ul));
+		CHECK(folio_mapping(g) == m);
+		folio_put(g);
+	}
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	/* truncated: -EBUSY */
+	g = filemap_get_folio(m, PN + 4);
+	folio_lock(g);
+	unmap_mapping_folio(g);
+	filemap_remove_folio(g);
+	CHECK_EQ(split_folio_to_order(g, 0), -EBUSY);
+	folio_unlock(g);
+	folio_put(g);
+	truncate_inode_pages_range(m, 0, 2 * PN);
+	CHECK(base > 0);
+	address_space_destroy(m);
+	down();
+}
+
+/* split vs lookup, forced while the old folio is frozen. */
+static struct address_space *sm;
+static struct folio *sf;
+static int split_fired;
+
+static void frozen_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_SPLIT_FROZEN || split_fired)
+		return;
+	split_fired = 1;
+	/* the old folio is frozen and still in every slot */
+	CHECK_EQ(folio_ref_count(sf), 0);
+	for (unsigned long i = 0; i < PN; i++)
+		CHECK(atomic_load(&sm->slots[PN + i]) == sf);
+	/* the new folios are fully built but not published: count 0 */
+	struct folio *g = pfn_folio(folio_pfn(sf) + 4);
+
+	CHECK(g != sf);
+	CHECK_EQ(folio_ref_count(g), 0);
+	CHECK(!folio_try_get(g));		/* a speculative get fails */
+	CHECK(!folio_try_get(sf));
+	CHECK_EQ(folio_index(g), PN + 4);	/* fields set before unfreeze */
+	CHECK(folio_mapping(g) == sm);
+}
+
+static void test_race_split_vs_lookup(void)
+{
+	up();
+	sm = address_space_create(2 * PN);
+	sf = ft_cache_folio(sm, PN, PO);
+	split_fired = 0;
+	atomic_store(&folio_race_hook, frozen_hook);
+	CHECK_EQ(split_locked(sf, 2), 0);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(split_fired, 1);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	truncate_inode_pages_range(sm, 0, 2 * PN);
+	address_space_destroy(sm);
+	down();
+}
+
+/* R8 + the scanner: partially unmapped folios are queued and split. */
+static void test_deferred_scan_splits(void)
+{
+	struct folio *a, *b;
+
+	up();
+	a = anon_folio(0, 3);
+	b = anon_folio(PN, 3);
+	CHECK_EQ(zap_page_range(mm, 0, 2), 2);
+	CHECK_EQ(zap_page_range(mm, PN + 6, 2), 2);
+	CHECK_EQ(deferred_split_count(), 2);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(deferred_split_scan(16), 2);
+	CHECK_EQ(deferred_split_count(), 0);
+	CHECK_EQ(folio_order(a), 0);	/* a's first pages were unmapped: freed */
+	CHECK_EQ(folio_order(b), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * R6: scan vs free.
+ *   1. the last PTE of a queued folio is zapped: its count reaches 0 and
+ *      __folio_put starts, the folio still on the queue;
+ *   2. the scanner runs now: try_get sees 0 and skips the folio (it must
+ *      not take it off, nor touch its count);
+ *   3. the freer takes the queue lock and unqueues it itself.
+ */
+static int scan_fired;
+static struct folio *scan_victim;
+
+static void scan_while_freeing(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_FOLIO_FREEING || arg != scan_victim || scan_fired)
+		return;
+	scan_fired = 1;
+	CHECK(folio_on_deferred_list(scan_victim));
+	CHECK_EQ(deferred_split_scan(16), 0);
+	CHECK(folio_on_deferred_list(scan_victim));	/* left to the freer */
+	CHECK_EQ(folio_ref_count(scan_victim), 0);
+}
+
+static void test_race_scan_vs_free(void)
+{
+	up();
+	scan_victim = anon_folio(0, 3);
+	CHECK_EQ(zap_page_range(mm, 0, 7), 7);
+	CHECK(folio_on_deferred_list(scan_victim));
+	scan_fired = 0;
+	atomic_store(&folio_race_hook, scan_while_freeing);
+	CHECK_EQ(zap_page_range(mm, 7, 1), 1);	/* 1 */
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(scan_fired, 1);
+	CHECK_EQ(deferred_split_count(), 0);	/* 3 */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+static void test_race_scan_vs_frozen_and_held(void)
+{
+	struct folio *f;
+	unsigned long pfns[8];
+
+	up();
+	f = anon_folio(0, 3);
+	CHECK_EQ(zap_page_range(mm, 0, 1), 1);
+	CHECK(folio_on_deferred_list(f));
+	/* R7: frozen by a "splitter": the scanner's try_get fails, it skips */
+	CHECK(folio_ref_freeze(f, 7));
+	CHECK_EQ(deferred_split_scan(16), 0);
+	CHECK(folio_on_deferred_list(f));	/* left to the freezer */
+	folio_ref_unfreeze(f, 7);
+	/* pinned: the scanner gets it, split fails (-EAGAIN), it requeues */
+	CHECK_EQ(gup_fast(mm, 1, 7, FOLL_PIN, pfns), 7);
+	CHECK_EQ(deferred_split_scan(16), 0);
+	CHECK(folio_on_deferred_list(f));
+	CHECK_EQ(ft_check(&(struct folio_held){ f, 0, 7 }, 1, NULL), 0);
+	/* locked by someone: trylock fails, requeued */
+	unpin_user_pages(pfns, 7, FOLL_PIN);
+	folio_get(f);
+	folio_lock(f);
+	CHECK_EQ(deferred_split_scan(16), 0);
+	CHECK(folio_on_deferred_list(f));
+	folio_unlock(f);
+	folio_put(f);
+	CHECK_EQ(deferred_split_scan(16), 1);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+int main(void)
+{
+	folio_thread_online();
+	FT_RUN(test_split_anon_ptes);
+	FT_RUN(test_split_eagain);
+	FT_RUN(test_split_file);
+	FT_RUN(test_race_split_vs_lookup);
+	FT_RUN(test_deferred_scan_splits);
+	FT_RUN(test_race_scan_vs_frozen_and_held);
+	FT_RUN(test_race_scan_vs_free);
+	folio_thread_offline();
+	return ft_done();
+}
