@@ -82,12 +82,16 @@ bool folio_on_deferred_list(const struct folio *f)
 unsigned long deferred_split_walk(void (*fn)(struct folio *f, void *ctx),
 				  void *ctx)
 {
-	struct folio *f;
+	struct cds_list_head *pos;
 	unsigned long n = 0;
 
 	fl_lock(&deferred_split_lock);
-	cds_list_for_each_entry(f, &deferred_split_queue, _deferred_list) {
-		fn(f, ctx);
+	/*
+	 * By node, not cds_list_for_each_entry: that forms a struct folio
+	 * pointer from the list head itself, which is not 16-byte aligned.
+	 */
+	cds_list_for_each(pos, &deferred_split_queue) {
+		fn(caa_container_of(pos, struct folio, _deferred_list), ctx);
 		n++;
 	}
 	if (n != deferred_split_len)
@@ -108,13 +112,14 @@ unsigned long deferred_split_count(void)
 
 unsigned long deferred_split_scan(unsigned long nr)
 {
-	struct folio *f, *tmp;
+	struct cds_list_head *pos, *next;
+	struct folio *f;
 	unsigned long split = 0, taken = 0;
 	CDS_LIST_HEAD(dispose);
 
 	fl_lock(&deferred_split_lock);
-	cds_list_for_each_entry_safe(f, tmp, &deferred_split_queue,
-				     _deferred_list) {
+	cds_list_for_each_safe(pos, next, &deferred_split_queue) {
+		f = caa_container_of(pos, struct folio, _deferred_list);
 		if (taken == nr)
 			break;
 		/* R6/R7: lost the race to folio_put or folio_ref_freeze */

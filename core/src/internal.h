@@ -24,7 +24,7 @@ struct slab {
 	unsigned int objects;
 	struct cds_list_head list;	/* on the cache's partial or full list */
 	struct folio_rcu_head rcu;	/* deferred page free (TYPESAFE_BY_RCU) */
-} __attribute__((aligned(16)));
+};	/* 16-byte aligned in memory: slab object sizes are rounded to 16 */
 
 /* A PTE table page's descriptor (memmap type PTDESC). */
 struct ptdesc {
@@ -32,7 +32,7 @@ struct ptdesc {
 	unsigned long pfn;
 	struct cds_list_head deposit_link;	/* on mm->deposits, if deposited */
 	struct folio_rcu_head rcu;
-} __attribute__((aligned(16)));
+};	/* 16-byte aligned in memory: slab object sizes are rounded to 16 */
 
 struct folio_world {
 	bool live;
