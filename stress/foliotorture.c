@@ -72,7 +72,10 @@ static void usage(FILE *out)
 "      --pages N            simulated pages (default 65536)\n"
 "      --files N            files (default 4)\n"
 "      --file-pages N       slots per file (default 4096)\n"
-"      --max-order N        largest folio order used (default 4)\n"
+"      --max-order N        largest page-cache folio order (default 4)\n"
+"      --pmd-order N        PMD_ORDER of the page tables (default 4)\n"
+"      --mms N              address spaces (default 2)\n"
+"      --anon-pages N       anon region of each address space (default 2048)\n"
 "      --json FILE          write the result as JSON\n"
 "      --self-test          leak one reference on purpose: the checker must\n"
 "                           catch it (exit 1)\n"
@@ -115,7 +118,7 @@ static int parse_double(const char *name, const char *s, double *out)
 static int parse_args(int argc, char **argv, struct ft_opts *o)
 {
 	enum { O_PAGES = 256, O_FILES, O_FILE_PAGES, O_MAX_ORDER, O_JSON,
-	       O_SELF_TEST };
+	       O_SELF_TEST, O_PMD_ORDER, O_MMS, O_ANON_PAGES };
 	static const struct option lo[] = {
 		{ "threads", required_argument, 0, 't' },
 		{ "duration", required_argument, 0, 'd' },
@@ -126,6 +129,9 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 		{ "files", required_argument, 0, O_FILES },
 		{ "file-pages", required_argument, 0, O_FILE_PAGES },
 		{ "max-order", required_argument, 0, O_MAX_ORDER },
+		{ "pmd-order", required_argument, 0, O_PMD_ORDER },
+		{ "mms", required_argument, 0, O_MMS },
+		{ "anon-pages", required_argument, 0, O_ANON_PAGES },
 		{ "json", required_argument, 0, O_JSON },
 		{ "self-test", no_argument, 0, O_SELF_TEST },
 		{ "help", no_argument, 0, 'h' },
@@ -146,6 +152,9 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 		.nr_files = 4,
 		.file_pages = 4096,
 		.max_order = 4,
+		.pmd_order = 4,
+		.nr_mms = 2,
+		.anon_pages = 2048,
 	};
 	while ((c = getopt_long(argc, argv, "t:d:s:c:i:hV", lo, NULL)) != -1) {
 		switch (c) {
@@ -192,6 +201,21 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 				return 2;
 			o->max_order = (unsigned int)v;
 			break;
+		case O_PMD_ORDER:
+			if (parse_ulong("pmd-order", optarg, 1, 9, &v))
+				return 2;
+			o->pmd_order = (unsigned int)v;
+			break;
+		case O_MMS:
+			if (parse_ulong("mms", optarg, 1, 16, &v))
+				return 2;
+			o->nr_mms = (unsigned int)v;
+			break;
+		case O_ANON_PAGES:
+			if (parse_ulong("anon-pages", optarg, 16, 1ul << 22, &v))
+				return 2;
+			o->anon_pages = v;
+			break;
 		case O_JSON:
 			o->json = optarg;
 			break;
@@ -208,6 +232,16 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (o->nr_files > MM_MAX_WINDOWS) {
+		fprintf(stderr, "foliotorture: --files: at most %d (one window each)\n",
+			MM_MAX_WINDOWS);
+		return 2;
+	}
+	if (o->max_order > o->pmd_order) {
+		fprintf(stderr, "foliotorture: --max-order %u exceeds --pmd-order %u\n",
+			o->max_order, o->pmd_order);
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "foliotorture: unexpected argument '%s'\n",
@@ -241,7 +275,7 @@ static unsigned long all_ops(void)
 /* Check with every worker parked (or exited); returns violations. */
 static unsigned long quiescent_check(bool workers_running)
 {
-	struct folio_held held[FT_LEDGER_MAX * 1024];
+	static struct folio_held held[(FT_LEDGER_MAX + FT_GUP_MAX * FT_GUP_PAGES) * 1024];
 	struct folio_check_opts co = { .held = held, .out = stderr };
 	unsigned long nv;
 
@@ -251,9 +285,11 @@ static unsigned long quiescent_check(bool workers_running)
 		while (ft.nparked < ft.nrunning)
 			pthread_cond_wait(&ft.parked_cond, &ft.park_lock);
 	}
-	for (unsigned int i = 0; i < ft.o.threads; i++)
+	for (unsigned int i = 0; i < ft.o.threads; i++) {
 		for (unsigned int j = 0; j < ft.workers[i].ledger.nr; j++)
 			held[co.nr_held++] = ft.workers[i].ledger.held[j];
+		co.nr_held += ft_gup_held(&ft.workers[i], held + co.nr_held);
+	}
 	nv = folio_check_quiescent(&co, NULL);
 	if (workers_running) {
 		atomic_store_explicit(&ft.park_req, false, memory_order_relaxed);
@@ -334,16 +370,19 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	printf("foliotorture %s: seed=%" PRIu64 " threads=%u duration=%gs "
-	       "pages=%lu files=%u x %lu slots max_order=%u check_interval=%ums\n",
+	       "pages=%lu files=%u x %lu slots max_order=%u pmd_order=%u "
+	       "mms=%u x %lu anon pages check_interval=%ums\n",
 	       FT_VERSION, ft.o.seed, ft.o.threads, ft.o.duration,
 	       ft.o.nr_pages, ft.o.nr_files, ft.o.file_pages, ft.o.max_order,
+	       ft.o.pmd_order, ft.o.nr_mms, ft.o.anon_pages,
 	       ft.o.check_interval_ms);
 	fflush(stdout);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	folio_thread_online();
-	cfg = (struct folio_config){ .nr_pages = ft.o.nr_pages };
+	cfg = (struct folio_config){ .nr_pages = ft.o.nr_pages,
+				     .pmd_order = ft.o.pmd_order };
 	if (folio_world_init(&cfg)) {
 		fprintf(stderr, "foliotorture: cannot create the model\n");
 		return 2;
@@ -352,8 +391,16 @@ int main(int argc, char **argv)
 	ft.workers = calloc(ft.o.threads, sizeof(*ft.workers));
 	if (!ft.files || !ft.workers)
 		return 2;
+	ft.mms = calloc(ft.o.nr_mms, sizeof(*ft.mms));
+	if (!ft.mms)
+		return 2;
 	for (unsigned int i = 0; i < ft.o.nr_files; i++)
 		ft.files[i] = address_space_create(ft.o.file_pages);
+	for (unsigned int i = 0; i < ft.o.nr_mms; i++) {
+		ft.mms[i] = mm_create(ft.o.anon_pages, ft.o.file_pages);
+		for (unsigned int k = 0; k < ft.o.nr_files; k++)
+			mm_add_file_window(ft.mms[i], ft.files[k]);
+	}
 	ft.nrunning = ft.o.threads;
 	for (unsigned int i = 0; i < ft.o.threads; i++) {
 		ft.workers[i].id = i;
@@ -412,8 +459,12 @@ int main(int argc, char **argv)
 			ft.o.seed, ft.o.seed);
 		print_rings();
 	}
-	for (unsigned int i = 0; i < ft.o.threads; i++)
+	for (unsigned int i = 0; i < ft.o.threads; i++) {
 		ft_ledger_release(&ft.workers[i]);
+		ft_gup_release_all(&ft.workers[i]);
+	}
+	for (unsigned int i = 0; i < ft.o.nr_mms; i++)
+		mm_destroy(ft.mms[i]);
 	for (unsigned int i = 0; i < ft.o.nr_files; i++) {
 		truncate_inode_pages_range(ft.files[i], 0, ft.o.file_pages);
 		address_space_destroy(ft.files[i]);
@@ -438,6 +489,7 @@ int main(int argc, char **argv)
 		return 2;
 	free(ft.workers);
 	free(ft.files);
+	free(ft.mms);
 	folio_thread_offline();
 	return violations || leaks ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "folio/filemap.h"
+#include "folio/pgtable.h"
 #include "ledger.h"
 
 enum ft_op {
@@ -22,6 +23,18 @@ enum ft_op {
 	FT_OP_TRUNCATE,		/* truncate a random range */
 	FT_OP_CHURN,		/* alloc/free, never cached */
 	FT_OP_RELEASE,		/* drop a reference held across steps */
+	/* page tables (workers_mm.c) */
+	FT_OP_FAULT,		/* anon fault, PTEs or a PMD */
+	FT_OP_ZAP,		/* zap a range of the anon region */
+	FT_OP_FILE_MAP,		/* map page-cache pages (PTEs or a PMD) */
+	FT_OP_TOUCH,		/* CPU access: young/dirty bits */
+	FT_OP_GUP,		/* GUP-fast GET or PIN, held for a while */
+	FT_OP_UNPIN,		/* drop a held GUP */
+	FT_OP_SPLIT,		/* split a large folio to a lower order */
+	FT_OP_SPLIT_PMD,	/* split_huge_pmd */
+	FT_OP_DEFERRED_SCAN,	/* the deferred-split shrinker */
+	FT_OP_MADV_FREE,	/* MADV_FREE a range */
+	FT_OP_RECLAIM,		/* reclaim a lazyfree folio */
 	FT_OP_NR,
 };
 
@@ -37,12 +50,26 @@ struct ft_opts {
 	unsigned int nr_files;
 	unsigned long file_pages;
 	unsigned int max_order;
+	unsigned int pmd_order;
+	unsigned int nr_mms;
+	unsigned long anon_pages;
 	const char *json;
 	bool self_test;
 };
 
+/* A GUP a worker holds across steps: unpinned later with the same pfns. */
+#define FT_GUP_MAX 4
+#define FT_GUP_PAGES 16
+struct ft_gup {
+	unsigned long pfns[FT_GUP_PAGES];
+	unsigned int n;
+	unsigned int flags;
+};
+
 struct ft_worker {
 	pthread_t tid;
+	struct ft_gup gups[FT_GUP_MAX];
+	unsigned int nr_gups;
 	unsigned int id;
 	uint64_t rng;
 	struct ft_ledger ledger;
@@ -55,6 +82,7 @@ struct ft_worker {
 struct ft_state {
 	struct ft_opts o;
 	struct address_space **files;
+	struct mm_struct **mms;
 	struct ft_worker *workers;
 	atomic_bool stop;
 	atomic_bool park_req;
@@ -70,6 +98,13 @@ struct ft_state {
 extern struct ft_state ft;
 
 void *ft_worker_main(void *arg);
+/* workers_mm.c: run one page-table operation; returns 0 ok, 1 expected failure */
+int ft_mm_op(struct ft_worker *w, enum ft_op op);
+/* Append the held GUPs as folio_held records; returns how many. */
+size_t ft_gup_held(const struct ft_worker *w, struct folio_held *out);
+void ft_gup_release_all(struct ft_worker *w);
+void ft_worker_bug(struct ft_worker *w, const char *what,
+		   const struct folio *f, unsigned long arg);
 /* Drop every reference in a worker's ledger (after it stopped). */
 void ft_ledger_release(struct ft_worker *w);
 

@@ -21,14 +21,30 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_TRUNCATE] = "truncate",
 	[FT_OP_CHURN] = "churn",
 	[FT_OP_RELEASE] = "release",
+	[FT_OP_FAULT] = "fault",
+	[FT_OP_ZAP] = "zap",
+	[FT_OP_FILE_MAP] = "file_map",
+	[FT_OP_TOUCH] = "touch",
+	[FT_OP_GUP] = "gup",
+	[FT_OP_UNPIN] = "unpin",
+	[FT_OP_SPLIT] = "split",
+	[FT_OP_SPLIT_PMD] = "split_pmd",
+	[FT_OP_DEFERRED_SCAN] = "deferred_scan",
+	[FT_OP_MADV_FREE] = "madv_free",
+	[FT_OP_RECLAIM] = "reclaim",
 };
 
 /* Weights of the mix (out of 100). */
 static const unsigned int op_weight[FT_OP_NR] = {
-	[FT_OP_LOOKUP] = 40,	  [FT_OP_LOOKUP_LOCKED] = 10,
-	[FT_OP_PFN_GET] = 15,	  [FT_OP_ADD] = 15,
-	[FT_OP_TRUNCATE] = 8,	  [FT_OP_CHURN] = 7,
-	[FT_OP_RELEASE] = 5,
+	[FT_OP_LOOKUP] = 14,	  [FT_OP_LOOKUP_LOCKED] = 4,
+	[FT_OP_PFN_GET] = 5,	  [FT_OP_ADD] = 8,
+	[FT_OP_TRUNCATE] = 4,	  [FT_OP_CHURN] = 3,
+	[FT_OP_RELEASE] = 3,	  [FT_OP_FAULT] = 10,
+	[FT_OP_ZAP] = 6,	  [FT_OP_FILE_MAP] = 6,
+	[FT_OP_TOUCH] = 6,	  [FT_OP_GUP] = 8,
+	[FT_OP_UNPIN] = 6,	  [FT_OP_SPLIT] = 3,
+	[FT_OP_SPLIT_PMD] = 2,	  [FT_OP_DEFERRED_SCAN] = 2,
+	[FT_OP_MADV_FREE] = 4,	  [FT_OP_RECLAIM] = 6,
 };
 
 /* Report a broken expectation seen by a worker and stop the run. */
@@ -39,8 +55,8 @@ int ft_worker_errors(void)
 	return atomic_load(&worker_errors);
 }
 
-static void worker_bug(struct ft_worker *w, const char *what,
-		       const struct folio *f, unsigned long arg)
+void ft_worker_bug(struct ft_worker *w, const char *what,
+		   const struct folio *f, unsigned long arg)
 {
 	fprintf(stderr, "BUG: worker %u: %s (arg %#lx)\n", w->id, what, arg);
 	dump_folio(stderr, f, what);
@@ -88,7 +104,7 @@ static void check_identity(struct ft_worker *w, struct folio *f,
 	 */
 	if (folio_ref_count(f) < 1 || (fm != m && fm != NULL) || fi > index ||
 	    index - fi >= folio_nr_pages(f))
-		worker_bug(w, "lookup returned a folio that is not at the index",
+		ft_worker_bug(w, "lookup returned a folio that is not at the index",
 			   f, index);
 }
 
@@ -107,7 +123,7 @@ static int op_lookup(struct ft_worker *w, bool locked)
 		folio_lock(f);
 		/* __filemap_get_folio: recheck mapping under the lock */
 		if (folio_mapping(f) == m && folio_index(f) > index)
-			worker_bug(w, "locked folio moved", f, index);
+			ft_worker_bug(w, "locked folio moved", f, index);
 		folio_unlock(f);
 	}
 	if (ft.o.self_test && w->id == 0 &&
@@ -134,7 +150,7 @@ static int op_pfn_get(struct ft_worker *w)
 	if (!f)
 		return 1;
 	if (pfn - folio_pfn(f) >= folio_nr_pages(f))
-		worker_bug(w, "pfn get returned a folio not covering the pfn",
+		ft_worker_bug(w, "pfn get returned a folio not covering the pfn",
 			   f, pfn);
 	keep_or_put(w, f);
 	return 0;
@@ -159,7 +175,7 @@ static int op_add(struct ft_worker *w)
 	ft_ring_add(&w->ring, FT_OP_ADD, err, f, index);
 	folio_put(f);	/* cached: the cache's refs keep it; else freed */
 	if (err && err != -EEXIST && err != -EINVAL)
-		worker_bug(w, "filemap_add_folio failed unexpectedly", NULL,
+		ft_worker_bug(w, "filemap_add_folio failed unexpectedly", NULL,
 			   index);
 	return err ? 1 : 0;
 }
@@ -239,6 +255,7 @@ void *ft_worker_main(void *arg)
 		case FT_OP_CHURN: r = op_churn(w); break;
 		case FT_OP_RELEASE: r = op_release(w); break;
 		case FT_OP_NR: break;
+		default: r = ft_mm_op(w, op); break;
 		}
 		atomic_fetch_add_explicit(&w->ops[op], 1, memory_order_relaxed);
 		if (r)

@@ -53,8 +53,8 @@ static void pte_free_cb(struct folio_rcu_head *h)
 {
 	struct ptdesc *pt = caa_container_of(h, struct ptdesc, rcu);
 
+	page_poison(pt->pfn);	/* before the free: see slab_free_page_now */
 	free_pages_desc(pt->pfn, 0);
-	page_poison(pt->pfn);
 	fl_destroy(&pt->ptl);
 	kmem_cache_free(ptdesc_cache, pt);
 }

@@ -180,8 +180,12 @@ static void slab_free_page_now(struct slab *s)
 	struct kmem_cache *c = s->cache;
 	unsigned long pfn = s->pfn;
 
-	free_pages_desc(pfn, 0);
+	/*
+	 * Poison before the free: once in the buddy allocator the page may be
+	 * allocated (and unpoisoned) by another thread at once.
+	 */
 	poison_page(pfn_to_virt(pfn));
+	free_pages_desc(pfn, 0);
 	if (!c->self_hosted)	/* a self-hosted descriptor died with its page */
 		kmem_cache_free(slab_cache, s);
 }

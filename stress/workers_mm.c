@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workers_mm.c - the page-table half of the worker mix: faults, zaps, file
+ * maps, CPU touches, GUP-fast held across steps, splits, the deferred
+ * scanner, MADV_FREE and lazyfree reclaim, all on shared mms.
+ *
+ * What a worker holds across steps: GUPs (in w->gups, reported to the
+ * checker as GET references or pins per page) and lookups (w->ledger).
+ * Everything else is taken and released inside one operation.
+ */
+#include <errno.h>
+
+#include "folio/gup.h"
+#include "folio/huge_memory.h"
+#include "folio/lock.h"
+#include "folio/rcu.h"
+#include "folio/vmscan.h"
+#include "torture.h"
+
+static struct mm_struct *pick_mm(struct ft_worker *w)
+{
+	return ft.mms[ft_rand(&w->rng) % ft.o.nr_mms];
+}
+
+static unsigned long pick_anon_va(struct ft_worker *w, unsigned long align)
+{
+	return (ft_rand(&w->rng) % ft.o.anon_pages) & ~(align - 1);
+}
+
+static int op_fault(struct ft_worker *w)
+{
+	struct mm_struct *mm = pick_mm(w);
+	unsigned int order = ft_rand(&w->rng) % (ft.o.pmd_order + 1);
+	unsigned long va = pick_anon_va(w, 1ul << order);
+	int err = do_anonymous_page(mm, va, order, ft_rand(&w->rng) & 1);
+
+	ft_ring_add(&w->ring, FT_OP_FAULT, err, NULL, va);
+	if (err && err != -EEXIST && err != -ENOMEM)
+		ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va);
+	return err ? 1 : 0;
+}
+
+static int op_zap(struct ft_worker *w)
+{
+	unsigned long va = pick_anon_va(w, 1);
+	unsigned long n = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
+	long z = zap_page_range(pick_mm(w), va, n);
+
+	ft_ring_add(&w->ring, FT_OP_ZAP, z ? 0 : 1, NULL, va);
+	return z ? 0 : 1;
+}
+
+static int op_file_map(struct ft_worker *w)
+{
+	unsigned int fi = ft_rand(&w->rng) % ft.o.nr_files;
+	unsigned long idx = ft_rand(&w->rng) % ft.o.file_pages;
+	unsigned long n = 1 + ft_rand(&w->rng) % 32;
+	long r;
+
+	if (n > ft.o.file_pages - idx)
+		n = ft.o.file_pages - idx;
+	r = filemap_map_pages(pick_mm(w), ft.files[fi], idx, n,
+			      ft_rand(&w->rng) & 1);
+	ft_ring_add(&w->ring, FT_OP_FILE_MAP, r > 0 ? 0 : 1, NULL, idx);
+	if (r < 0)
+		ft_worker_bug(w, "filemap_map_pages refused a valid range", NULL, idx);
+	return r > 0 ? 0 : 1;
+}
+
+/* An address in the anon region or in one of the file windows. */
+static unsigned long pick_any_va(struct ft_worker *w, struct mm_struct *mm)
+{
+	unsigned int k = ft_rand(&w->rng) % (ft.o.nr_files + 1);
+
+	if (k == ft.o.nr_files)
+		return pick_anon_va(w, 1);
+	return (unsigned long)mm_file_window(mm, ft.files[k]) +
+	       ft_rand(&w->rng) % ft.o.file_pages;
+}
+
+static int op_touch(struct ft_worker *w)
+{
+	struct mm_struct *mm = pick_mm(w);
+	unsigned long va = pick_any_va(w, mm);
+	bool ok = touch_page(mm, va, ft_rand(&w->rng) & 1);
+
+	ft_ring_add(&w->ring, FT_OP_TOUCH, ok ? 0 : 1, NULL, va);
+	return ok ? 0 : 1;
+}
+
+static int op_gup(struct ft_worker *w)
+{
+	struct mm_struct *mm = pick_mm(w);
+	unsigned long va = pick_any_va(w, mm);
+	unsigned long n = 1 + ft_rand(&w->rng) % FT_GUP_PAGES;
+	uint64_t r = ft_rand(&w->rng);
+	unsigned int flags = (r & 1 ? FOLL_PIN : FOLL_GET) |
+			     (r & 2 ? FOLL_WRITE : 0);
+	struct ft_gup *g;
+	long got;
+
+	if (w->nr_gups == FT_GUP_MAX) {
+		ft_ring_add(&w->ring, FT_OP_GUP, 1, NULL, va);
+		return 1;
+	}
+	g = &w->gups[w->nr_gups];
+	got = (r & 4) ? gup_fast(mm, va, n, flags, g->pfns) :
+			gup_fast_unbatched(mm, va, n, flags, g->pfns);
+	ft_ring_add(&w->ring, FT_OP_GUP, got ? 0 : 1, NULL, va);
+	if (got < 0 || (unsigned long)got > n)
+		ft_worker_bug(w, "gup_fast returned a bad count", NULL, va);
+	if (got <= 0)
+		return 1;
+	for (long i = 0; i < got; i++) {
+		struct folio *f = pfn_folio(g->pfns[i]);
+
+		if (!f || folio_ref_count(f) <= 0)
+			ft_worker_bug(w, "gup returned a page without a live folio",
+				      f, g->pfns[i]);
+	}
+	g->n = (unsigned int)got;
+	g->flags = flags;
+	w->nr_gups++;
+	return 0;
+}
+
+static void gup_release(struct ft_worker *w, unsigned int i, bool dirty)
+{
+	struct ft_gup *g = &w->gups[i];
+
+	if (dirty)
+		unpin_user_pages_dirty_lock(g->pfns, g->n, g->flags);
+	else
+		unpin_user_pages(g->pfns, g->n, g->flags);
+	w->gups[i] = w->gups[--w->nr_gups];
+}
+
+static int op_unpin(struct ft_worker *w)
+{
+	unsigned int i;
+
+	if (!w->nr_gups) {
+		ft_ring_add(&w->ring, FT_OP_UNPIN, 1, NULL, 0);
+		return 1;
+	}
+	i = ft_rand(&w->rng) % w->nr_gups;
+	ft_ring_add(&w->ring, FT_OP_UNPIN, 0, NULL, w->gups[i].pfns[0]);
+	gup_release(w, i, (w->gups[i].flags & FOLL_WRITE) && (ft_rand(&w->rng) & 1));
+	return 0;
+}
+
+/* A random live folio, referenced; NULL if the pfn holds none. */
+static struct folio *grab_random_folio(struct ft_worker *w, unsigned long *pfn)
+{
+	struct folio *f;
+
+	*pfn = ft_rand(&w->rng) % ft.o.nr_pages;
+	rcu_read_lock_model();
+	f = folio_try_get_pfn(*pfn, 1);
+	rcu_read_unlock_model();
+	return f;
+}
+
+static int op_split(struct ft_worker *w)
+{
+	unsigned long pfn;
+	struct folio *f = grab_random_folio(w, &pfn);
+	unsigned int order, to;
+	int err = -ENOENT;
+
+	if (f) {
+		order = folio_order(f);
+		if (order && folio_trylock(f)) {
+			to = ft_rand(&w->rng) % order;
+			if (folio_test_anon(f) && to == 1)
+				to = 0;
+			err = split_folio_to_order(f, to);
+			folio_unlock(f);
+			if (err && err != -EAGAIN && err != -EBUSY && err != -ENOMEM)
+				ft_worker_bug(w, "split failed unexpectedly", f, pfn);
+		}
+		folio_put(f);
+	}
+	ft_ring_add(&w->ring, FT_OP_SPLIT, err ? 1 : 0, f, pfn);
+	return err ? 1 : 0;
+}
+
+static int op_split_pmd(struct ft_worker *w)
+{
+	struct mm_struct *mm = pick_mm(w);
+	unsigned long va = pick_any_va(w, mm);
+
+	split_huge_pmd(mm, va);
+	ft_ring_add(&w->ring, FT_OP_SPLIT_PMD, 0, NULL, va);
+	return 0;
+}
+
+static int op_deferred_scan(struct ft_worker *w)
+{
+	unsigned long n = deferred_split_scan(4);
+
+	ft_ring_add(&w->ring, FT_OP_DEFERRED_SCAN, n ? 0 : 1, NULL, n);
+	return n ? 0 : 1;
+}
+
+static int op_madv_free(struct ft_worker *w)
+{
+	unsigned long va = pick_anon_va(w, 1);
+	long n = madvise_free(pick_mm(w), va,
+			      1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order));
+
+	ft_ring_add(&w->ring, FT_OP_MADV_FREE, n ? 0 : 1, NULL, va);
+	return n ? 0 : 1;
+}
+
+static int op_reclaim(struct ft_worker *w)
+{
+	unsigned long pfn;
+	struct folio *f = grab_random_folio(w, &pfn);
+	int err = -ENOENT;
+
+	if (f && folio_test_lazyfree(f) && folio_trylock(f)) {
+		err = reclaim_lazyfree_folio(f, ft_rand(&w->rng) & 1);
+		if (!err) {	/* freed: our reference and lock went with it */
+			ft_ring_add(&w->ring, FT_OP_RECLAIM, 0, f, pfn);
+			return 0;
+		}
+		if (err != -EBUSY && err != -EAGAIN && err != -EINVAL)
+			ft_worker_bug(w, "reclaim failed unexpectedly", f, pfn);
+		folio_unlock(f);
+	}
+	if (f)
+		folio_put(f);
+	ft_ring_add(&w->ring, FT_OP_RECLAIM, 1, f, pfn);
+	return 1;
+}
+
+int ft_mm_op(struct ft_worker *w, enum ft_op op)
+{
+	switch (op) {
+	case FT_OP_FAULT: return op_fault(w);
+	case FT_OP_ZAP: return op_zap(w);
+	case FT_OP_FILE_MAP: return op_file_map(w);
+	case FT_OP_TOUCH: return op_touch(w);
+	case FT_OP_GUP: return op_gup(w);
+	case FT_OP_UNPIN: return op_unpin(w);
+	case FT_OP_SPLIT: return op_split(w);
+	case FT_OP_SPLIT_PMD: return op_split_pmd(w);
+	case FT_OP_DEFERRED_SCAN: return op_deferred_scan(w);
+	case FT_OP_MADV_FREE: return op_madv_free(w);
+	case FT_OP_RECLAIM: return op_reclaim(w);
+	default: return 1;
+	}
+}
+
+size_t ft_gup_held(const struct ft_worker *w, struct folio_held *out)
+{
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < w->nr_gups; i++) {
+		const struct ft_gup *g = &w->gups[i];
+		bool pin = g->flags & FOLL_PIN;
+
+		/* pfn_folio is stable: a held GET or PIN blocks any split */
+		for (unsigned int j = 0; j < g->n; j++)
+			out[n++] = (struct folio_held){ pfn_folio(g->pfns[j]),
+							pin ? 0 : 1, pin ? 1 : 0 };
+	}
+	return n;
+}
+
+void ft_gup_release_all(struct ft_worker *w)
+{
+	while (w->nr_gups)
+		gup_release(w, w->nr_gups - 1, false);
+}
