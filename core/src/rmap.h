@@ -8,6 +8,14 @@
  * removed and the table unlocked.  _mapcount is the only total (the
  * kernel's _large_mapcount under NO_PAGE_MAPCOUNT): it rises last on map
  * and falls first on unmap, so a lockless reader under-counts in flight.
+ *
+ * Debug assertions (DESIGN.md 5, "at any instant"): a mapping is added only
+ * to a folio whose count is held (never to a frozen or free one: only the
+ * freezer touches a frozen folio) and no counter goes below 0.  The
+ * two-variable properties (refcount >= mapcount, pincount <= refcount)
+ * hold for the true state but two lockless loads can straddle another
+ * thread's ordered pair of updates, so they are checked exactly by the
+ * quiescent checker instead of asserted here.
  */
 #ifndef FOLIO_RMAP_H
 #define FOLIO_RMAP_H
@@ -16,11 +24,13 @@
 
 static inline void folio_add_rmap_ptes(struct folio *f, int nr)
 {
+	VM_BUG_ON_FOLIO(folio_ref_count(f) <= 0, f);	/* refs come first */
 	fa_add_relaxed(&f->_mapcount, nr);
 }
 
 static inline void folio_add_rmap_pmd(struct folio *f)
 {
+	VM_BUG_ON_FOLIO(folio_ref_count(f) <= 0, f);
 	fa_add_relaxed(&f->_entire_mapcount, 1);
 	fa_add_relaxed(&f->_mapcount, 1);
 }

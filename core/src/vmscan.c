@@ -64,6 +64,7 @@ static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f)
 		return err;
 	}
 	folio_remove_rmap_pmd(f);
+	VM_BUG_ON_FOLIO(cds_list_empty(&mm->deposits), f);
 	deposit = cds_list_first_entry(&mm->deposits, struct ptdesc, deposit_link);
 	cds_list_del(&deposit->deposit_link);
 	fl_unlock(&mm->pmd_lock);
@@ -195,6 +196,12 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 	/* shrink_folio_list: only the isolation reference may remain */
 	if (!folio_ref_freeze(f, 1))
 		return -EAGAIN;
+	/*
+	 * DESIGN.md 5: a lazyfree folio is discarded only if it was clean and
+	 * held no extra reference; frozen, nobody else can change that now.
+	 */
+	VM_BUG_ON_FOLIO(folio_test_dirty(f) || folio_test_swapbacked(f), f);
+	VM_BUG_ON_FOLIO(folio_mapcount(f) || folio_pincount(f), f);
 	/* frozen and ours: no one can be waiting without a reference */
 	folio_clear_flag(f, PG_locked);
 	__folio_put(f);
