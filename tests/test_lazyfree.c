@@ -188,6 +188,48 @@ static void test_race_lazyfree_vs_deferred_scan(void)
 	down();
 }
 
+/*
+ * Speculative get vs reclaim's freeze:
+ *   1. reclaim unmapped every PTE (the folio is lazyfree and clean);
+ *   2. a speculative getter (pfn walker, scanner) takes a reference;
+ *   3. reclaim's folio_ref_freeze(f, 1) must fail: the folio is kept,
+ *      unmapped, and freed later by whoever drops the last reference.
+ */
+static struct folio *spec_victim;
+static int spec_fired;
+
+static void speculative_get(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_RECLAIM_UNMAPPED || spec_fired)
+		return;
+	spec_fired = 1;
+	rcu_read_lock_model();
+	CHECK(folio_try_get_pfn(folio_pfn(spec_victim), 1) == spec_victim);
+	rcu_read_unlock_model();
+}
+
+static void test_race_reclaim_freeze_vs_speculative_get(void)
+{
+	unsigned long free0;
+
+	up();
+	spec_victim = anon_folio(0, 2);
+	CHECK_EQ(madvise_free(mm, 0, 4), 1);
+	spec_fired = 0;
+	atomic_store(&folio_race_hook, speculative_get);
+	CHECK_EQ(reclaim(spec_victim, true), -EAGAIN);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(spec_fired, 1);
+	CHECK_EQ(folio_mapcount(spec_victim), 0);	/* unmapped, kept */
+	CHECK_EQ(folio_ref_count(spec_victim), 1);	/* the getter's */
+	CHECK_EQ(ft_check(&(struct folio_held){ spec_victim, 1, 0 }, 1, NULL), 0);
+	free0 = nr_free_pages();
+	folio_put(spec_victim);				/* the last one frees */
+	CHECK_EQ(nr_free_pages(), free0 + 4);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -196,6 +238,7 @@ int main(void)
 	FT_RUN(test_reclaim_dirty_keeps);
 	FT_RUN(test_reclaim_extra_ref_stays_lazyfree);
 	FT_RUN(test_race_lazyfree_vs_deferred_scan);
+	FT_RUN(test_race_reclaim_freeze_vs_speculative_get);
 	folio_thread_offline();
 	return ft_done();
 }

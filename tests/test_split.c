@@ -276,6 +276,46 @@ static void test_race_scan_vs_frozen_and_held(void)
 	down();
 }
 
+/*
+ * R8: partial-unmap enqueue vs free.
+ *   1. a zap clears 3 of a folio's 8 PTEs and removes their rmap;
+ *   2. it queues the folio (partially mapped) ...
+ *   3. ... while still holding those 3 PTEs' references: they are dropped
+ *      only after the table is unlocked.  So at the enqueue rc == 8, and no
+ *      concurrent unmap of the other 5 could free the folio under it.
+ *      (Dropping the references before queueing would show rc == 5 here,
+ *      and a racing zap of the rest could free it: a use after free.)
+ */
+static struct folio *r8;
+static int r8_fired;
+
+static void at_enqueue(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_DEFERRED_ENQUEUE || arg != r8 || r8_fired)
+		return;
+	r8_fired = 1;
+	CHECK_EQ(folio_mapcount(r8), 5);	/* 1 */
+	CHECK_EQ(folio_ref_count(r8), 8);	/* 3 */
+}
+
+static void test_race_partial_unmap_enqueue_vs_free(void)
+{
+	up();
+	r8 = anon_folio(0, 3);
+	r8_fired = 0;
+	atomic_store(&folio_race_hook, at_enqueue);
+	CHECK_EQ(zap_page_range(mm, 0, 3), 3);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(r8_fired, 1);
+	CHECK(folio_on_deferred_list(r8));
+	CHECK_EQ(folio_ref_count(r8), 5);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(zap_page_range(mm, 3, 5), 5);	/* freed, unqueued by the freer */
+	CHECK_EQ(deferred_split_count(), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -286,6 +326,7 @@ int main(void)
 	FT_RUN(test_deferred_scan_splits);
 	FT_RUN(test_race_scan_vs_frozen_and_held);
 	FT_RUN(test_race_scan_vs_free);
+	FT_RUN(test_race_partial_unmap_enqueue_vs_free);
 	folio_thread_offline();
 	return ft_done();
 }

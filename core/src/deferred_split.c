@@ -37,6 +37,7 @@ void deferred_split_folio(struct folio *f, bool partially_mapped)
 		return;
 	/* R8: called with references held, so rc > 0 and no freer runs */
 	VM_BUG_ON_FOLIO(folio_ref_count(f) == 0, f);
+	folio_race_point(RP_DEFERRED_ENQUEUE, f);
 	fl_lock(&deferred_split_lock);
 	if (partially_mapped)
 		folio_set_partially_mapped(f);

@@ -193,6 +193,7 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 	}
 	if (folio_mapcount(f))
 		return -EAGAIN;
+	folio_race_point(RP_RECLAIM_UNMAPPED, f);
 	/* shrink_folio_list: only the isolation reference may remain */
 	if (!folio_ref_freeze(f, 1))
 		return -EAGAIN;

@@ -68,6 +68,8 @@ enum folio_race_point {
 	RP_SPLIT_UNMAPPED,	/* split: migration entries in, not frozen yet */
 	RP_SPLIT_FROZEN,	/* split: frozen, new folios not published */
 	RP_FOLIO_FREEING,	/* __folio_put: count 0, still queued/mapped in memmap */
+	RP_RECLAIM_UNMAPPED,	/* lazyfree reclaim: all unmapped, not frozen yet */
+	RP_DEFERRED_ENQUEUE,	/* deferred_split_folio: about to queue */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
