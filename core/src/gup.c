@@ -37,8 +37,9 @@ static void gup_put_folio(struct folio *f, int refs, unsigned int flags)
 {
 	if (flags & FOLL_PIN) {
 		if (folio_test_large(f)) {
-			VM_BUG_ON_FOLIO(fa_sub_return_relaxed(&f->_pincount,
-							      refs) < 0, f);
+			int pins = fa_sub_return_relaxed(&f->_pincount, refs);
+
+			VM_BUG_ON_FOLIO(pins < 0, f);
 		} else {
 			folio_put_refs(f, refs * GUP_PIN_COUNTING_BIAS);
 			return;

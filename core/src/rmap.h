@@ -46,8 +46,11 @@ static inline int folio_remove_rmap_ptes(struct folio *f, int nr)
 
 static inline void folio_remove_rmap_pmd(struct folio *f)
 {
-	VM_BUG_ON_FOLIO(fa_sub_return_relaxed(&f->_mapcount, 1) < 0, f);
-	VM_BUG_ON_FOLIO(fa_sub_return_relaxed(&f->_entire_mapcount, 1) < 0, f);
+	/* never inside VM_BUG_ON: release builds do not evaluate it */
+	int map = fa_sub_return_relaxed(&f->_mapcount, 1);
+	int entire = fa_sub_return_relaxed(&f->_entire_mapcount, 1);
+
+	VM_BUG_ON_FOLIO(map < 0 || entire < 0, f);
 }
 
 /*

@@ -5,7 +5,9 @@
  * Levels (mimalloc style):
  *   VM_BUG_ON*         - cheap at-any-instant properties; on in FOLIO_DEBUG
  *                        builds (debug, asan, tsan presets), compiled out in
- *                        release.  Prints the folio dump and aborts.
+ *                        release, where the condition is NOT evaluated (as
+ *                        in the kernel): never put a side effect in it.
+ *                        Prints the folio dump and aborts.
  *   VM_WARN_ON_ONCE*   - returns the condition, prints once; never aborts.
  * The quiescent-point checker (folio/check.h) is separate: it returns its
  * findings to the caller instead of aborting.
