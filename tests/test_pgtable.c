@@ -254,9 +254,11 @@ static void test_idsq_fires(void)
 	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
 	CHECK(strcmp(v.rule, "I-dsq") == 0);
 	folio_clear_partially_mapped(f);
-	deferred_split_folio(f, false);	/* queued but not partially mapped */
+	deferred_split_folio(f, true);
+	folio_clear_partially_mapped(f);	/* queued, flag lost */
 	CHECK(folio_check_quiescent(&(struct folio_check_opts){ 0 }, &v) > 0);
 	CHECK(strcmp(v.rule, "I-dsq") == 0);
+	folio_set_partially_mapped(f);		/* repaired */
 	CHECK_EQ(zap_page_range(mm, 0, 8), 8);	/* free unqueues */
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	down();

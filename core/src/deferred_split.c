@@ -31,21 +31,31 @@ static bool queueable(const struct folio *f)
 	return folio_test_anon(f) && folio_order(f) > 1;
 }
 
-void deferred_split_folio(struct folio *f, bool partially_mapped)
+static void deferred_split_add(struct folio *f)
 {
-	if (!queueable(f))
-		return;
-	/* R8: called with references held, so rc > 0 and no freer runs */
-	VM_BUG_ON_FOLIO(folio_ref_count(f) == 0, f);
-	folio_race_point(RP_DEFERRED_ENQUEUE, f);
 	fl_lock(&deferred_split_lock);
-	if (partially_mapped)
-		folio_set_partially_mapped(f);
+	folio_set_partially_mapped(f);
 	if (cds_list_empty(&f->_deferred_list)) {
 		cds_list_add_tail(&f->_deferred_list, &deferred_split_queue);
 		deferred_split_len++;
 	}
 	fl_unlock(&deferred_split_lock);
+}
+
+void deferred_split_folio(struct folio *f, bool partially_mapped)
+{
+	if (!queueable(f))
+		return;
+	/*
+	 * partially_mapped == false is the kernel's "underused THP" queueing,
+	 * which the model does not have: here a folio is queued exactly when
+	 * it is partially mapped (the free path relies on it).
+	 */
+	VM_BUG_ON_FOLIO(!partially_mapped, f);
+	/* R8: called with references held, so rc > 0 and no freer runs */
+	VM_BUG_ON_FOLIO(folio_ref_count(f) == 0, f);
+	folio_race_point(RP_DEFERRED_ENQUEUE, f);
+	deferred_split_add(f);
 }
 
 /* Caller holds deferred_split_lock and has frozen or is freeing @f. */
@@ -65,6 +75,16 @@ void folio_unqueue_deferred_split(struct folio *f)
 		return;
 	/* only at refcount 0: a scanner holding it would have rc >= 1 */
 	VM_BUG_ON_FOLIO(folio_ref_count(f) != 0, f);
+	/*
+	 * The kernel peeks at list_empty() without the lock.  Here a folio is
+	 * queued exactly when PG_partially_mapped is set (both are changed
+	 * together under the lock; I-dsq checks it), and at refcount 0 neither
+	 * can change under us: enqueuers hold a reference (R8), the scanner
+	 * leaves 0-count folios alone (R6).  So an atomic flag test replaces
+	 * the racy list peek, and most frees skip the lock.
+	 */
+	if (!folio_test_partially_mapped(f))
+		return;
 	fl_lock(&deferred_split_lock);
 	deferred_split_dequeue_locked(f);
 	fl_unlock(&deferred_split_lock);
@@ -152,7 +172,7 @@ unsigned long deferred_split_scan(unsigned long nr)
 		if (done)
 			split++;
 		else if (folio_test_partially_mapped(f))
-			deferred_split_folio(f, false);	/* requeue */
+			deferred_split_add(f);	/* requeue; we hold a reference */
 		folio_put(f);
 	}
 	return split;

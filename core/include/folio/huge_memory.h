@@ -25,7 +25,8 @@ static inline int split_folio(struct folio *folio)
 	return split_folio_to_order(folio, 0);
 }
 
-/* Queue a partially mapped large anon folio (caller holds a reference). */
+/* Queue a partially mapped large anon folio (caller holds a reference).
+ * Only partially_mapped == true is modelled (no "underused THP" queueing). */
 void deferred_split_folio(struct folio *folio, bool partially_mapped);
 /* Free path: unqueue at refcount 0. */
 void folio_unqueue_deferred_split(struct folio *folio);
