@@ -80,6 +80,14 @@ static bool folio_still_owns(struct folio *f, memdesc_t w, unsigned long pfn,
 	       pfn - folio_pfn(f) + (unsigned long)refs <= folio_nr_pages(f);
 }
 
+/* record_subpages: a plain loop the compiler can vectorise */
+static void record_pfns(unsigned long *restrict out, unsigned long pfn,
+			unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		out[i] = pfn + i;
+}
+
 static bool entry_ok(pte_t e, unsigned int flags)
 {
 	return pte_present(e) && (!(flags & FOLL_WRITE) || (e & _PAGE_WRITE));
@@ -116,8 +124,8 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 				gup_put_folio(f, refs, flags);
 				return got;
 			}
-			for (int i = 0; i < refs; i++)
-				pfns[got++] = base + (unsigned long)i;
+			record_pfns(pfns + got, base, (unsigned long)refs);
+			got += refs;
 			base += (unsigned long)refs;
 			va += (unsigned long)refs;
 		}
@@ -166,8 +174,8 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 			gup_put_folio(f, (int)k, flags);
 			return got;
 		}
-		for (unsigned long j = 0; j < k; j++)
-			pfns[got++] = pfn + j;
+		record_pfns(pfns + got, pfn, k);
+		got += (long)k;
 		i += k;
 	}
 	return got;
