@@ -21,6 +21,7 @@ static const char *const flag_names[NR_PG_FLAGS] = {
 	[PG_lru] = "lru",
 	[PG_partially_mapped] = "partially_mapped",
 	[PG_anon] = "anon",
+	[PG_waitlock] = "waitlock",
 	[PG_waiters] = "waiters",
 };
 

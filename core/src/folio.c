@@ -20,6 +20,7 @@
  */
 #include "folio/folio.h"
 #include "folio/huge_memory.h"
+#include "folio/lock.h"
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
@@ -81,6 +82,8 @@ void __folio_put(struct folio *f)
 	VM_BUG_ON_FOLIO(folio_entire_mapcount(f) != 0, f);
 	VM_BUG_ON_FOLIO(folio_pincount(f) != 0, f);
 	VM_BUG_ON_FOLIO(folio_test_locked(f), f);
+	/* lock waiters hold references: none can be queued on a dying folio */
+	VM_BUG_ON_FOLIO(folio_lock_waiters_linked(f), f);
 	VM_BUG_ON_FOLIO(!folio_test_anon(f) && folio_mapping(f), f);
 	folio_race_point(RP_FOLIO_FREEING, f);
 	/* the queue holds no reference: the freer takes the folio off (R6) */

@@ -39,6 +39,7 @@ enum folio_flag_bits {
 	PG_lru = 3,
 	PG_partially_mapped = 4,
 	PG_anon = 5,		/* agrees with the memmap type ANON vs FILE */
+	PG_waitlock = 6,	/* bit spinlock of the per-folio lock wait list */
 	PG_waiters = 7,		/* in PG_locked's byte, as in the kernel */
 	NR_PG_FLAGS = 8,
 };
