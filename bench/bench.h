@@ -109,5 +109,9 @@ void bench_consume(unsigned long sink);
 int bench_ref(const struct bench_opts *o);
 int bench_lookup(const struct bench_opts *o);
 int bench_memory(const struct bench_opts *o);
+int bench_gup(const struct bench_opts *o);
+int bench_lazyfree(const struct bench_opts *o);
+int bench_pmd(const struct bench_opts *o);
+int bench_lock(const struct bench_opts *o);
 
 #endif /* FOLIO_BENCH_H */

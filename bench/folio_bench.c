@@ -10,11 +10,22 @@
  *           at 2 threads)
  *   memory  memmap + descriptor bytes per page for orders 0, 2, 4, 9
  *           (bench_memory.c; the kernel pays 64)
+ *   gup     batched gup_fast()+unpin_user_pages() vs the per-page
+ *           baseline, GET and PIN, order-9 folios PMD- and PTE-mapped
+ *           (bench_gup.c; floors 20.8x GET, 32.9x PIN)
+ *   lazyfree  reclaim of order-4 lazyfree folios, batched unmap vs per
+ *           PTE (bench_lazyfree.c; floor 2.5x)
+ *   pmd     reclaim of PMD-mapped lazyfree folios, discard vs split +
+ *           per PTE (bench_lazyfree.c; floor 3.5x)
+ *   lock    folio_lock()+folio_unlock() pairs/s, hashed wait table vs
+ *           per-folio wait list, 1-8 threads (bench_lock.c; no target)
  *
  * Each prints a table and one "BENCH ..." line per measurement.
  *
- * Run:   build/release/bench/folio_bench [--quick] [--only ref|lookup|memory]
- * ctest: ctest --preset bench      (bench.ref, bench.lookup, bench.memory)
+ * Run:   build/release/bench/folio_bench [--quick] [--only ref|lookup|memory|gup|lazyfree|pmd|lock]
+ * ctest: ctest --preset bench      (bench.ref, bench.lookup, bench.memory,
+ *                                   bench.gup, bench.lazyfree, bench.pmd,
+ *                                   bench.lock)
  *        unit.bench_smoke runs --quick with the ordinary tests.
  * Numbers mean something only in a release build (no FOLIO_DEBUG, no
  * FOLIO_HOOKS, no sanitizer) on an otherwise idle machine.
@@ -43,6 +54,10 @@ static const struct {
 	{ "ref", bench_ref },
 	{ "lookup", bench_lookup },
 	{ "memory", bench_memory },
+	{ "gup", bench_gup },
+	{ "lazyfree", bench_lazyfree },
+	{ "pmd", bench_pmd },
+	{ "lock", bench_lock },
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))
@@ -52,7 +67,8 @@ static void usage(FILE *out, const char *prog)
 	fprintf(out,
 		"usage: %s [--quick] [--only NAME] [--help]\n"
 		"  --quick      much shorter runs (a smoke check, no verdicts)\n"
-		"  --only NAME  run one benchmark: ref, lookup or memory\n"
+		"  --only NAME  run one benchmark: ref, lookup, memory,\n"
+		"               gup, lazyfree, pmd or lock\n"
 		"  --help       this text\n",
 		prog);
 }
@@ -77,7 +93,7 @@ static void print_config(struct bench_opts *o)
 
 	printf("folio_bench: %s run, best of %u clean reps x %.2fs per configuration\n",
 	       o->quick ? "QUICK (smoke)" : "full", o->reps, o->seconds);
-	printf("  benchmarks: %s\n", o->only ? o->only : "ref lookup memory");
+	printf("  benchmarks: %s\n", o->only ? o->only : "ref lookup memory gup lazyfree pmd lock");
 	printf("  cpus: %d usable, workers pinned one per cpu; up to %d threads\n",
 	       o->nr_cpus, BENCH_MAX_THREADS);
 	printf("  memory world: %lu pages\n", o->mem_pages);
