@@ -230,6 +230,34 @@ static void test_race_reclaim_freeze_vs_speculative_get(void)
 	down();
 }
 
+/*
+ * An unmapped lazyfree folio dirtied through a GUP reference after its last
+ * unmap is freed by reclaim without a dirty check, as the kernel does: no
+ * mapping and no other reference is left, so nobody can read the data.
+ * (A debug assertion once wrongly required it to be clean here; found by
+ * foliotorture --scenario lazyfree-vs-gup.)
+ */
+static void test_reclaim_unmapped_dirty_after_unmap(void)
+{
+	unsigned long pfns[4], free0;
+	struct folio *f;
+
+	up();
+	f = anon_folio(0, 2);
+	CHECK_EQ(madvise_free(mm, 0, 4), 1);
+	CHECK_EQ(gup_fast(mm, 0, 4, FOLL_GET | FOLL_WRITE, pfns), 4);
+	CHECK_EQ(zap_page_range(mm, 0, 4), 4);	/* the last unmap */
+	folio_get(f);				/* reclaim's isolation */
+	unpin_user_pages_dirty_lock(pfns, 4, FOLL_GET);	/* the write lands */
+	CHECK(folio_test_dirty(f) && folio_test_lazyfree(f));
+	free0 = nr_free_pages();
+	folio_lock(f);
+	CHECK_EQ(reclaim_lazyfree_folio(f, true), 0);
+	CHECK_EQ(nr_free_pages(), free0 + 4);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -239,6 +267,7 @@ int main(void)
 	FT_RUN(test_reclaim_extra_ref_stays_lazyfree);
 	FT_RUN(test_race_lazyfree_vs_deferred_scan);
 	FT_RUN(test_race_reclaim_freeze_vs_speculative_get);
+	FT_RUN(test_reclaim_unmapped_dirty_after_unmap);
 	folio_thread_offline();
 	return ft_done();
 }

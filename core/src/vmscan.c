@@ -167,6 +167,7 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 {
 	struct mm_struct *mm;
 	unsigned long va;
+	bool judged = false;	/* this call ran the discard verdict */
 	int err = 0;
 
 	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
@@ -190,6 +191,7 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 		}
 		if (err)
 			return err;
+		judged = true;
 	}
 	if (folio_mapcount(f))
 		return -EAGAIN;
@@ -199,9 +201,17 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 		return -EAGAIN;
 	/*
 	 * DESIGN.md 5: a lazyfree folio is discarded only if it was clean and
-	 * held no extra reference; frozen, nobody else can change that now.
+	 * held no extra reference.  That is the verdict's to decide, so it is
+	 * asserted only when this call unmapped the folio: a writer that
+	 * dirties it afterwards needs the folio lock (ours) while holding a
+	 * reference (which makes the freeze fail).  A folio that was already
+	 * unmapped when we came may have been dirtied through a GUP
+	 * reference after its last unmap; with only our isolation reference
+	 * left nobody can ever read that data, and the kernel frees it
+	 * without looking at dirty either (shrink_folio_list).  Found by
+	 * foliotorture's lazyfree-vs-gup scenario.
 	 */
-	VM_BUG_ON_FOLIO(folio_test_dirty(f) || folio_test_swapbacked(f), f);
+	VM_BUG_ON_FOLIO(judged && (folio_test_dirty(f) || folio_test_swapbacked(f)), f);
 	VM_BUG_ON_FOLIO(folio_mapcount(f) || folio_pincount(f), f);
 	/* frozen and ours: no one can be waiting without a reference */
 	folio_clear_flag(f, PG_locked);
