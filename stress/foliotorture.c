@@ -30,9 +30,12 @@
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
+#include "scenario.h"
 #include "torture.h"
 
 #define FT_VERSION "0.1.0"
+
+static struct ft_scenario scenario;
 
 struct ft_state ft = {
 	.park_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -64,6 +67,8 @@ static void usage(FILE *out)
 "Hammer the folio model with real threads and RCU; check invariants at\n"
 "quiescent points.  Exit 0 clean, 1 violation or leak, 2 usage error.\n"
 "\n"
+"  -S, --scenario NAME|FILE worker mix and sizes (default all)\n"
+"  -L, --list-scenarios     list the built-in scenarios and operations\n"
 "  -t, --threads N          worker threads (default 4 x online CPUs)\n"
 "  -d, --duration SECONDS   run time (default 30)\n"
 "  -s, --seed N             random seed (default: from the clock; printed)\n"
@@ -76,10 +81,12 @@ static void usage(FILE *out)
 "      --pmd-order N        PMD_ORDER of the page tables (default 4)\n"
 "      --mms N              address spaces (default 2)\n"
 "      --anon-pages N       anon region of each address space (default 2048)\n"
+"  -C, --chaos LEVEL        0-3: random yields/sleeps at every core step\n"
 "      --json FILE          write the result as JSON\n"
 "      --self-test          leak one reference on purpose: the checker must\n"
 "                           catch it (exit 1)\n"
 "  -h, --help               this text\n"
+"  (a scenario's size directives override the size options)\n"
 "  -V, --version            print the version\n");
 }
 
@@ -120,6 +127,9 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 	enum { O_PAGES = 256, O_FILES, O_FILE_PAGES, O_MAX_ORDER, O_JSON,
 	       O_SELF_TEST, O_PMD_ORDER, O_MMS, O_ANON_PAGES };
 	static const struct option lo[] = {
+		{ "scenario", required_argument, 0, 'S' },
+		{ "list-scenarios", no_argument, 0, 'L' },
+		{ "chaos", required_argument, 0, 'C' },
 		{ "threads", required_argument, 0, 't' },
 		{ "duration", required_argument, 0, 'd' },
 		{ "seed", required_argument, 0, 's' },
@@ -156,8 +166,19 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 		.nr_mms = 2,
 		.anon_pages = 2048,
 	};
-	while ((c = getopt_long(argc, argv, "t:d:s:c:i:hV", lo, NULL)) != -1) {
+	o->scenario = "all";
+	while ((c = getopt_long(argc, argv, "S:LC:t:d:s:c:i:hV", lo, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			o->scenario = optarg;
+			break;
+		case 'L':
+			exit(ft_scenario_list(stdout));
+		case 'C':
+			if (parse_ulong("chaos", optarg, 0, 3, &v))
+				return 2;
+			o->chaos = (unsigned int)v;
+			break;
 		case 't':
 			if (parse_ulong("threads", optarg, 1, 1024, &v))
 				return 2;
@@ -233,6 +254,16 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 			return 2;
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "foliotorture: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	/* the scenario sets sizes; explicit size options were given first and
+	 * lose to it, which --help says */
+	if (ft_scenario_load(o->scenario, &scenario, o))
+		return 2;
 	if (o->nr_files > MM_MAX_WINDOWS) {
 		fprintf(stderr, "foliotorture: --files: at most %d (one window each)\n",
 			MM_MAX_WINDOWS);
@@ -241,12 +272,6 @@ static int parse_args(int argc, char **argv, struct ft_opts *o)
 	if (o->max_order > o->pmd_order) {
 		fprintf(stderr, "foliotorture: --max-order %u exceeds --pmd-order %u\n",
 			o->max_order, o->pmd_order);
-		return 2;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "foliotorture: unexpected argument '%s'\n",
-			argv[optind]);
-		usage(stderr);
 		return 2;
 	}
 	return 0;
@@ -339,9 +364,10 @@ static int write_json(const char *path, double elapsed, unsigned long checks,
 			strerror(errno));
 		return -1;
 	}
-	fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"scenario\": \"pagecache\",\n"
+	fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"scenario\": \"%s\",\n"
+		   "  \"chaos\": %u,\n"
 		   "  \"threads\": %u,\n  \"duration_s\": %.3f,\n  \"ops\": {",
-		ft.o.seed, ft.o.threads, elapsed);
+		ft.o.seed, scenario.name, ft.o.chaos, ft.o.threads, elapsed);
 	for (int k = 0; k < FT_OP_NR; k++)
 		fprintf(f, "%s\"%s\": %lu", k ? ", " : "", ft_op_names[k],
 			ops_total(k, false));
@@ -369,10 +395,11 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc;
-	printf("foliotorture %s: seed=%" PRIu64 " threads=%u duration=%gs "
-	       "pages=%lu files=%u x %lu slots max_order=%u pmd_order=%u "
+	printf("foliotorture %s: seed=%" PRIu64 " scenario=%s threads=%u duration=%gs "
+	       "chaos=%u pages=%lu files=%u x %lu slots max_order=%u pmd_order=%u "
 	       "mms=%u x %lu anon pages check_interval=%ums\n",
-	       FT_VERSION, ft.o.seed, ft.o.threads, ft.o.duration,
+	       FT_VERSION, ft.o.seed, scenario.name, ft.o.threads, ft.o.duration,
+	       ft.o.chaos,
 	       ft.o.nr_pages, ft.o.nr_files, ft.o.file_pages, ft.o.max_order,
 	       ft.o.pmd_order, ft.o.nr_mms, ft.o.anon_pages,
 	       ft.o.check_interval_ms);
@@ -401,8 +428,21 @@ int main(int argc, char **argv)
 		for (unsigned int k = 0; k < ft.o.nr_files; k++)
 			mm_add_file_window(ft.mms[i], ft.files[k]);
 	}
+	ft.private_folios = scenario.private_folios;
+	ft_chaos_start(ft.o.chaos, ft.o.seed);
 	ft.nrunning = ft.o.threads;
 	for (unsigned int i = 0; i < ft.o.threads; i++) {
+		unsigned int total = 0, acc = 0, g = 0;
+
+		/* thread i goes to the group whose share covers i/threads */
+		for (unsigned int k = 0; k < scenario.nr_groups; k++)
+			total += scenario.groups[k].share;
+		for (g = 0; g < scenario.nr_groups; g++) {
+			acc += scenario.groups[g].share;
+			if ((unsigned long)i * total < (unsigned long)acc * ft.o.threads)
+				break;
+		}
+		ft.workers[i].group = &scenario.groups[g < scenario.nr_groups ? g : 0];
 		ft.workers[i].id = i;
 		ft.workers[i].rng = ft_splitmix(ft.o.seed + i + 1);
 		pthread_create(&ft.workers[i].tid, NULL, ft_worker_main,
@@ -455,8 +495,9 @@ int main(int argc, char **argv)
 	violations += (unsigned long)ft_worker_errors();
 	if (violations) {
 		fprintf(stderr, "foliotorture: FAILED: seed %" PRIu64
-			" scenario pagecache: rerun with --seed %" PRIu64 "\n",
-			ft.o.seed, ft.o.seed);
+			" scenario %s: rerun with --scenario %s --seed %" PRIu64
+			" --threads %u\n", ft.o.seed, scenario.name,
+			ft.o.scenario, ft.o.seed, ft.o.threads);
 		print_rings();
 	}
 	for (unsigned int i = 0; i < ft.o.threads; i++) {
@@ -478,10 +519,11 @@ int main(int argc, char **argv)
 		printf("%-16s %12lu %12.0f %12lu\n", ft_op_names[k],
 		       ops_total(k, false), ops_total(k, false) / elapsed,
 		       ops_total(k, true));
-	printf("foliotorture: %s seed=%" PRIu64 " threads=%u elapsed=%.1fs "
+	printf("foliotorture: %s seed=%" PRIu64 " scenario=%s threads=%u elapsed=%.1fs "
 	       "ops=%lu ops/s=%.0f checks=%lu violations=%lu leaks=%lu "
 	       "peak_rss=%ldKiB\n",
-	       violations || leaks ? "FAIL" : "PASS", ft.o.seed, ft.o.threads,
+	       violations || leaks ? "FAIL" : "PASS", ft.o.seed, scenario.name,
+	       ft.o.threads,
 	       elapsed, all_ops(), all_ops() / elapsed, checks, violations,
 	       leaks, peak_rss_kb());
 	if (ft.o.json &&

@@ -35,6 +35,7 @@ enum ft_op {
 	FT_OP_DEFERRED_SCAN,	/* the deferred-split shrinker */
 	FT_OP_MADV_FREE,	/* MADV_FREE a range */
 	FT_OP_RECLAIM,		/* reclaim a lazyfree folio */
+	FT_OP_LOCK,		/* folio lock contention on a cached folio */
 	FT_OP_NR,
 };
 
@@ -54,8 +55,12 @@ struct ft_opts {
 	unsigned int nr_mms;
 	unsigned long anon_pages;
 	const char *json;
+	const char *scenario;
+	unsigned int chaos;
 	bool self_test;
 };
+
+struct ft_group;
 
 /* A GUP a worker holds across steps: unpinned later with the same pfns. */
 #define FT_GUP_MAX 4
@@ -68,6 +73,7 @@ struct ft_gup {
 
 struct ft_worker {
 	pthread_t tid;
+	const struct ft_group *group;	/* its scenario worker kind */
 	struct ft_gup gups[FT_GUP_MAX];
 	unsigned int nr_gups;
 	unsigned int id;
@@ -93,11 +99,18 @@ struct ft_state {
 	unsigned int nrunning;
 	unsigned long park_gen;
 	atomic_bool self_test_fired;
+	bool private_folios;	/* worker i: only file i and mm i */
 };
 
 extern struct ft_state ft;
 
 void *ft_worker_main(void *arg);
+/* The file / mm a worker works on (its own in a private scenario). */
+struct address_space *ft_pick_file(struct ft_worker *w);
+struct mm_struct *ft_pick_mm(struct ft_worker *w);
+/* chaos.c: delays and yields at every step of the core (FOLIO_HOOKS) */
+void ft_chaos_start(unsigned int level, uint64_t seed);
+void ft_chaos_thread(uint64_t seed);
 /* workers_mm.c: run one page-table operation; returns 0 ok, 1 expected failure */
 int ft_mm_op(struct ft_worker *w, enum ft_op op);
 /* Append the held GUPs as folio_held records; returns how many. */

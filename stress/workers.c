@@ -11,6 +11,7 @@
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
+#include "scenario.h"
 #include "torture.h"
 
 const char *const ft_op_names[FT_OP_NR] = {
@@ -32,20 +33,15 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_DEFERRED_SCAN] = "deferred_scan",
 	[FT_OP_MADV_FREE] = "madv_free",
 	[FT_OP_RECLAIM] = "reclaim",
+	[FT_OP_LOCK] = "lock",
 };
 
-/* Weights of the mix (out of 100). */
-static const unsigned int op_weight[FT_OP_NR] = {
-	[FT_OP_LOOKUP] = 14,	  [FT_OP_LOOKUP_LOCKED] = 4,
-	[FT_OP_PFN_GET] = 5,	  [FT_OP_ADD] = 8,
-	[FT_OP_TRUNCATE] = 4,	  [FT_OP_CHURN] = 3,
-	[FT_OP_RELEASE] = 3,	  [FT_OP_FAULT] = 10,
-	[FT_OP_ZAP] = 6,	  [FT_OP_FILE_MAP] = 6,
-	[FT_OP_TOUCH] = 6,	  [FT_OP_GUP] = 8,
-	[FT_OP_UNPIN] = 6,	  [FT_OP_SPLIT] = 3,
-	[FT_OP_SPLIT_PMD] = 2,	  [FT_OP_DEFERRED_SCAN] = 2,
-	[FT_OP_MADV_FREE] = 4,	  [FT_OP_RECLAIM] = 6,
-};
+struct address_space *ft_pick_file(struct ft_worker *w)
+{
+	if (ft.private_folios)
+		return ft.files[w->id % ft.o.nr_files];
+	return ft.files[ft_rand(&w->rng) % ft.o.nr_files];
+}
 
 /* Report a broken expectation seen by a worker and stop the run. */
 static atomic_int worker_errors;
@@ -110,7 +106,7 @@ static void check_identity(struct ft_worker *w, struct folio *f,
 
 static int op_lookup(struct ft_worker *w, bool locked)
 {
-	struct address_space *m = ft.files[ft_rand(&w->rng) % ft.o.nr_files];
+	struct address_space *m = ft_pick_file(w);
 	unsigned long index = ft_rand(&w->rng) % ft.o.file_pages;
 	struct folio *f = filemap_get_folio(m, index);
 
@@ -158,7 +154,7 @@ static int op_pfn_get(struct ft_worker *w)
 
 static int op_add(struct ft_worker *w)
 {
-	struct address_space *m = ft.files[ft_rand(&w->rng) % ft.o.nr_files];
+	struct address_space *m = ft_pick_file(w);
 	unsigned int order = ft_rand(&w->rng) % (ft.o.max_order + 1);
 	unsigned long nr = 1ul << order;
 	unsigned long index = (ft_rand(&w->rng) % ft.o.file_pages) & ~(nr - 1);
@@ -182,7 +178,7 @@ static int op_add(struct ft_worker *w)
 
 static int op_truncate(struct ft_worker *w)
 {
-	struct address_space *m = ft.files[ft_rand(&w->rng) % ft.o.nr_files];
+	struct address_space *m = ft_pick_file(w);
 	unsigned long start = ft_rand(&w->rng) % ft.o.file_pages;
 	unsigned long len = 1 + ft_rand(&w->rng) % 16;
 	unsigned long n = truncate_inode_pages_range(m, start, start + len);
@@ -220,12 +216,14 @@ static int op_release(struct ft_worker *w)
 	return 0;
 }
 
+/* An operation of the worker's scenario group, by weight. */
 static enum ft_op pick(struct ft_worker *w)
 {
-	unsigned int r = ft_rand(&w->rng) % 100, acc = 0;
+	const struct ft_group *g = w->group;
+	unsigned int r = (unsigned int)(ft_rand(&w->rng) % g->total), acc = 0;
 
 	for (int k = 0; k < FT_OP_NR; k++) {
-		acc += op_weight[k];
+		acc += g->weight[k];
 		if (r < acc)
 			return (enum ft_op)k;
 	}
@@ -237,6 +235,7 @@ void *ft_worker_main(void *arg)
 	struct ft_worker *w = arg;
 
 	folio_thread_online();
+	ft_chaos_thread(w->rng);
 	while (!atomic_load_explicit(&ft.stop, memory_order_relaxed)) {
 		enum ft_op op;
 		int r = 0;

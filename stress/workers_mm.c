@@ -17,10 +17,14 @@
 #include "folio/vmscan.h"
 #include "torture.h"
 
-static struct mm_struct *pick_mm(struct ft_worker *w)
+struct mm_struct *ft_pick_mm(struct ft_worker *w)
 {
+	if (ft.private_folios)
+		return ft.mms[w->id % ft.o.nr_mms];
 	return ft.mms[ft_rand(&w->rng) % ft.o.nr_mms];
 }
+
+#define pick_mm ft_pick_mm
 
 static unsigned long pick_anon_va(struct ft_worker *w, unsigned long align)
 {
@@ -52,15 +56,14 @@ static int op_zap(struct ft_worker *w)
 
 static int op_file_map(struct ft_worker *w)
 {
-	unsigned int fi = ft_rand(&w->rng) % ft.o.nr_files;
+	struct address_space *m = ft_pick_file(w);
 	unsigned long idx = ft_rand(&w->rng) % ft.o.file_pages;
 	unsigned long n = 1 + ft_rand(&w->rng) % 32;
 	long r;
 
 	if (n > ft.o.file_pages - idx)
 		n = ft.o.file_pages - idx;
-	r = filemap_map_pages(pick_mm(w), ft.files[fi], idx, n,
-			      ft_rand(&w->rng) & 1);
+	r = filemap_map_pages(pick_mm(w), m, idx, n, ft_rand(&w->rng) & 1);
 	ft_ring_add(&w->ring, FT_OP_FILE_MAP, r > 0 ? 0 : 1, NULL, idx);
 	if (r < 0)
 		ft_worker_bug(w, "filemap_map_pages refused a valid range", NULL, idx);
@@ -70,11 +73,9 @@ static int op_file_map(struct ft_worker *w)
 /* An address in the anon region or in one of the file windows. */
 static unsigned long pick_any_va(struct ft_worker *w, struct mm_struct *mm)
 {
-	unsigned int k = ft_rand(&w->rng) % (ft.o.nr_files + 1);
-
-	if (k == ft.o.nr_files)
+	if (ft_rand(&w->rng) & 1)
 		return pick_anon_va(w, 1);
-	return (unsigned long)mm_file_window(mm, ft.files[k]) +
+	return (unsigned long)mm_file_window(mm, ft_pick_file(w)) +
 	       ft_rand(&w->rng) % ft.o.file_pages;
 }
 
@@ -235,6 +236,26 @@ static int op_reclaim(struct ft_worker *w)
 	return 1;
 }
 
+/* Lock contention: lock a cached folio, hold it a little, unlock. */
+static int op_lock(struct ft_worker *w)
+{
+	struct address_space *m = ft_pick_file(w);
+	unsigned long index = ft_rand(&w->rng) % 64;	/* a hot set */
+	struct folio *f = filemap_get_folio(m, index);
+
+	ft_ring_add(&w->ring, FT_OP_LOCK, f ? 0 : 1, f, index);
+	if (!f)
+		return 1;
+	folio_lock(f);
+	for (int i = 0; i < 64; i++)	/* a short critical section */
+		__asm__ volatile("" ::: "memory");
+	if (folio_mapping(f) == m && folio_index(f) > index)
+		ft_worker_bug(w, "locked folio does not cover its index", f, index);
+	folio_unlock(f);
+	folio_put(f);
+	return 0;
+}
+
 int ft_mm_op(struct ft_worker *w, enum ft_op op)
 {
 	switch (op) {
@@ -249,6 +270,7 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_DEFERRED_SCAN: return op_deferred_scan(w);
 	case FT_OP_MADV_FREE: return op_madv_free(w);
 	case FT_OP_RECLAIM: return op_reclaim(w);
+	case FT_OP_LOCK: return op_lock(w);
 	default: return 1;
 	}
 }
