@@ -36,6 +36,7 @@
 #define FT_VERSION "0.1.0"
 
 static struct ft_scenario scenario;
+static struct folio_violation first_violation;	/* for the JSON report */
 
 struct ft_state ft = {
 	.park_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -315,7 +316,8 @@ static unsigned long quiescent_check(bool workers_running)
 			held[co.nr_held++] = ft.workers[i].ledger.held[j];
 		co.nr_held += ft_gup_held(&ft.workers[i], held + co.nr_held);
 	}
-	nv = folio_check_quiescent(&co, NULL);
+	nv = folio_check_quiescent(&co, first_violation.rule ? NULL :
+					     &first_violation);
 	if (workers_running) {
 		atomic_store_explicit(&ft.park_req, false, memory_order_relaxed);
 		ft.park_gen++;
@@ -351,6 +353,35 @@ static long peak_rss_kb(void)
 	return ru.ru_maxrss;
 }
 
+/* The first violation and every worker's recent operations. */
+static void write_json_failure(FILE *f)
+{
+	const struct folio_violation *v = &first_violation;
+
+	fprintf(f, ",\n  \"violation\": {\"rule\": \"%s\", \"pfn\": %ld, "
+		   "\"folio\": \"%p\", \"detail\": \"",
+		v->rule ? v->rule : "worker", v->pfn == ~0ul ? -1L : (long)v->pfn,
+		(const void *)v->folio);
+	for (const char *c = v->detail; *c; c++)	/* no quotes or controls */
+		fputc(*c == '"' || *c == '\\' || (unsigned char)*c < 32 ? '\'' : *c, f);
+	fprintf(f, "\"},\n  \"recent_ops\": [");
+	for (unsigned int i = 0; i < ft.o.threads; i++) {
+		struct ft_ring *r = &ft.workers[i].ring;
+		unsigned long k = r->n > FT_RING_SIZE ? r->n - FT_RING_SIZE : 0;
+
+		fprintf(f, "%s\n    [", i ? "," : "");
+		for (unsigned long j = k; j < r->n; j++) {
+			struct ft_ring_entry *e = &r->e[j % FT_RING_SIZE];
+
+			fprintf(f, "%s{\"op\": \"%s\", \"arg\": %lu, \"result\": %d}",
+				j > k ? ", " : "", ft_op_names[e->kind], e->arg,
+				e->result);
+		}
+		fprintf(f, "]");
+	}
+	fprintf(f, "\n  ]");
+}
+
 static int write_json(const char *path, double elapsed, unsigned long checks,
 		      unsigned long violations, unsigned long leaks)
 {
@@ -376,8 +407,11 @@ static int write_json(const char *path, double elapsed, unsigned long checks,
 		fprintf(f, "%s\"%s\": %lu", k ? ", " : "", ft_op_names[k],
 			ops_total(k, true));
 	fprintf(f, "},\n  \"checks\": %lu,\n  \"violations\": %lu,\n"
-		   "  \"leaks\": %lu,\n  \"peak_rss_kb\": %ld\n}\n",
+		   "  \"leaks\": %lu,\n  \"peak_rss_kb\": %ld",
 		checks, violations, leaks, peak_rss_kb());
+	if (violations)
+		write_json_failure(f);
+	fprintf(f, "\n}\n");
 	if (fclose(f) || rename(tmp, path)) {
 		fprintf(stderr, "foliotorture: cannot write %s: %s\n", path,
 			strerror(errno));
