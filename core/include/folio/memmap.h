@@ -64,19 +64,25 @@ static inline void *memdesc_ptr(memdesc_t w)
 	return (void *)(uintptr_t)(w & MEMDESC_PTR_MASK);
 }
 
+/*
+ * Acquire: pairs with the release store that published the word
+ * (memmap_word_store, after the descriptor was carved and initialised).
+ * A lockless reader dereferences the decoded descriptor (its refcount, for
+ * try_get) before holding anything; the kernel relies on the address
+ * dependency (READ_ONCE), for which C11 has no usable "consume".  Without
+ * acquire, a reader could see a word pointing into a freshly carved slab
+ * page and read the descriptor unordered with the page's zeroing (TSan
+ * reported exactly that in gup-vs-split).  On x86 an acquire load is a
+ * plain load.
+ */
 static inline memdesc_t memmap_word_load(unsigned long pfn)
 {
-	return fa_load_relaxed(&folio_memmap[pfn]);
+	return fa_load_acquire(&folio_memmap[pfn]);
 }
 
-/*
- * Acquire form: pairs with the release store of the words in
- * memmap_set_range(), for readers that then dereference the descriptor
- * without first taking a reference (the checker, under quiescence).
- */
 static inline memdesc_t memmap_word_load_acquire(unsigned long pfn)
 {
-	return fa_load_acquire(&folio_memmap[pfn]);
+	return memmap_word_load(pfn);
 }
 
 static inline void memmap_word_store(unsigned long pfn, memdesc_t w)
