@@ -65,4 +65,17 @@ static inline struct folio *ft_cache_folio(struct address_space *m,
 	return f;
 }
 
+/* Fault in an anon folio of @order at @va of @mm and return it. */
+static inline struct folio *ft_anon_folio(struct mm_struct *mm,
+					  unsigned long va, unsigned int order)
+{
+	pmd_t pmd;
+
+	CHECK_EQ(do_anonymous_page(mm, va, order, true), 0);
+	pmd = atomic_load(pmd_offset(mm, va));
+	if (pmd_leaf(pmd))
+		return pfn_folio(pte_pfn(pmd));
+	return pfn_folio(pte_pfn(atomic_load(pte_offset(pmd, va))));
+}
+
 #endif /* FT_WORLD_H */

@@ -35,13 +35,7 @@ static void down(void)
 
 static struct folio *anon_folio(unsigned long va, unsigned int order)
 {
-	pmd_t pmd;
-
-	CHECK_EQ(do_anonymous_page(mm, va, order, true), 0);
-	pmd = atomic_load(pmd_offset(mm, va));
-	if (pmd_leaf(pmd))
-		return pfn_folio(pte_pfn(pmd));
-	return pfn_folio(pte_pfn(atomic_load(pte_offset(pmd, va))));
+	return ft_anon_folio(mm, va, order);
 }
 
 /* Caller's reference and lock, as split requires. */
