@@ -41,7 +41,8 @@ static int lazyfree_verdict(struct folio *f, bool entries_dirty)
 }
 
 /* __discard_anon_folio_pmd_locked: no split of the PMD. */
-static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f)
+static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f,
+		       bool *judged)
 {
 	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
 	struct ptdesc *deposit;
@@ -63,6 +64,7 @@ static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f)
 		fl_unlock(&mm->pmd_lock);
 		return err;
 	}
+	*judged = true;
 	folio_remove_rmap_pmd(f);
 	VM_BUG_ON_FOLIO(cds_list_empty(&mm->deposits), f);
 	deposit = cds_list_first_entry(&mm->deposits, struct ptdesc, deposit_link);
@@ -78,7 +80,8 @@ static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f)
  * Returns 0 or -errno; *to_put = references the caller drops after unlock.
  */
 static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
-			      unsigned long pfn, struct folio *f, int *to_put)
+			      unsigned long pfn, struct folio *f, int *to_put,
+			      bool *judged)
 {
 	pte_t old[1ul << MAX_PAGE_ORDER];
 	bool dirty = false;
@@ -106,6 +109,7 @@ static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
 	if (n)
 		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, n));
 	*to_put = n;
+	*judged = true;
 	return 0;
 }
 
@@ -115,7 +119,8 @@ static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
  * A failure restores only the entry at hand; what is unmapped stays so.
  */
 static int unmap_ptes_one_by_one(_Atomic pte_t *ptes, unsigned long nr,
-				 unsigned long pfn, struct folio *f, int *to_put)
+				 unsigned long pfn, struct folio *f, int *to_put,
+				 bool *judged)
 {
 	*to_put = 0;
 	for (unsigned long i = 0; i < nr; i++) {
@@ -136,12 +141,13 @@ static int unmap_ptes_one_by_one(_Atomic pte_t *ptes, unsigned long nr,
 		 * our isolation reference keeps rc > 0) */
 		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, 1));
 		folio_put(f);
+		*judged = true;
 	}
 	return 0;
 }
 
 static int unmap_lazyfree_ptes(struct mm_struct *mm, unsigned long va,
-			       struct folio *f, bool batched)
+			       struct folio *f, bool batched, bool *judged)
 {
 	unsigned long nr = folio_nr_pages(f), pfn = folio_pfn(f);
 	struct fl_lock *ptl;
@@ -153,8 +159,8 @@ static int unmap_lazyfree_ptes(struct mm_struct *mm, unsigned long va,
 	if (!ptl)
 		return -EAGAIN;
 	ptes = pte_offset(pmd, va);
-	err = batched ? unmap_ptes_batched(ptes, nr, pfn, f, &to_put) :
-			unmap_ptes_one_by_one(ptes, nr, pfn, f, &to_put);
+	err = batched ? unmap_ptes_batched(ptes, nr, pfn, f, &to_put, judged) :
+			unmap_ptes_one_by_one(ptes, nr, pfn, f, &to_put, judged);
 	fl_unlock(ptl);
 	if (to_put)
 		folio_put_refs(f, to_put);	/* after the table is unlocked */
@@ -167,6 +173,7 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 {
 	struct mm_struct *mm;
 	unsigned long va;
+	bool judged = false;	/* a discard verdict passed in this call */
 	int err = 0;
 
 	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
@@ -179,14 +186,15 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 
 		if (pmd_leaf(pmd) && pte_pfn(pmd) == folio_pfn(f)) {
 			if (batched) {
-				err = discard_pmd(mm, va, f);
+				err = discard_pmd(mm, va, f, &judged);
 			} else {
 				/* the baseline: split the PMD, then per PTE */
 				split_huge_pmd(mm, va);
-				err = unmap_lazyfree_ptes(mm, va, f, false);
+				err = unmap_lazyfree_ptes(mm, va, f, false,
+							  &judged);
 			}
 		} else {
-			err = unmap_lazyfree_ptes(mm, va, f, batched);
+			err = unmap_lazyfree_ptes(mm, va, f, batched, &judged);
 		}
 		if (err)
 			return err;
@@ -198,15 +206,20 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 	if (!folio_ref_freeze(f, 1))
 		return -EAGAIN;
 	/*
-	 * DESIGN.md 5: a lazyfree folio is discarded only if it held no extra
-	 * reference: frozen at 1, unmapped, unpinned.  "Only if clean" is the
-	 * verdict's job (lazyfree_verdict) and is not re-asserted here, as the
-	 * kernel does not recheck dirty after this freeze (shrink_folio_list).
-	 * An assertion that the folio is still clean here fired about once in
-	 * 60 loaded runs of foliotorture --scenario lazyfree-vs-gup, the dirty
-	 * bit set by unpin_user_pages_dirty_lock; whether that is a model bug
-	 * or the assertion's premise is wrong is open (see the issue notes).
+	 * DESIGN.md 5: a lazyfree folio is discarded only if it was clean and
+	 * held no extra reference.  "Clean" is asserted only when a verdict
+	 * passed in this call: a writer that dirties the folio afterwards needs
+	 * the folio lock (ours) while holding a reference (the freeze would
+	 * fail).  Without a verdict there is nothing to assert: the folio was
+	 * unmapped before we looked (mapcount 0 on entry, or a zap, which needs
+	 * no folio lock, removed its last PTEs between our mapcount check and
+	 * the PTL), and it may have been dirtied through a GUP reference after
+	 * its last unmap; with only our isolation reference left nobody can
+	 * read that data, and the kernel frees it without looking at dirty
+	 * either (shrink_folio_list).  Both cases were found by foliotorture
+	 * --scenario lazyfree-vs-gup.
 	 */
+	VM_BUG_ON_FOLIO(judged && (folio_test_dirty(f) || folio_test_swapbacked(f)), f);
 	VM_BUG_ON_FOLIO(folio_mapcount(f) || folio_pincount(f), f);
 	/* frozen and ours: no one can be waiting without a reference */
 	folio_clear_flag(f, PG_locked);
