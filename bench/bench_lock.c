@@ -231,25 +231,6 @@ static int lock_run_once(const struct bench_opts *o, unsigned int threads,
 	return err;
 }
 
-/* bench_util.c's rule: clean beats disturbed, then the best number. */
-static void lock_keep_best(struct bench_result *best,
-			   const struct bench_result *r)
-{
-	bool first = !best->reps++;
-
-	if (r->clean)
-		best->clean_reps++;
-	if (!r->clean && best->clean)
-		return;
-	if (r->clean && !best->clean)
-		first = true;
-	if (first || r->ns_per_op < best->ns_per_op)
-		best->ns_per_op = r->ns_per_op;
-	if (first || r->ops_per_s > best->ops_per_s)
-		best->ops_per_s = r->ops_per_s;
-	best->clean = r->clean;
-}
-
 /*
  * Both modes alternately, as bench_run_pair() does (which cannot switch
  * the mode between repetitions): until each has opts->reps clean
@@ -273,10 +254,10 @@ static int lock_run_pair(const struct bench_opts *o, unsigned int threads,
 			break;
 		if (lock_run_once(o, threads, FOLIO_LOCK_HASHED, s, &r, sh))
 			return -1;
-		lock_keep_best(bh, &r);
+		bench_keep_best(bh, &r);
 		if (lock_run_once(o, threads, FOLIO_LOCK_PERFOLIO, s, &r, sp))
 			return -1;
-		lock_keep_best(bp, &r);
+		bench_keep_best(bp, &r);
 	}
 	return 0;
 }

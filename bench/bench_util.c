@@ -151,8 +151,7 @@ int bench_run_once(struct bench_job *job, struct bench_result *res)
 }
 
 /* Fold @r into @best: clean runs beat disturbed ones, then speed does. */
-static void bench_keep_best(struct bench_result *best,
-			    const struct bench_result *r)
+void bench_keep_best(struct bench_result *best, const struct bench_result *r)
 {
 	bool first = !best->reps++;
 

@@ -52,9 +52,7 @@ void split_huge_pmd(struct mm_struct *mm, unsigned long va)
 	/* 2. */
 	folio_ref_add(f, (int)nr - 1);
 	folio_add_rmap_ptes(f, (int)nr);
-	VM_BUG_ON_FOLIO(cds_list_empty(&mm->deposits), f);
-	pt = cds_list_first_entry(&mm->deposits, struct ptdesc, deposit_link);
-	cds_list_del_init(&pt->deposit_link);
+	pt = pgtable_trans_huge_withdraw(mm);
 	ptes = pfn_to_virt(pt->pfn);
 	for (unsigned long i = 0; i < nr; i++)
 		fa_store_relaxed(&ptes[i],

@@ -69,6 +69,10 @@ unsigned long slab_nr_pages(void);	/* pages held by all caches */
 
 /* pgtable.c */
 struct ptdesc *pte_alloc_one(void);
+/* pgtable_trans_huge_{deposit,withdraw}: the table kept for a PMD leaf
+ * (mm->pmd_lock held). */
+void pgtable_trans_huge_deposit(struct mm_struct *mm, struct ptdesc *pt);
+struct ptdesc *pgtable_trans_huge_withdraw(struct mm_struct *mm);
 void pte_free_rcu(struct ptdesc *pt);
 /* memory.c: clear a PMD leaf under pmd_lock; returns the folio or NULL */
 int zap_huge_pmd(struct mm_struct *mm, unsigned long va);

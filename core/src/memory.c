@@ -85,7 +85,7 @@ static int do_huge_pmd_anonymous_page(struct mm_struct *mm, unsigned long va,
 	}
 	/* the allocation's reference becomes the PMD mapping's */
 	folio_add_rmap_pmd(f);
-	cds_list_add(&deposit->deposit_link, &mm->deposits);
+	pgtable_trans_huge_deposit(mm, deposit);
 	fa_store_release(pmdp, mk_pte(folio_pfn(f), _PAGE_PRESENT | _PMD_LEAF |
 						  _PAGE_WRITE | _PAGE_YOUNG |
 						  (write ? _PAGE_DIRTY : 0)));
@@ -247,12 +247,8 @@ int zap_huge_pmd(struct mm_struct *mm, unsigned long va)
 	if ((old & _PAGE_DIRTY) && !folio_test_anon(f))
 		folio_set_dirty(f);
 	folio_remove_rmap_pmd(f);
-	if (folio_test_anon(f)) {
-		VM_BUG_ON_FOLIO(cds_list_empty(&mm->deposits), f);
-		deposit = cds_list_first_entry(&mm->deposits, struct ptdesc,
-					       deposit_link);
-		cds_list_del(&deposit->deposit_link);
-	}
+	if (folio_test_anon(f))
+		deposit = pgtable_trans_huge_withdraw(mm);
 	fl_unlock(&mm->pmd_lock);
 	if (deposit)
 		pte_free_rcu(deposit);

@@ -64,6 +64,22 @@ void pte_free_rcu(struct ptdesc *pt)
 	call_rcu_model(&pt->rcu, pte_free_cb);
 }
 
+void pgtable_trans_huge_deposit(struct mm_struct *mm, struct ptdesc *pt)
+{
+	cds_list_add(&pt->deposit_link, &mm->deposits);
+}
+
+struct ptdesc *pgtable_trans_huge_withdraw(struct mm_struct *mm)
+{
+	struct ptdesc *pt;
+
+	/* every anon PMD leaf deposited one when it was mapped */
+	VM_BUG_ON(cds_list_empty(&mm->deposits));
+	pt = cds_list_first_entry(&mm->deposits, struct ptdesc, deposit_link);
+	cds_list_del_init(&pt->deposit_link);
+	return pt;
+}
+
 _Atomic pmd_t *pmd_offset(struct mm_struct *mm, unsigned long va)
 {
 	return &mm->pmds[va >> pmd_order()];

@@ -66,9 +66,7 @@ static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f,
 	}
 	*judged = true;
 	folio_remove_rmap_pmd(f);
-	VM_BUG_ON_FOLIO(cds_list_empty(&mm->deposits), f);
-	deposit = cds_list_first_entry(&mm->deposits, struct ptdesc, deposit_link);
-	cds_list_del(&deposit->deposit_link);
+	deposit = pgtable_trans_huge_withdraw(mm);
 	fl_unlock(&mm->pmd_lock);
 	pte_free_rcu(deposit);
 	folio_put(f);	/* the PMD's reference; the isolation ref remains */
