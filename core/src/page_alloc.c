@@ -44,6 +44,7 @@ static struct {
 	unsigned long head[NR_PAGE_ORDERS];
 	unsigned long nr_blocks[NR_PAGE_ORDERS];
 	unsigned long nr_free;
+	unsigned long nr_failed;	/* allocations refused (no block big enough) */
 } zone = { .lock = FL_LOCK_INIT };
 
 static memdesc_t buddy_word(unsigned int order, unsigned long next,
@@ -142,6 +143,7 @@ long alloc_pages_desc(unsigned int order, memdesc_t word)
 		if (zone.head[k] != BUDDY_PFN_NIL)
 			break;
 	if (k > MAX_PAGE_ORDER) {
+		zone.nr_failed++;
 		fl_unlock(&zone.lock);
 		return -1;
 	}
@@ -182,6 +184,16 @@ void free_pages_desc(unsigned long pfn, unsigned int order)
 	}
 	list_add_block(pfn, order);
 	fl_unlock(&zone.lock);
+}
+
+unsigned long nr_alloc_failures(void)
+{
+	unsigned long n;
+
+	fl_lock(&zone.lock);
+	n = zone.nr_failed;
+	fl_unlock(&zone.lock);
+	return n;
 }
 
 unsigned long nr_free_pages(void)
@@ -238,6 +250,7 @@ int buddy_init(unsigned long nr_pages)
 		zone.nr_blocks[k] = 0;
 	}
 	zone.nr_free = 0;
+	zone.nr_failed = 0;
 	/* Mark every page a free tail, then list the largest aligned blocks. */
 	for (unsigned long i = 0; i < nr_pages; i++)
 		zstore(i, buddy_word(BUDDY_ORDER_TAIL, 0, 0));

@@ -19,9 +19,40 @@ void folio_thread_offline(void)
 	urcu_memb_unregister_thread();
 }
 
+/*
+ * Single-threaded mode (folio_rcu_set_single_threaded): callbacks wait on
+ * a private FIFO instead of liburcu's queue and run at the next barrier.
+ * Correct only while one thread uses the world and calls barriers outside
+ * read-side sections: then no reader can hold what a callback frees, and
+ * a callback still runs strictly later than call_rcu, as with real RCU.
+ * The op VM uses it; each liburcu barrier costs a thread hand-off.
+ */
+static bool rcu_single;
+static struct folio_rcu_head *single_head, **single_tail = &single_head;
+
+void folio_rcu_set_single_threaded(bool on)
+{
+	rcu_barrier_model();	/* nothing queued in the old mode survives */
+	rcu_single = on;
+}
+
+static void single_run_callbacks(void)
+{
+	while (single_head) {
+		struct folio_rcu_head *h = single_head;
+
+		single_head = h->next;
+		if (!single_head)
+			single_tail = &single_head;
+		h->func(h);
+	}
+}
+
 void synchronize_rcu_model(void)
 {
 	folio_step();
+	if (rcu_single)
+		return;		/* no other reader exists */
 	urcu_memb_synchronize_rcu();
 	/* Every reader that ended before the grace period happens-before us. */
 	folio_rcu_tsan_acquire();
@@ -48,6 +79,12 @@ void call_rcu_model(struct folio_rcu_head *h,
 {
 	folio_step();
 	h->func = func;
+	if (rcu_single) {
+		h->next = NULL;
+		*single_tail = h;
+		single_tail = &h->next;
+		return;
+	}
 	/* What the caller did before queueing happens-before the callback. */
 	folio_rcu_tsan_release();
 	urcu_memb_call_rcu(&h->head, rcu_trampoline);
@@ -55,6 +92,10 @@ void call_rcu_model(struct folio_rcu_head *h,
 
 void rcu_barrier_model(void)
 {
+	if (rcu_single) {
+		single_run_callbacks();
+		return;
+	}
 	urcu_memb_barrier();
 	folio_rcu_tsan_acquire();
 }

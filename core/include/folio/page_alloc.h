@@ -31,6 +31,12 @@ long alloc_pages_desc(unsigned int order, memdesc_t word);
 void free_pages_desc(unsigned long pfn, unsigned int order);
 
 unsigned long nr_free_pages(void);
+/*
+ * Allocations refused since the world came up.  The op VM's reference
+ * model reads it to tell an -ENOMEM (or a silently skipped page table)
+ * that memory pressure explains from one that nothing explains.
+ */
+unsigned long nr_alloc_failures(void);
 /* Free blocks per order, for the checker and the benchmarks. */
 void buddy_free_counts(unsigned long counts[NR_PAGE_ORDERS]);
 

@@ -24,6 +24,7 @@
 #ifndef _LGPL_SOURCE
 #define _LGPL_SOURCE /* inline the read-side fast paths (and let TSan see them) */
 #endif
+#include <stdbool.h>
 #include <urcu/urcu-memb.h>
 
 #include "folio/atomic.h"
@@ -64,6 +65,7 @@ static inline void rcu_read_unlock_model(void)
 struct folio_rcu_head {
 	struct rcu_head head;
 	void (*func)(struct folio_rcu_head *);
+	struct folio_rcu_head *next;	/* single-threaded mode's FIFO */
 };
 
 void folio_thread_online(void);
@@ -71,5 +73,12 @@ void folio_thread_offline(void);
 void synchronize_rcu_model(void);
 void call_rcu_model(struct folio_rcu_head *h, void (*func)(struct folio_rcu_head *));
 void rcu_barrier_model(void);
+/*
+ * Single-threaded worlds (the op VM): call_rcu callbacks are queued
+ * privately and run by the next rcu_barrier_model(), with no liburcu
+ * thread hand-off.  Only for one thread that never calls a barrier inside
+ * a read-side section.  Off by default; switching runs pending callbacks.
+ */
+void folio_rcu_set_single_threaded(bool on);
 
 #endif /* FOLIO_RCU_H */
