@@ -1,0 +1,940 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.c - the reference model (see model.h).  Each op below restates the
+ * core's rule in the plainest form we could find; the comment on each
+ * names the core function it must agree with.  No rule here reads the
+ * core's state except through the oracle.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "model.h"
+
+#ifdef FT_MODEL_MUTANT
+/*
+ * The test-only build: one rule deliberately wrong (a small folio's pin
+ * counted as one reference instead of GUP_PIN_COUNTING_BIAS), so a test
+ * can show the fuzzer finds the divergence.
+ */
+#define PIN_BIAS 1
+const char *model_mutant(void)
+{
+	return "small-pin-counts-one";
+}
+#else
+#define PIN_BIAS 1024
+const char *model_mutant(void)
+{
+	return NULL;
+}
+#endif
+
+void model_init(struct model *m, const struct prog_world *w)
+{
+	/* not the folio table: an entry is written whole when it is made */
+	m->w = *w;
+	m->pmd_nr = 1u << w->pmd_order;
+	m->slots = prog_file_slots(w);
+	m->anon_pages = prog_anon_pages(w);
+	m->nr_pmds = w->anon_pmds + w->files * w->file_pmds;
+	/* mm_create(anon, window): anon pmds + MM_MAX_WINDOWS (8) windows */
+	m->va_limit = (unsigned long)(w->anon_pmds + 8 * w->file_pmds) << w->pmd_order;
+	m->nr_f = 0;
+	m->qlen = 0;
+	m->lost = false;
+	memset(m->h, 0, sizeof(m->h));
+	for (unsigned int i = 0; i < M_MAX_PAGES; i++)
+		m->owner[i] = -1;
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int j = 0; j < M_MAX_SLOTS; j++)
+			m->slot[i][j] = -1;
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int j = 0; j < M_MAX_PMDS; j++) {
+			m->pmd[i][j].kind = M_NONE;
+			m->pmd[i][j].bits = 0;
+			m->pmd[i][j].folio = -1;
+			for (unsigned int k = 0; k < M_MAX_PMD_NR; k++)
+				m->pmd[i][j].pte[k] = (struct m_pte){ -1, 0, 0 };
+		}
+}
+
+/* ---- derived counts ---- */
+
+static void count_pfn(const struct model *m, unsigned long pfn,
+		      unsigned int flags, int id, struct m_counts *c)
+{
+	if (m->owner[pfn] != id)
+		return;
+	if (!(flags & PROG_GUP_PIN)) {
+		c->rc += 1;
+	} else if (m->f[id].order) {
+		c->rc += 1;	/* large: one reference and one _pincount */
+		c->pin += 1;
+	} else {
+		c->rc += PIN_BIAS;
+	}
+}
+
+void model_counts(const struct model *m, int id, struct m_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (unsigned int fl = 0; fl < m->w.files; fl++)
+		for (unsigned int i = 0; i < m->slots; i++)
+			c->rc += m->slot[fl][i] == id;	/* one per page */
+	for (unsigned int mm = 0; mm < m->w.mms; mm++)
+		for (unsigned int p = 0; p < m->nr_pmds; p++) {
+			const struct m_pmd *d = &m->pmd[mm][p];
+
+			if (d->kind == M_LEAF && d->folio == id) {
+				c->rc++;
+				c->map++;
+				c->entire++;
+			}
+			if (d->kind != M_TABLE)
+				continue;
+			for (unsigned int k = 0; k < m->pmd_nr; k++)
+				if (d->pte[k].folio == id) {
+					c->rc++;
+					c->map++;
+				}
+		}
+	for (unsigned int h = 0; h < PROG_NR_HANDLES; h++) {
+		const struct m_handle *hd = &m->h[h];
+
+		if (hd->kind == H_REF && hd->folio == id)
+			c->rc++;
+		if (hd->kind == H_GUP)
+			for (unsigned int i = 0; i < hd->n; i++)
+				count_pfn(m, hd->pfn[i], hd->flags, id, c);
+	}
+}
+
+static long mapcount(const struct model *m, int id)
+{
+	struct m_counts c;
+
+	model_counts(m, id, &c);
+	return c.map;
+}
+
+int model_free_handle(const struct model *m)
+{
+	for (int h = 0; h < PROG_NR_HANDLES; h++)
+		if (m->h[h].kind == H_FREE)
+			return h;
+	return -1;
+}
+
+/* ---- folios, the queue ---- */
+
+static unsigned long nr_pages(const struct model *m, int id)
+{
+	return 1ul << m->f[id].order;
+}
+
+/* A folio the core just made at @pfn; its descriptor comes from the oracle. */
+static int new_folio(struct model *m, const struct m_oracle *o,
+		     unsigned long pfn, unsigned int order, bool anon)
+{
+	int id;
+
+	if (m->nr_f == M_MAX_FOLIOS || pfn >= m->w.pages ||
+	    (1ul << order) > m->w.pages - pfn) {
+		m->lost = true;	/* the core did not do what the model did */
+		return -1;
+	}
+	id = (int)m->nr_f++;
+	m->f[id] = (struct m_folio){ .live = true, .pfn = pfn, .order = order,
+				     .anon = anon, .file = -1, .mm = -1,
+				     .swapbacked = anon };
+	m->f[id].real = o->desc_at(o->ctx, pfn);
+	for (unsigned long i = 0; i < (1ul << order); i++)
+		m->owner[pfn + i] = id;
+	return id;
+}
+
+static void queue_del(struct model *m, int id)
+{
+	unsigned int j = 0;
+
+	for (unsigned int i = 0; i < m->qlen; i++)
+		if (m->queue[i] != id)
+			m->queue[j++] = m->queue[i];
+	m->qlen = j;
+	m->f[id].queued = false;
+}
+
+static void queue_add(struct model *m, int id)
+{
+	for (unsigned int i = 0; i < m->qlen; i++)
+		if (m->queue[i] == id)
+			return;
+	m->queue[m->qlen++] = id;
+	m->f[id].queued = true;
+}
+
+/* folio_unmap_maybe_queue: partially mapped large anon -> deferred split. */
+static void maybe_queue(struct model *m, int id)
+{
+	const struct m_folio *f = &m->f[id];
+	struct m_counts c;
+
+	model_counts(m, id, &c);
+	if (f->anon && f->order > 1 && c.map > 0 &&
+	    (unsigned long)c.map < nr_pages(m, id) && c.entire == 0 &&
+	    !f->queued)
+		queue_add(m, id);
+}
+
+/* Folios whose last holder went: freed (and off the queue). */
+static void reap(struct model *m)
+{
+	for (unsigned int id = 0; id < m->nr_f; id++) {
+		struct m_counts c;
+
+		if (!m->f[id].live)
+			continue;
+		model_counts(m, (int)id, &c);
+		if (c.rc)
+			continue;
+		if (m->f[id].queued)
+			queue_del(m, (int)id);
+		for (unsigned long i = 0; i < nr_pages(m, (int)id); i++)
+			m->owner[m->f[id].pfn + i] = -1;
+		m->f[id].live = false;
+	}
+}
+
+/* ---- page tables ---- */
+
+static struct m_pmd *pmd_at(struct model *m, unsigned int mm, unsigned long va)
+{
+	return &m->pmd[mm][va >> m->w.pmd_order];
+}
+
+static struct m_pte *pte_at(struct model *m, unsigned int mm, unsigned long va)
+{
+	return &pmd_at(m, mm, va)->pte[va & (m->pmd_nr - 1)];
+}
+
+/* zap_huge_pmd: the leaf goes; a file folio inherits D. Returns 1. */
+static long zap_leaf(struct model *m, struct m_pmd *d)
+{
+	struct m_folio *f = &m->f[d->folio];
+
+	if ((d->bits & M_D) && !f->anon)
+		f->dirty = true;
+	d->kind = M_NONE;
+	d->folio = -1;
+	d->bits = 0;
+	return 1;
+}
+
+/* split_huge_pmd: anon leaf -> a table of PTEs with its bits; file -> gone. */
+static void split_leaf(struct model *m, struct m_pmd *d)
+{
+	int id = d->folio;
+
+	if (d->kind != M_LEAF)
+		return;
+	if (!m->f[id].anon) {
+		zap_leaf(m, d);
+		return;
+	}
+	d->kind = M_TABLE;
+	for (unsigned int k = 0; k < m->pmd_nr; k++)
+		d->pte[k] = (struct m_pte){ id, (uint8_t)k, d->bits };
+	d->folio = -1;
+	d->bits = 0;
+}
+
+/* ---- ops ---- */
+
+/* VM: folio_alloc + filemap_add_folio + put */
+static long op_add(struct model *m, const struct prog_op *op,
+		   const struct m_oracle *o)
+{
+	unsigned int fl = op->arg[0], idx = op->arg[1], order = op->arg[2];
+	unsigned long nr = 1ul << order;
+	int id;
+
+	if (o->real_rc == -ENOMEM && o->alloc_failed)	/* folio_alloc failed (oracle) */
+		return -ENOMEM;
+	if ((idx & (nr - 1)) || nr > m->slots - idx)
+		return -EINVAL;
+	for (unsigned long i = 0; i < nr; i++)
+		if (m->slot[fl][idx + i] >= 0)
+			return -EEXIST;
+	/* added: the oracle names the PFN the allocator chose */
+	id = new_folio(m, o, o->slot_pfn(o->ctx, fl, idx), order, false);
+	if (id < 0)
+		return 0;
+	m->f[id].file = (int)fl;
+	m->f[id].index = idx;
+	for (unsigned long i = 0; i < nr; i++)
+		m->slot[fl][idx + i] = id;
+	return 0;
+}
+
+static int handle_new(struct model *m)
+{
+	int h = model_free_handle(m);
+
+	return h;
+}
+
+/* filemap_get_folio */
+static long op_lookup(struct model *m, const struct prog_op *op, int *made)
+{
+	int id = m->slot[op->arg[0]][op->arg[1]], h = handle_new(m);
+
+	if (h < 0)
+		return M_SKIP;
+	if (id < 0)
+		return 0;
+	m->h[h] = (struct m_handle){ .kind = H_REF, .folio = id };
+	*made = h;
+	return 1;
+}
+
+/* folio_try_get_pfn: any live folio covering the PFN */
+static long op_get_pfn(struct model *m, const struct prog_op *op, int *made)
+{
+	int id = m->owner[op->arg[0]], h = handle_new(m);
+
+	if (h < 0)
+		return M_SKIP;
+	if (id < 0)
+		return 0;
+	m->h[h] = (struct m_handle){ .kind = H_REF, .folio = id };
+	*made = h;
+	return 1;
+}
+
+/* get_va: the folio mapped at va, referenced (folio_walk + try_get) */
+static long op_get_va(struct model *m, const struct prog_op *op, int *made)
+{
+	struct m_pmd *d = pmd_at(m, op->arg[0], op->arg[1]);
+	int id = -1, h = handle_new(m);
+
+	if (h < 0)
+		return M_SKIP;
+	if (op->arg[1] < (unsigned long)m->nr_pmds << m->w.pmd_order) {
+		if (d->kind == M_LEAF)
+			id = d->folio;
+		else if (d->kind == M_TABLE)
+			id = pte_at(m, op->arg[0], op->arg[1])->folio;
+	}
+	if (id < 0)
+		return 0;
+	m->h[h] = (struct m_handle){ .kind = H_REF, .folio = id };
+	*made = h;
+	return 1;
+}
+
+/* put / unpin: a REF handle drops its reference, a GUP handle unpins. */
+static long op_release(struct model *m, unsigned int h, unsigned int mode)
+{
+	struct m_handle *hd = &m->h[h];
+
+	if (hd->kind == H_FREE)
+		return M_SKIP;
+	if (hd->kind == H_GUP && mode == 2)	/* unpin_user_pages_dirty_lock */
+		for (unsigned int i = 0; i < hd->n; i++)
+			m->f[m->owner[hd->pfn[i]]].dirty = true;
+	hd->kind = H_FREE;
+	return 0;
+}
+
+/* Unmap every PTE or PMD leaf of folio @id in mm @mm at @va (rmap_one). */
+static void unmap_folio_at(struct model *m, unsigned int mm, unsigned long va,
+			   int id)
+{
+	struct m_pmd *d = pmd_at(m, mm, va);
+	unsigned long nr = nr_pages(m, id);
+
+	if (d->kind == M_LEAF && d->folio == id) {
+		zap_leaf(m, d);
+		return;
+	}
+	if (d->kind != M_TABLE)
+		return;
+	for (unsigned long i = 0; i < nr; i++) {
+		struct m_pte *e = pte_at(m, mm, va + i);
+
+		if (e->folio != id)
+			continue;
+		if ((e->bits & M_D) && !m->f[id].anon)
+			m->f[id].dirty = true;
+		e->folio = -1;
+		e->bits = 0;
+	}
+}
+
+/* truncate_inode_pages_range */
+static long op_truncate(struct model *m, const struct prog_op *op)
+{
+	unsigned int fl = op->arg[0];
+	unsigned long index = op->arg[1], end = index + op->arg[2];
+	long removed = 0;
+
+	if (end > m->slots)
+		end = m->slots;
+	while (index < end) {
+		int id = m->slot[fl][index];
+		unsigned long nr;
+
+		if (id < 0) {
+			index++;
+			continue;
+		}
+		nr = nr_pages(m, id);
+		/* unmap_mapping_folio: every mm, mms in creation order */
+		for (unsigned int mm = 0; mm < m->w.mms; mm++)
+			unmap_folio_at(m, mm, model_window(m, (int)fl) +
+					      m->f[id].index, id);
+		for (unsigned long i = 0; i < nr; i++)
+			m->slot[fl][m->f[id].index + i] = -1;
+		m->f[id].file = -1;
+		removed++;
+		index = m->f[id].index + nr;
+	}
+	return removed;
+}
+
+/* do_anonymous_page (and do_huge_pmd_anonymous_page) */
+static long op_fault(struct model *m, const struct prog_op *op,
+		     const struct m_oracle *o)
+{
+	unsigned int mm = op->arg[0], order = op->arg[2];
+	unsigned long va = op->arg[1], nr = 1ul << order, pfn;
+	uint8_t bits = M_W | M_Y | (op->arg[3] ? M_D : 0);
+	struct m_pmd *d;
+	int id;
+
+	if ((va & (nr - 1)) || nr > m->anon_pages - va)
+		return -EINVAL;
+	/* both the folio and (PMD: the deposit, PTE: a table) allocate */
+	if (o->real_rc == -ENOMEM && o->alloc_failed)
+		return -ENOMEM;
+	d = pmd_at(m, mm, va);
+	if (order == m->w.pmd_order) {
+		if (d->kind != M_NONE)
+			return -EEXIST;
+	} else {
+		if (d->kind == M_LEAF)
+			return -EEXIST;
+		if (d->kind == M_TABLE)
+			for (unsigned long i = 0; i < nr; i++)
+				if (pte_at(m, mm, va + i)->folio >= 0)
+					return -EEXIST;
+	}
+	pfn = o->entry_pfn(o->ctx, mm, va);
+	id = new_folio(m, o, pfn, order, true);
+	if (id < 0)
+		return 0;
+	m->f[id].mm = (int)mm;
+	m->f[id].index = va;
+	if (order == m->w.pmd_order) {
+		d->kind = M_LEAF;
+		d->folio = id;
+		d->bits = bits;
+		return 0;
+	}
+	d->kind = M_TABLE;
+	for (unsigned long i = 0; i < nr; i++)
+		*pte_at(m, mm, va + i) = (struct m_pte){ id, (uint8_t)i, bits };
+	return 0;
+}
+
+/* filemap_map_pages */
+static long op_map(struct model *m, const struct prog_op *op,
+		   const struct m_oracle *o)
+{
+	unsigned int mm = op->arg[0], fl = op->arg[1];
+	unsigned long index = op->arg[2], end = index + op->arg[3];
+	unsigned long base = model_window(m, (int)fl);
+	bool want_pmd = op->arg[4];
+	long total = 0;
+
+	if (op->arg[3] > m->slots - index)
+		return -EINVAL;
+	while (index < end) {
+		int id = m->slot[fl][index];
+		unsigned long fidx, fend, next, n = 0;
+		struct m_pmd *d;
+
+		if (id < 0) {
+			index++;
+			continue;
+		}
+		fidx = m->f[id].index;
+		fend = fidx + nr_pages(m, id);
+		next = fend < end ? fend : end;
+		d = pmd_at(m, mm, base + index);
+		if (want_pmd && m->f[id].order == m->w.pmd_order &&
+		    index == fidx && next == fend) {
+			if (d->kind == M_NONE) {
+				d->kind = M_LEAF;
+				d->folio = id;
+				d->bits = M_W | M_Y;
+				n = nr_pages(m, id);
+			}
+		} else if (d->kind != M_LEAF) {
+			/* a missing table is allocated; failure maps nothing */
+			if (d->kind == M_NONE && (!o->alloc_failed ||
+			    o->pmd_is_table(o->ctx, mm, (unsigned int)((base + index) >> m->w.pmd_order))))
+				d->kind = M_TABLE;
+			if (d->kind == M_TABLE)
+				for (unsigned long i = index; i < next; i++) {
+					struct m_pte *e = pte_at(m, mm, base + i);
+
+					if (e->folio >= 0)
+						continue;
+					*e = (struct m_pte){ id, (uint8_t)(i - fidx), M_W | M_Y };
+					n++;
+				}
+		}
+		total += (long)n;
+		index = next;
+	}
+	return total;
+}
+
+/* zap_page_range */
+static long op_zap(struct model *m, const struct prog_op *op)
+{
+	unsigned int mm = op->arg[0];
+	unsigned long va = op->arg[1], end = va + op->arg[2];
+	unsigned long mask = m->pmd_nr - 1, model_end = (unsigned long)m->nr_pmds << m->w.pmd_order;
+	long total = 0;
+
+	if (end > model_end)	/* beyond: windows no file uses, all empty */
+		end = model_end;
+	while (va < end) {
+		unsigned long pend = (va | mask) + 1;
+		struct m_pmd *d = pmd_at(m, mm, va);
+
+		if (pend > end)
+			pend = end;
+		if (d->kind == M_LEAF) {
+			if (!(va & mask) && pend - va == m->pmd_nr)
+				total += zap_leaf(m, d);
+			else
+				split_leaf(m, d);
+			continue;	/* look at this PMD again */
+		}
+		if (d->kind == M_TABLE) {
+			unsigned long a = va;
+
+			while (a < pend) {
+				struct m_pte *e = pte_at(m, mm, a);
+				int id = e->folio;
+				unsigned long n = 1;
+				bool dirty = false;
+
+				if (id < 0) {
+					a++;
+					continue;
+				}
+				/* the run of this folio's consecutive pages */
+				while (a + n < pend && pte_at(m, mm, a + n)->folio == id &&
+				       pte_at(m, mm, a + n)->page == e->page + n)
+					n++;
+				for (unsigned long i = 0; i < n; i++) {
+					struct m_pte *x = pte_at(m, mm, a + i);
+
+					dirty |= x->bits & M_D;
+					x->folio = -1;
+					x->bits = 0;
+				}
+				if (dirty && !m->f[id].anon)
+					m->f[id].dirty = true;
+				maybe_queue(m, id);
+				total += (long)n;
+				a += n;
+			}
+		}
+		va = pend;
+	}
+	return total;
+}
+
+/* touch_page: the hardware sets A (and D on a write) */
+static long op_touch(struct model *m, const struct prog_op *op)
+{
+	unsigned int mm = op->arg[0];
+	unsigned long va = op->arg[1];
+	uint8_t set = M_Y | (op->arg[2] ? M_D : 0);
+	struct m_pmd *d = pmd_at(m, mm, va);
+
+	if (d->kind == M_LEAF) {
+		d->bits |= set;
+		return 1;
+	}
+	if (d->kind == M_TABLE && pte_at(m, mm, va)->folio >= 0) {
+		pte_at(m, mm, va)->bits |= set;
+		return 1;
+	}
+	return 0;
+}
+
+/* gup_fast: pages from @va until the first entry that is not there */
+static long op_gup(struct model *m, const struct prog_op *op, int *made)
+{
+	unsigned int mm = op->arg[0], flags = op->arg[3];
+	unsigned long va = op->arg[1], nr = op->arg[2], got = 0;
+	unsigned long model_end = (unsigned long)m->nr_pmds << m->w.pmd_order;
+	struct m_handle *hd;
+	int h = handle_new(m);
+
+	if (h < 0)
+		return M_SKIP;
+	if (nr > m->va_limit - va)
+		return 0;
+	hd = &m->h[h];
+	for (unsigned long a = va; a < va + nr && a < model_end; a++) {
+		struct m_pmd *d = pmd_at(m, mm, a);
+		unsigned long pfn;
+
+		/* every entry the model has is present and writable */
+		if (d->kind == M_LEAF)
+			pfn = m->f[d->folio].pfn + (a & (m->pmd_nr - 1));
+		else if (d->kind == M_TABLE && pte_at(m, mm, a)->folio >= 0)
+			pfn = m->f[pte_at(m, mm, a)->folio].pfn + pte_at(m, mm, a)->page;
+		else
+			break;
+		hd->pfn[got++] = pfn;
+	}
+	if (!got)
+		return 0;
+	hd->kind = H_GUP;
+	hd->flags = flags;
+	hd->n = (unsigned int)got;
+	*made = h;
+	return (long)got;
+}
+
+/* The split proper, after the checks (split_folio_to_order steps 3-8). */
+static void do_split(struct model *m, const struct m_oracle *o, int id,
+		     unsigned int new_order)
+{
+	struct m_folio *f = &m->f[id];
+	unsigned long nr = nr_pages(m, id), new_nr = 1ul << new_order;
+	int first = (int)m->nr_f;
+
+	/* 3: unmap to migration entries; the folio inherits D (anon too) */
+	for (unsigned int mm = 0; mm < m->w.mms; mm++) {
+		unsigned long va;
+
+		if (f->anon && (int)mm != f->mm)
+			continue;
+		if (!f->anon && f->file < 0)
+			continue;
+		va = f->anon ? f->index : model_window(m, f->file) + f->index;
+		split_leaf(m, pmd_at(m, mm, va));
+		if (pmd_at(m, mm, va)->kind != M_TABLE)
+			continue;
+		for (unsigned long i = 0; i < nr; i++)
+			if (pte_at(m, mm, va + i)->folio == id &&
+			    (pte_at(m, mm, va + i)->bits & M_D))
+				f->dirty = true;
+	}
+	/* 4: frozen and off the queue */
+	if (f->queued)
+		queue_del(m, id);
+	/* 5-6: the new folios, each in its page-cache slots */
+	f->order = new_order;
+	for (unsigned long k = 1; k < nr / new_nr; k++) {
+		int g = new_folio(m, o, f->pfn + k * new_nr, new_order, f->anon);
+
+		if (g < 0)
+			return;
+		f = &m->f[id];	/* (the array does not move; keep it obvious) */
+		m->f[g].file = f->file;
+		m->f[g].mm = f->mm;
+		m->f[g].index = f->index + k * new_nr;
+		m->f[g].dirty = f->dirty;
+		m->f[g].swapbacked = f->swapbacked;
+		if (f->file >= 0)
+			for (unsigned long j = 0; j < new_nr; j++)
+				m->slot[f->file][m->f[g].index + j] = g;
+	}
+	/* 7: the migration entries come back as PTEs of the new owners, young */
+	for (unsigned int mm = 0; mm < m->w.mms; mm++)
+		for (unsigned int p = 0; p < m->nr_pmds; p++) {
+			struct m_pmd *d = &m->pmd[mm][p];
+
+			if (d->kind != M_TABLE)
+				continue;
+			for (unsigned int k = 0; k < m->pmd_nr; k++) {
+				struct m_pte *e = &d->pte[k];
+				unsigned long pfn;
+
+				if (e->folio != id)
+					continue;
+				pfn = m->f[id].pfn + e->page;
+				e->folio = m->owner[pfn];
+				e->page = (uint8_t)(pfn - m->f[e->folio].pfn);
+				e->bits |= M_Y;
+			}
+		}
+	(void)first;
+}
+
+/* split_folio_to_order, the VM holding the handle's reference and the lock */
+static long op_split(struct model *m, const struct prog_op *op,
+		     const struct m_oracle *o)
+{
+	const struct m_handle *hd = &m->h[op->arg[0]];
+	unsigned int new_order = op->arg[1];
+	struct m_counts c;
+	struct m_folio *f;
+	long cache;
+
+	if (hd->kind != H_REF)
+		return M_SKIP;
+	f = &m->f[hd->folio];
+	if (f->order == 0 || new_order >= f->order || (f->anon && new_order == 1))
+		return -EINVAL;
+	if (!f->anon && f->file < 0)
+		return -EBUSY;
+	model_counts(m, hd->folio, &c);
+	cache = f->file >= 0 ? (long)nr_pages(m, hd->folio) : 0;
+	if (c.rc - 1 != cache + c.map)	/* pins and other references */
+		return -EAGAIN;
+	if (o->real_rc == -ENOMEM && o->alloc_failed)	/* the new descriptors (oracle) */
+		return -ENOMEM;
+	do_split(m, o, hd->folio, new_order);
+	return 0;
+}
+
+/* split_huge_pmd */
+static long op_split_pmd(struct model *m, const struct prog_op *op)
+{
+	split_leaf(m, pmd_at(m, op->arg[0], op->arg[1]));
+	return 0;
+}
+
+/* deferred_split_scan: take up to n, split each to order 0 or requeue */
+static long op_scan(struct model *m, const struct prog_op *op,
+		    const struct m_oracle *o)
+{
+	int taken[M_MAX_FOLIOS];
+	unsigned int nt = 0;
+	long split = 0;
+
+	while (nt < op->arg[0] && m->qlen) {
+		taken[nt] = m->queue[0];
+		/* off the list, PG_partially_mapped still set */
+		memmove(m->queue, m->queue + 1, --m->qlen * sizeof(int));
+		nt++;
+	}
+	for (unsigned int i = 0; i < nt; i++) {
+		int id = taken[i];
+		struct m_counts c;
+
+		if (!m->f[id].queued)
+			continue;
+		model_counts(m, id, &c);	/* + the scanner's reference */
+		/* split_folio: anon, order > 1, no extra reference; the
+		 * descriptors' allocation is the oracle's: did it split? */
+		if (c.rc == c.map && (!o->alloc_failed ||
+		    o->order_of(o->ctx, m->f[id].real) == 0)) {
+			do_split(m, o, id, 0);
+			split++;
+			continue;
+		}
+		m->f[id].queued = false;
+		queue_add(m, id);	/* requeue at the tail */
+	}
+	return split;
+}
+
+/* madvise_free: whole folios in range become clean lazyfree */
+static long op_madv_free(struct model *m, const struct prog_op *op)
+{
+	unsigned int mm = op->arg[0];
+	unsigned long va = op->arg[1], end = va + op->arg[2];
+	unsigned long mask = m->pmd_nr - 1;
+	long marked = 0;
+
+	if (end > m->anon_pages)
+		end = m->anon_pages;
+	for (; va < end; va = ((va | mask) + 1)) {
+		unsigned long pend = (va | mask) + 1;
+		struct m_pmd *d = pmd_at(m, mm, va);
+
+		if (pend > end)
+			pend = end;
+		if (d->kind == M_LEAF) {
+			if (!(va & mask) && pend - va == m->pmd_nr) {
+				d->bits &= (uint8_t)~(M_D | M_Y);
+				m->f[d->folio].dirty = false;
+				m->f[d->folio].swapbacked = false;
+				marked++;
+			}
+			continue;
+		}
+		if (d->kind != M_TABLE)
+			continue;
+		for (unsigned long a = va; a < pend;) {
+			int id = pte_at(m, mm, a)->folio;
+			unsigned long fidx, fnr;
+
+			if (id < 0) {
+				a++;
+				continue;
+			}
+			fidx = m->f[id].index;
+			fnr = nr_pages(m, id);
+			if (!(m->f[id].anon && fidx >= va && fidx + fnr <= pend &&
+			      fidx == a)) {
+				a++;
+				continue;
+			}
+			for (unsigned long i = 0; i < fnr; i++)
+				pte_at(m, mm, a + i)->bits &= (uint8_t)~(M_D | M_Y);
+			m->f[id].dirty = false;
+			m->f[id].swapbacked = false;
+			marked++;
+			a += fnr;
+		}
+	}
+	return marked;
+}
+
+/* lazyfree_verdict: dirty -> swapbacked again; extra holders -> keep */
+static long verdict(struct model *m, int id, bool entries_dirty)
+{
+	struct m_counts c;
+
+	if (entries_dirty || m->f[id].dirty) {
+		m->f[id].swapbacked = true;
+		return -EBUSY;
+	}
+	model_counts(m, id, &c);
+	if (c.rc != 1 + c.map)
+		return -EAGAIN;
+	return 0;
+}
+
+/* The PTEs of folio @id at its va: batched (one verdict) or one by one. */
+static long reclaim_ptes(struct model *m, int id, bool batched)
+{
+	struct m_folio *f = &m->f[id];
+	unsigned int mm = (unsigned int)f->mm;
+	unsigned long nr = nr_pages(m, id);
+	bool dirty = false;
+	long err;
+
+	if (pmd_at(m, mm, f->index)->kind != M_TABLE)
+		return -EAGAIN;
+	if (batched) {
+		for (unsigned long i = 0; i < nr; i++) {
+			struct m_pte *e = pte_at(m, mm, f->index + i);
+
+			if (e->folio == id && e->page == i)
+				dirty |= e->bits & M_D;
+		}
+		err = verdict(m, id, dirty);
+		if (err)
+			return err;
+		unsigned long n = 0;
+
+		for (unsigned long i = 0; i < nr; i++) {
+			struct m_pte *e = pte_at(m, mm, f->index + i);
+
+			if (e->folio == id && e->page == i) {
+				*e = (struct m_pte){ -1, 0, 0 };
+				n++;
+			}
+		}
+		if (n)
+			maybe_queue(m, id);
+	} else {
+		for (unsigned long i = 0; i < nr; i++) {
+			struct m_pte *e = pte_at(m, mm, f->index + i);
+
+			if (e->folio != id || e->page != i)
+				continue;
+			err = verdict(m, id, e->bits & M_D);
+			if (err)
+				return err;
+			*e = (struct m_pte){ -1, 0, 0 };
+			maybe_queue(m, id);
+		}
+	}
+	return mapcount(m, id) ? -EAGAIN : 0;
+}
+
+/* reclaim_lazyfree_folio, the handle's reference being the isolation one */
+static long op_reclaim(struct model *m, const struct prog_op *op)
+{
+	struct m_handle *hd = &m->h[op->arg[0]];
+	bool batched = op->arg[1];
+	struct m_counts c;
+	struct m_folio *f;
+	int id;
+
+	if (hd->kind != H_REF)
+		return M_SKIP;
+	id = hd->folio;
+	f = &m->f[id];
+	if (!f->anon || f->swapbacked)
+		return -EINVAL;
+	if (mapcount(m, id)) {
+		struct m_pmd *d = pmd_at(m, (unsigned int)f->mm, f->index);
+		long err;
+
+		if (d->kind == M_LEAF && d->folio == id && batched) {
+			/* discard the PMD without splitting it */
+			err = verdict(m, id, d->bits & M_D);
+			if (!err)
+				zap_leaf(m, d);
+		} else {
+			if (d->kind == M_LEAF && d->folio == id)
+				split_leaf(m, d);	/* the baseline splits */
+			err = reclaim_ptes(m, id, batched);
+		}
+		if (err)
+			return err;
+	}
+	if (mapcount(m, id))
+		return -EAGAIN;
+	model_counts(m, id, &c);
+	if (c.rc != 1)		/* folio_ref_freeze(1) */
+		return -EAGAIN;
+	hd->kind = H_FREE;	/* freed with our reference */
+	return 0;
+}
+
+long model_op(struct model *m, const struct prog_op *op,
+	      const struct m_oracle *o, int *made)
+{
+	long r = 0;
+
+	*made = -1;
+	switch (op->code) {
+	case OP_ADD: r = op_add(m, op, o); break;
+	case OP_LOOKUP: r = op_lookup(m, op, made); break;
+	case OP_GET_PFN: r = op_get_pfn(m, op, made); break;
+	case OP_PUT: r = op_release(m, op->arg[0], 0); break;
+	case OP_TRUNCATE: r = op_truncate(m, op); break;
+	case OP_FAULT: r = op_fault(m, op, o); break;
+	case OP_MAP: r = op_map(m, op, o); break;
+	case OP_ZAP: r = op_zap(m, op); break;
+	case OP_TOUCH: r = op_touch(m, op); break;
+	case OP_GUP: r = op_gup(m, op, made); break;
+	case OP_UNPIN: r = op_release(m, op->arg[0], op->arg[1]); break;
+	case OP_SPLIT: r = op_split(m, op, o); break;
+	case OP_SPLIT_PMD: r = op_split_pmd(m, op); break;
+	case OP_SCAN: r = op_scan(m, op, o); break;
+	case OP_MADV_FREE: r = op_madv_free(m, op); break;
+	case OP_RECLAIM: r = op_reclaim(m, op); break;
+	case OP_GET_VA: r = op_get_va(m, op, made); break;
+	default: break;
+	}
+	reap(m);
+	return r;
+}

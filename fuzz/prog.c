@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prog.c - the op table and the binary form of programs (see prog.h).
+ */
+#include <string.h>
+
+#include "prog.h"
+
+#define A(...) { __VA_ARGS__ }
+
+const struct prog_op_desc prog_ops[OP_NR] = {
+	[OP_ADD] = { "add", 3, A("file", "idx", "order"),
+		     A(ARG_FILE, ARG_IDX, ARG_ORDER), 0 },
+	[OP_LOOKUP] = { "lookup", 2, A("file", "idx"), A(ARG_FILE, ARG_IDX), 1 },
+	[OP_GET_PFN] = { "get_pfn", 1, A("pfn"), A(ARG_PFN), 1 },
+	[OP_PUT] = { "put", 1, A("h"), A(ARG_HANDLE), 0 },
+	[OP_TRUNCATE] = { "truncate", 3, A("file", "start", "nr"),
+			  A(ARG_FILE, ARG_IDX, ARG_NR_FILE), 0 },
+	[OP_FAULT] = { "fault", 4, A("mm", "va", "order", "write"),
+		       A(ARG_MM, ARG_ANON_VA, ARG_ORDER, ARG_BOOL), 0 },
+	[OP_MAP] = { "map", 5, A("mm", "file", "idx", "nr", "pmd"),
+		     A(ARG_MM, ARG_FILE, ARG_IDX, ARG_NR_FILE, ARG_BOOL), 0 },
+	[OP_ZAP] = { "zap", 3, A("mm", "va", "nr"), A(ARG_MM, ARG_VA, ARG_NR_VA), 0 },
+	[OP_TOUCH] = { "touch", 3, A("mm", "va", "write"),
+		       A(ARG_MM, ARG_VA, ARG_BOOL), 0 },
+	[OP_GUP] = { "gup", 4, A("mm", "va", "nr", "flags"),
+		     A(ARG_MM, ARG_VA, ARG_GUP_NR, ARG_GUP_FLAGS), 1 },
+	[OP_UNPIN] = { "unpin", 2, A("h", "mode"), A(ARG_HANDLE, ARG_UNPIN_MODE), 0 },
+	[OP_SPLIT] = { "split", 2, A("h", "order"), A(ARG_HANDLE, ARG_ORDER), 0 },
+	[OP_SPLIT_PMD] = { "split_pmd", 2, A("mm", "va"), A(ARG_MM, ARG_VA), 0 },
+	[OP_SCAN] = { "scan", 1, A("n"), A(ARG_SCAN_NR), 0 },
+	[OP_MADV_FREE] = { "madv_free", 3, A("mm", "va", "nr"),
+			   A(ARG_MM, ARG_ANON_VA, ARG_NR_VA), 0 },
+	[OP_RECLAIM] = { "reclaim", 2, A("h", "batched"), A(ARG_HANDLE, ARG_BOOL), 0 },
+	[OP_GET_VA] = { "get_va", 2, A("mm", "va"), A(ARG_MM, ARG_VA), 1 },
+};
+
+void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
+		    unsigned int *lo, unsigned int *hi)
+{
+	*lo = 0;
+	switch (k) {
+	case ARG_FILE: *hi = w->files - 1; break;
+	case ARG_MM: *hi = w->mms - 1; break;
+	case ARG_IDX: *hi = prog_file_slots(w) - 1; break;
+	case ARG_NR_FILE: *lo = 1; *hi = prog_file_slots(w); break;
+	case ARG_ORDER: *hi = w->pmd_order; break;
+	case ARG_BOOL: *hi = 1; break;
+	case ARG_ANON_VA: *hi = prog_anon_pages(w) - 1; break;
+	case ARG_VA: *hi = prog_va_space(w) - 1; break;
+	case ARG_NR_VA: *lo = 1; *hi = 2u << w->pmd_order; break;
+	case ARG_PFN: *hi = w->pages - 1; break;
+	case ARG_HANDLE: *hi = PROG_NR_HANDLES - 1; break;
+	case ARG_GUP_NR: *lo = 1; *hi = PROG_GUP_MAX; break;
+	case ARG_GUP_FLAGS: *hi = 7; break;
+	case ARG_UNPIN_MODE: *hi = 2; break;
+	case ARG_SCAN_NR: *lo = 1; *hi = 8; break;
+	default: *hi = 0; break;
+	}
+}
+
+/* Every range has at most 256 values, so "lo + b % n" reaches all of them. */
+unsigned int prog_arg_fold(const struct prog_world *w, enum prog_arg_kind k,
+			   uint8_t b)
+{
+	unsigned int lo, hi;
+
+	prog_arg_range(w, k, &lo, &hi);
+	return lo + b % (hi - lo + 1);
+}
+
+uint8_t prog_arg_unfold(const struct prog_world *w, enum prog_arg_kind k,
+			unsigned int v)
+{
+	unsigned int lo, hi;
+
+	prog_arg_range(w, k, &lo, &hi);
+	return (uint8_t)(v - lo);
+}
+
+/*
+ * Header: byte 0 = files-1 (bit 0), mms-1 (bit 1), pmd_order-2 (bits 2-3,
+ * mod 3); byte 1 = k for pages = 48 + 8k (mod 27); byte 2 = file_pmds-1
+ * (bits 0-1), anon_pmds-1 (bits 2-3).  Missing bytes read as 0.
+ */
+void prog_world_decode(struct prog_world *w, const uint8_t *h)
+{
+	w->files = 1 + (h[0] & 1);
+	w->mms = 1 + ((h[0] >> 1) & 1);
+	w->pmd_order = 2 + ((h[0] >> 2) & 3) % 3;
+	w->pages = 48 + 8 * (h[1] % 27);
+	w->file_pmds = 1 + (h[2] & 3);
+	w->anon_pmds = 1 + ((h[2] >> 2) & 3);
+}
+
+void prog_world_encode(const struct prog_world *w, uint8_t *h)
+{
+	h[0] = (uint8_t)((w->files - 1) | (w->mms - 1) << 1 |
+			 (w->pmd_order - 2) << 2);
+	h[1] = (uint8_t)((w->pages - 48) / 8);
+	h[2] = (uint8_t)((w->file_pmds - 1) | (w->anon_pmds - 1) << 2);
+}
+
+const char *prog_world_invalid(const struct prog_world *w)
+{
+	if (w->files < 1 || w->files > 2)
+		return "files must be 1 or 2";
+	if (w->mms < 1 || w->mms > 2)
+		return "mms must be 1 or 2";
+	if (w->pmd_order < 2 || w->pmd_order > 4)
+		return "pmd_order must be 2, 3 or 4";
+	if (w->pages < 48 || w->pages > 256 || w->pages % 8)
+		return "pages must be a multiple of 8 in 48..256";
+	if (w->file_pmds < 1 || w->file_pmds > 4)
+		return "file_pmds must be 1..4";
+	if (w->anon_pmds < 1 || w->anon_pmds > 4)
+		return "anon_pmds must be 1..4";
+	return NULL;
+}
+
+void prog_decode(struct prog *p, const uint8_t *data, size_t size)
+{
+	uint8_t hdr[PROG_HEADER_BYTES] = { 0 };
+	size_t pos;
+
+	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
+	prog_world_decode(&p->world, hdr);
+	p->nops = 0;
+	pos = PROG_HEADER_BYTES;
+	while (pos < size && p->nops < PROG_MAX_OPS) {
+		struct prog_op *op = &p->ops[p->nops++];
+		const struct prog_op_desc *d;
+
+		op->code = data[pos++] % OP_NR;
+		d = &prog_ops[op->code];
+		memset(op->arg, 0, sizeof(op->arg));
+		for (unsigned int i = 0; i < d->nargs; i++) {
+			uint8_t b = pos < size ? data[pos] : 0;
+
+			pos++;
+			op->arg[i] = prog_arg_fold(&p->world, d->kinds[i], b);
+		}
+	}
+}
+
+size_t prog_encoded_max(void)
+{
+	return PROG_HEADER_BYTES + PROG_MAX_OPS * (1 + PROG_MAX_ARGS);
+}
+
+size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (cap < PROG_HEADER_BYTES)
+		return 0;
+	prog_world_encode(&p->world, out);
+	n = PROG_HEADER_BYTES;
+	for (unsigned int i = 0; i < p->nops; i++) {
+		const struct prog_op *op = &p->ops[i];
+		const struct prog_op_desc *d = &prog_ops[op->code];
+
+		if (n + 1 + d->nargs > cap)
+			break;
+		out[n++] = op->code;
+		for (unsigned int a = 0; a < d->nargs; a++)
+			out[n++] = prog_arg_unfold(&p->world, d->kinds[a], op->arg[a]);
+	}
+	return n;
+}
+
+int prog_looks_like_text(const uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		uint8_t c = data[i];
+
+		if (c != '\n' && c != '\r' && c != '\t' && (c < 0x20 || c > 0x7e))
+			return 0;
+	}
+	return 1;
+}

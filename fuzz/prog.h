@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prog.h - programs of the op VM: what the fuzzers mutate, what the
+ * corpora hold, what folio-replay runs.
+ *
+ * A program is a world (sizes of the model instance) and a list of ops.
+ * It has two forms that convert both ways without loss:
+ *
+ *   binary  3 header bytes, then per op one opcode byte and its argument
+ *           bytes.  Every byte string decodes: opcodes fold modulo the op
+ *           count, each argument folds into its range for this world, a
+ *           short last op is padded with zero bytes, bytes past
+ *           PROG_MAX_OPS ops are ignored.  So a mutated input is never
+ *           rejected, and prog_decode(prog_encode(p)) == p.
+ *   text    one op per line, "name key=value ...", '#' comments, a
+ *           "world ..." line first (prog_text.c).
+ *
+ * Decoding normalises: the arguments kept in struct prog_op are already
+ * folded, so the text form shows exactly what runs.
+ */
+#ifndef FT_PROG_H
+#define FT_PROG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PROG_MAX_OPS 256
+#define PROG_MAX_ARGS 5
+#define PROG_HEADER_BYTES 3
+#define PROG_NR_HANDLES 16	/* handle slots h0..h15 */
+#define PROG_GUP_MAX 32		/* pages per gup */
+
+struct prog_world {
+	unsigned int files;	/* 1..2 files */
+	unsigned int mms;	/* 1..2 address spaces */
+	unsigned int pmd_order;	/* 2..4 */
+	unsigned int pages;	/* 48 + 8 * k, k = 0..26: 48..256 */
+	unsigned int file_pmds;	/* 1..4: each file has file_pmds << pmd_order slots */
+	unsigned int anon_pmds;	/* 1..4: each mm's anon region */
+};
+
+enum prog_opcode {
+	OP_ADD,		/* file idx order: allocate a file folio, add to the cache */
+	OP_LOOKUP,	/* file idx -> handle: filemap_get_folio */
+	OP_GET_PFN,	/* pfn -> handle: folio_try_get_pfn (speculative) */
+	OP_PUT,		/* h: drop a handle's reference */
+	OP_TRUNCATE,	/* file start nr */
+	OP_FAULT,	/* mm va order write: do_anonymous_page */
+	OP_MAP,		/* mm file idx nr pmd: filemap_map_pages */
+	OP_ZAP,		/* mm va nr: zap_page_range */
+	OP_TOUCH,	/* mm va write: the hardware sets A/D */
+	OP_GUP,		/* mm va nr flags -> handle: gup_fast[_unbatched] */
+	OP_UNPIN,	/* h mode: unpin_user_pages[_unbatched|_dirty_lock] */
+	OP_SPLIT,	/* h order: split_folio_to_order under the folio lock */
+	OP_SPLIT_PMD,	/* mm va: split_huge_pmd */
+	OP_SCAN,	/* n: deferred_split_scan */
+	OP_MADV_FREE,	/* mm va nr: madvise_free */
+	OP_RECLAIM,	/* h batched: reclaim_lazyfree_folio (consumes h on success) */
+	OP_GET_VA,	/* mm va -> handle: the folio mapped at va (a page walk) */
+	OP_NR,
+};
+
+/* gup flags argument bits */
+#define PROG_GUP_PIN 1u
+#define PROG_GUP_WRITE 2u
+#define PROG_GUP_BATCHED 4u
+
+/* How an argument byte folds into its range. */
+enum prog_arg_kind {
+	ARG_FILE,	/* % files */
+	ARG_MM,		/* % mms */
+	ARG_IDX,	/* % file slots */
+	ARG_NR_FILE,	/* 1 + % file slots */
+	ARG_ORDER,	/* % (pmd_order + 1) */
+	ARG_BOOL,	/* & 1 */
+	ARG_ANON_VA,	/* % anon pages */
+	ARG_VA,		/* % (anon pages + files * window pages): anon or a window */
+	ARG_NR_VA,	/* 1 + % (2 << pmd_order) */
+	ARG_PFN,	/* % pages */
+	ARG_HANDLE,	/* % PROG_NR_HANDLES */
+	ARG_GUP_NR,	/* 1 + % PROG_GUP_MAX */
+	ARG_GUP_FLAGS,	/* & 7 */
+	ARG_UNPIN_MODE,	/* % 3: batched, unbatched, dirty */
+	ARG_SCAN_NR,	/* 1 + % 8 */
+};
+
+struct prog_op_desc {
+	const char *name;
+	unsigned int nargs;
+	const char *arg_names[PROG_MAX_ARGS];
+	enum prog_arg_kind kinds[PROG_MAX_ARGS];
+	int makes_handle;	/* stores its result in the lowest free slot */
+};
+
+extern const struct prog_op_desc prog_ops[OP_NR];
+
+struct prog_op {
+	uint8_t code;			/* enum prog_opcode */
+	unsigned int arg[PROG_MAX_ARGS];	/* folded */
+};
+
+struct prog {
+	struct prog_world world;
+	unsigned int nops;
+	struct prog_op ops[PROG_MAX_OPS];
+};
+
+/* Derived sizes. */
+static inline unsigned int prog_file_slots(const struct prog_world *w)
+{
+	return w->file_pmds << w->pmd_order;
+}
+
+static inline unsigned int prog_anon_pages(const struct prog_world *w)
+{
+	return w->anon_pmds << w->pmd_order;
+}
+
+/* Virtual space the VA arguments range over: anon, then one window per file. */
+static inline unsigned int prog_va_space(const struct prog_world *w)
+{
+	return prog_anon_pages(w) + w->files * prog_file_slots(w);
+}
+
+/* Inclusive range [*lo, *hi] of an argument kind in world @w. */
+void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
+		    unsigned int *lo, unsigned int *hi);
+/* Fold a raw byte into kind @k's range. */
+unsigned int prog_arg_fold(const struct prog_world *w, enum prog_arg_kind k,
+			   uint8_t b);
+/* The byte that folds to @v (v must be in range). */
+uint8_t prog_arg_unfold(const struct prog_world *w, enum prog_arg_kind k,
+			unsigned int v);
+
+void prog_world_decode(struct prog_world *w, const uint8_t *hdr);
+void prog_world_encode(const struct prog_world *w, uint8_t *hdr);
+/* 0 if @w is a world the binary header can express, else a message. */
+const char *prog_world_invalid(const struct prog_world *w);
+
+/* Never fails. */
+void prog_decode(struct prog *p, const uint8_t *data, size_t size);
+/* Returns the bytes written (at most prog_encoded_max()). */
+size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap);
+size_t prog_encoded_max(void);
+
+/* Text form (prog_text.c). */
+struct prog_text_error {
+	unsigned int line, col;
+	char msg[160];
+};
+/* 0 on success; -1 with @err filled. */
+int prog_parse_text(struct prog *p, const char *text, size_t len,
+		    struct prog_text_error *err);
+void prog_print_text(const struct prog *p, FILE *out);
+void prog_print_world(const struct prog_world *w, FILE *out);
+void prog_print_op(const struct prog *p, const struct prog_op *op, FILE *out);
+
+/* A quick guess for folio-replay: all bytes printable text => text. */
+int prog_looks_like_text(const uint8_t *data, size_t size);
+
+#endif /* FT_PROG_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.h - the op VM: runs a program on a fresh libfolio world and on the
+ * reference model (model.h) in lockstep.  After every op it compares the
+ * return codes, every folio's counts and flags, the memmap, the page
+ * cache, the page tables and the deferred-split queue, then runs the
+ * core's quiescent checker with the handles as the held references.
+ *
+ * Single-threaded.  The world is a process-wide singleton, so one vm_run
+ * at a time.
+ */
+#ifndef FT_VM_H
+#define FT_VM_H
+
+#include <stdio.h>
+
+#include "prog.h"
+
+struct vm_opts {
+	FILE *trace;	/* each op and its result; NULL = quiet */
+	FILE *report;	/* a finding: op, rule, both states, folio dump; NULL = quiet */
+};
+
+struct vm_finding {
+	unsigned int op;	/* index of the op after which it was seen */
+	char rule[48];		/* "model-rc", "model-refcount", "I-map", ... */
+	char detail[256];
+};
+
+/* 0: the program passes; 1: a finding (filled in *f); -1: setup failed. */
+int vm_run(const struct prog *p, const struct vm_opts *o, struct vm_finding *f);
+
+/* Name of the reference-model mutant compiled in (FT_MODEL_MUTANT), or NULL. */
+const char *vm_model_mutant(void);
+
+#endif /* FT_VM_H */

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm_compare.c - after every op: does the core's state equal the model's?
+ * Handles, then every PFN's owner, then every live folio's counts and
+ * flags, the page cache, the page tables and the deferred-split queue.
+ */
+#include "folio/folio.h"
+#include "folio/huge_memory.h"
+#include "folio/memmap.h"
+#include "folio/page_ref.h"
+#include "vm_internal.h"
+
+static int cmp_handles(struct vm *v)
+{
+	for (int h = 0; h < PROG_NR_HANDLES; h++) {
+		const struct m_handle *mh = &v->m.h[h];
+		const struct vm_handle *rh = &v->h[h];
+
+		if (mh->kind == H_REF && rh->folio != v->m.f[mh->folio].real)
+			return finding(v, rh->folio, mh->folio, "model-handle",
+				       "h%d holds a different folio than the model's", h);
+		if (mh->kind != H_GUP)
+			continue;
+		if (rh->n != mh->n)
+			return finding(v, NULL, -1, "model-gup",
+				       "h%d: the core pinned %u pages, the model %u",
+				       h, rh->n, mh->n);
+		for (unsigned int i = 0; i < mh->n; i++)
+			if (rh->pfn[i] != mh->pfn[i])
+				return finding(v, NULL, -1, "model-gup",
+					       "h%d page %u: core pfn %lu, model pfn %lu",
+					       h, i, rh->pfn[i], mh->pfn[i]);
+	}
+	return 0;
+}
+
+static int cmp_memmap(struct vm *v)
+{
+	for (unsigned long pfn = 0; pfn < v->p->world.pages; pfn++) {
+		memdesc_t w = memmap_word_load(pfn);
+		const void *real = memdesc_is_folio(w) ? memdesc_ptr(w) : NULL;
+		int id = v->m.owner[pfn];
+
+		if (id < 0 && real)
+			return finding(v, real, -1, "model-memmap",
+				       "pfn %lu belongs to a folio the model freed or never made",
+				       pfn);
+		if (id >= 0 && real != v->m.f[id].real)
+			return finding(v, real, id, "model-memmap",
+				       "pfn %lu: the model's folio is not the one in the memmap",
+				       pfn);
+	}
+	return 0;
+}
+
+#define CMP(what, core, model)                                               \
+	do {                                                                 \
+		long c_ = (long)(core), m_ = (long)(model);                  \
+		if (c_ != m_)                                                \
+			return finding(v, f, id, "model-" what,              \
+				       "folio #%d: core %s %ld, model %ld", id,  \
+				       what, c_, m_);                        \
+	} while (0)
+
+static int cmp_folio(struct vm *v, int id)
+{
+	const struct m_folio *mf = &v->m.f[id];
+	const struct folio *f = mf->real;
+	const void *mapping;
+	struct m_counts c;
+
+	model_counts(&v->m, id, &c);
+	CMP("refcount", folio_ref_count(f), c.rc);
+	CMP("mapcount", folio_mapcount(f), c.map);
+	CMP("entire_mapcount", folio_entire_mapcount(f), c.entire);
+	CMP("pincount", folio_pincount(f), c.pin);
+	CMP("pfn", folio_pfn(f), mf->pfn);
+	CMP("order", folio_order(f), mf->order);
+	CMP("anon", folio_test_anon(f), mf->anon);
+	CMP("dirty", folio_test_dirty(f), mf->dirty);
+	CMP("swapbacked", folio_test_swapbacked(f), mf->swapbacked);
+	CMP("partially_mapped", folio_test_partially_mapped(f), mf->queued);
+	CMP("queued", folio_on_deferred_list(f), mf->queued);
+	CMP("locked", folio_test_locked(f), 0);
+	if (mf->anon)
+		mapping = (const void *)((uintptr_t)v->mms[mf->mm] | FOLIO_MAPPING_ANON);
+	else
+		mapping = mf->file >= 0 ? v->files[mf->file] : NULL;
+	if ((const void *)folio_mapping(f) != mapping)
+		return finding(v, f, id, "model-mapping",
+			       "folio #%d: mapping differs from the model's", id);
+	CMP("index", folio_index(f), mf->index);
+	return 0;
+}
+
+static int cmp_folios(struct vm *v)
+{
+	for (unsigned int id = 0; id < v->m.nr_f; id++)
+		if (v->m.f[id].live && cmp_folio(v, (int)id))
+			return 1;
+	if (deferred_split_count() != v->m.qlen)
+		return finding(v, NULL, -1, "model-queue",
+			       "deferred-split queue: core %lu folios, model %u",
+			       deferred_split_count(), v->m.qlen);
+	return 0;
+}
+
+static int cmp_cache(struct vm *v)
+{
+	for (unsigned int fl = 0; fl < v->p->world.files; fl++)
+		for (unsigned int i = 0; i < v->m.slots; i++) {
+			struct folio *f = atomic_load(&v->files[fl]->slots[i]);
+			int id = v->m.slot[fl][i];
+			const void *want = id >= 0 ? v->m.f[id].real : NULL;
+
+			if ((const void *)f != want)
+				return finding(v, f, id, "model-cache",
+					       "file %u slot %u: the core's folio is not the model's",
+					       fl, i);
+		}
+	return 0;
+}
+
+static uint8_t entry_bits(uint64_t e)
+{
+	return (uint8_t)((e & _PAGE_WRITE ? M_W : 0) | (e & _PAGE_DIRTY ? M_D : 0) |
+			 (e & _PAGE_YOUNG ? M_Y : 0));
+}
+
+static int cmp_pte(struct vm *v, unsigned int mm, unsigned long va,
+		   pte_t pte, const struct m_pte *e)
+{
+	unsigned long want;
+
+	if (e->folio < 0) {
+		if (pte)
+			return finding(v, NULL, -1, "model-pte",
+				       "mm %u va %lu: core entry %#llx, model none",
+				       mm, va, (unsigned long long)pte);
+		return 0;
+	}
+	want = v->m.f[e->folio].pfn + e->page;
+	if (!pte_present(pte) || pte_pfn(pte) != want ||
+	    entry_bits(pte) != e->bits)
+		return finding(v, NULL, e->folio, "model-pte",
+			       "mm %u va %lu: core entry %#llx, model pfn %lu bits %s%s%s",
+			       mm, va, (unsigned long long)pte, want,
+			       e->bits & M_W ? "W" : "", e->bits & M_D ? "D" : "",
+			       e->bits & M_Y ? "Y" : "");
+	return 0;
+}
+
+static int cmp_tables(struct vm *v)
+{
+	static const char *const kind[] = { "none", "table", "leaf" };
+
+	for (unsigned int mm = 0; mm < v->p->world.mms; mm++)
+		for (unsigned int p = 0; p < v->m.nr_pmds; p++) {
+			const struct m_pmd *d = &v->m.pmd[mm][p];
+			pmd_t pmd = atomic_load(&v->mms[mm]->pmds[p]);
+			unsigned int k = pmd_leaf(pmd) ? M_LEAF :
+					 pmd_table(pmd) ? M_TABLE :
+					 pmd ? 3 : M_NONE;
+			unsigned long va = (unsigned long)p << v->p->world.pmd_order;
+
+			if (k != d->kind)
+				return finding(v, NULL, -1, "model-pmd",
+					       "mm %u pmd %u: core %s (%#llx), model %s",
+					       mm, p, k < 3 ? kind[k] : "invalid",
+					       (unsigned long long)pmd, kind[d->kind]);
+			if (k == M_LEAF) {
+				struct m_pte e = { d->folio, 0, d->bits };
+
+				if (cmp_pte(v, mm, va, pmd & ~(pmd_t)_PMD_LEAF, &e))
+					return 1;
+			}
+			if (k != M_TABLE)
+				continue;
+			for (unsigned int i = 0; i < v->m.pmd_nr; i++)
+				if (cmp_pte(v, mm, va + i,
+					    atomic_load(pte_offset(pmd, va + i)),
+					    &d->pte[i]))
+					return 1;
+		}
+	return 0;
+}
+
+int vm_compare(struct vm *v, int made)
+{
+	(void)made;
+	if (v->m.lost)
+		return finding(v, NULL, -1, "model-lost",
+			       "the core made no folio where the model made one");
+	return cmp_handles(v) || cmp_memmap(v) || cmp_folios(v) ||
+	       cmp_cache(v) || cmp_tables(v);
+}

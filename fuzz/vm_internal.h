@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm_internal.h - the op VM's state, shared by vm.c (running ops) and
+ * vm_compare.c (comparing the core with the model).
+ */
+#ifndef FT_VM_INTERNAL_H
+#define FT_VM_INTERNAL_H
+
+#include "folio/filemap.h"
+#include "folio/pgtable.h"
+#include "model.h"
+#include "vm.h"
+
+struct vm_handle {
+	struct folio *folio;		/* H_REF */
+	unsigned long pfn[PROG_GUP_MAX];	/* H_GUP */
+	unsigned int n, flags;
+};
+
+struct vm {
+	const struct prog *p;
+	const struct vm_opts *o;
+	struct vm_finding *f;
+	struct model m;
+	struct address_space *files[2];
+	struct mm_struct *mms[2];
+	struct vm_handle h[PROG_NR_HANDLES];
+	unsigned int op;		/* index of the running op */
+	const struct folio *bad;	/* folio to dump with a finding */
+	int bad_id;			/* its model id, or -1 */
+};
+
+/* Record a finding (the first one wins); returns 1. */
+int finding(struct vm *v, const struct folio *fo, int id, const char *rule,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* 0 if the core agrees with the model after op @made (handle made or -1). */
+int vm_compare(struct vm *v, int made);
+
+#endif /* FT_VM_INTERNAL_H */
