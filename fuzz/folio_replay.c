@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio_replay.c - folio-replay: run op-VM programs (corpus files, crash
+ * reproducers) with a full listing and trace, and convert them between the
+ * binary and text forms.
+ *
+ *   folio-replay [--text|--binary] [--quiet] [--timeout S] FILE|DIR...
+ *   folio-replay [--text|--binary] --to-text OUT FILE
+ *   folio-replay [--text|--binary] --to-binary OUT FILE
+ *
+ * Exit: 0 every input passed, 1 a finding (or timeout), 2 a malformed or
+ * unreadable input, or a usage error.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "fuzz_common.h"
+
+#define REPLAY_MAX_INPUT (1u << 20)
+
+enum fmt { FMT_AUTO, FMT_TEXT, FMT_BINARY };
+
+static struct {		/* options, then counters */
+	enum fmt fmt;
+	int quiet;
+	unsigned int timeout_s;
+	const char *to_text, *to_binary;
+	unsigned long inputs, passed, findings, malformed;
+} rp = { .timeout_s = 25 };
+
+static struct prog prog;
+static char timeout_msg[PATH_MAX + 64];
+
+static void on_alarm(int sig)
+{
+	ssize_t rc = write(2, timeout_msg, strlen(timeout_msg));
+
+	(void)rc;
+	_exit(1);
+}
+
+/* Errors go to stderr, after whatever stdout holds. */
+static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static void usage_hint(void)
+{
+	err("Try 'folio-replay --help' for more information.\n");
+}
+
+static void help(void)
+{
+	printf("usage: folio-replay [OPTION]... FILE|DIR...\n"
+	       "Run op-VM programs on libfolio and the reference model in lockstep,\n"
+	       "printing each program and a trace of every op.  A DIR's inputs are its\n"
+	       "files, sorted (not recursive; dotfiles and README* skipped).\n"
+	       "\n"
+	       "  --text            inputs are text programs\n"
+	       "  --binary          inputs are binary programs (fuzz_ops corpus)\n"
+	       "                    (default: text if every byte is printable)\n"
+	       "  --quiet           no listing, no trace: findings and the summary only\n"
+	       "  --timeout S       seconds per input (default 25, 0 = none)\n"
+	       "  --to-text OUT     convert one FILE to text form in OUT (- = stdout);\n"
+	       "                    do not run\n"
+	       "  --to-binary OUT   convert one FILE to binary form in OUT; do not run\n"
+	       "  --help            this text\n"
+	       "\n"
+	       "Inputs are at most 1 MiB.  Exit: 0 all passed, 1 a finding or a\n"
+	       "timeout, 2 a malformed or unreadable input or a usage error.\n");
+}
+
+/* Read and decode @path into prog.  0 ok; -1 reported (malformed). */
+static int load(const char *path, const char **fmt_name)
+{
+	struct prog_text_error e;
+	uint8_t *data;
+	size_t size;
+	int rc, text;
+
+	rc = fuzz_read_file(path, REPLAY_MAX_INPUT, &data, &size);
+	if (rc == -2) {
+		err("%s: larger than the 1 MiB limit\n", path);
+		return -1;
+	}
+	if (rc) {
+		err("folio-replay: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	text = rp.fmt == FMT_TEXT ||
+	       (rp.fmt == FMT_AUTO && prog_looks_like_text(data, size));
+	*fmt_name = text ? "text" : "binary";
+	rc = 0;
+	if (!text) {
+		prog_decode(&prog, data, size);
+	} else if (prog_parse_text(&prog, (const char *)data, size, &e) != 0) {
+		err("%s:%u:%u: %s\n", path, e.line, e.col, e.msg);
+		rc = -1;
+	}
+	free(data);
+	return rc;
+}
+
+static void replay_one(const char *path, void *ctx)
+{
+	struct vm_opts o = { .trace = rp.quiet ? NULL : stdout, .report = stdout };
+	struct vm_finding f;
+	const char *fmt;
+	int rc;
+
+	rp.inputs++;
+	if (load(path, &fmt)) {
+		rp.malformed++;
+		return;
+	}
+	if (!rp.quiet) {
+		printf("==== %s (%s, %u ops)\n", path, fmt, prog.nops);
+		prog_print_text(&prog, stdout);
+		printf("---- run\n");
+	}
+	fflush(stdout);
+	snprintf(timeout_msg, sizeof(timeout_msg),
+		 "folio-replay: timeout after %u s on %s\n", rp.timeout_s, path);
+	alarm(rp.timeout_s);
+	rc = vm_run(&prog, &o, &f);
+	alarm(0);
+	if (rc == 0) {
+		rp.passed++;
+		if (!rp.quiet)
+			printf("%s: passed\n", path);
+	} else if (rc == 1) {
+		rp.findings++;
+		printf("%s: FINDING at op %u: %s: %s\n", path, f.op, f.rule,
+		       f.detail);
+	} else {
+		rp.findings++;
+		printf("%s: ERROR: the VM failed to set up (rc %d)\n", path, rc);
+	}
+}
+
+/*
+ * --to-text / --to-binary: write OUT.tmp.PID, then rename it to OUT.  "-",
+ * or an OUT that exists and is not a regular file (/dev/stdout, a FIFO, a
+ * symlink) is written in place: a rename would replace it.
+ */
+static int convert(const char *in, const char *out, int to_text)
+{
+	uint8_t bin[FUZZ_ENCODED_MAX];
+	char tmp[PATH_MAX];
+	const char *fmt, *dst = tmp;
+	struct stat st;
+	FILE *f;
+	int bad;
+
+	if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+		err("folio-replay: %s is a directory; --to-%s converts one file\n",
+		    in, to_text ? "text" : "binary");
+		return 2;
+	}
+	if (load(in, &fmt))
+		return 2;
+	if (!strcmp(out, "-"))
+		dst = NULL;
+	else if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode))
+		dst = out;
+	else
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out, (long)getpid());
+	f = dst ? fopen(dst, "wb") : stdout;
+	if (!f) {
+		err("folio-replay: cannot create %s: %s\n", dst, strerror(errno));
+		return 2;
+	}
+	if (to_text) {
+		prog_print_text(&prog, f);
+	} else {
+		size_t n = prog_encode(&prog, bin, sizeof(bin));
+
+		fwrite(bin, 1, n, f);
+	}
+	bad = ferror(f);
+	bad |= (dst ? fclose(f) : fflush(f)) != 0;
+	if (bad || (dst == tmp && rename(tmp, out) != 0)) {
+		err("folio-replay: cannot write %s: %s\n", out, strerror(errno));
+		if (dst == tmp)
+			unlink(tmp);
+		return 2;
+	}
+	if (!rp.quiet && dst)
+		printf("folio-replay: %s (%s, %u ops) -> %s (%s)\n", in, fmt,
+		       prog.nops, out, to_text ? "text" : "binary");
+	return 0;
+}
+
+static unsigned int parse_seconds(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > 86400) {
+		err("folio-replay: --timeout: '%s' is not a number of seconds (0..86400)\n", s);
+		usage_hint();
+		exit(2);
+	}
+	return (unsigned int)v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "text", no_argument, NULL, 't' },
+		{ "binary", no_argument, NULL, 'b' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "to-text", required_argument, NULL, 'x' },
+		{ "to-binary", required_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': rp.fmt = FMT_TEXT; break;
+		case 'b': rp.fmt = FMT_BINARY; break;
+		case 'q': rp.quiet = 1; break;
+		case 'T': rp.timeout_s = parse_seconds(optarg); break;
+		case 'x': rp.to_text = optarg; break;
+		case 'y': rp.to_binary = optarg; break;
+		case 'h': help(); return 0;
+		default: usage_hint(); return 2;	/* getopt printed why */
+		}
+	}
+	if (optind == argc) {
+		err("folio-replay: no input given\n");
+		usage_hint();
+		return 2;
+	}
+	if (rp.to_text || rp.to_binary) {
+		if ((rp.to_text && rp.to_binary) || argc - optind != 1) {
+			err("folio-replay: --to-text and --to-binary convert exactly one FILE, one at a time\n");
+			usage_hint();
+			return 2;
+		}
+		return convert(argv[optind], rp.to_text ? rp.to_text : rp.to_binary,
+			       rp.to_text != NULL);
+	}
+
+	signal(SIGALRM, on_alarm);
+	if (!rp.quiet)	/* a timeout's _exit() must not lose the trace */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	if (vm_model_mutant())
+		printf("folio-replay: note: reference model mutant '%s' compiled in\n",
+		       vm_model_mutant());
+	for (int i = optind; i < argc; i++) {
+		int n = fuzz_for_each_input(argv[i], replay_one, NULL);
+
+		if (n < 0) {
+			err("folio-replay: cannot read directory %s: %s\n", argv[i],
+			    strerror(errno));
+			rp.malformed++;
+		} else if (n == 0) {
+			err("folio-replay: warning: no inputs in %s\n", argv[i]);
+		}
+	}
+	printf("folio-replay: %lu inputs, %lu passed, %lu findings, %lu malformed\n",
+	       rp.inputs, rp.passed, rp.findings, rp.malformed);
+	if (rp.malformed)
+		return 2;
+	return rp.findings ? 1 : 0;
+}

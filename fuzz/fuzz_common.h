@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_common.h - helpers shared by the fuzz targets, their standalone
+ * main and folio-replay: run a program and abort on a finding, read an
+ * input file, walk the inputs named on a command line.
+ */
+#ifndef FT_FUZZ_COMMON_H
+#define FT_FUZZ_COMMON_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "prog.h"
+#include "vm.h"
+
+#define FUZZ_ENCODED_MAX (PROG_HEADER_BYTES + PROG_MAX_OPS * (1 + PROG_MAX_ARGS))
+
+/* Fuzz targets: run @p quietly; a finding (or a broken VM) aborts. */
+static inline void fuzz_run_or_abort(const char *who, const struct prog *p)
+{
+	struct vm_opts o = { .trace = NULL, .report = stderr };
+	struct vm_finding f;
+	int rc;
+
+	rc = vm_run(p, &o, &f);
+	if (rc == 0)
+		return;
+	if (rc == 1)
+		fprintf(stderr, "%s: finding at op %u: %s: %s\n", who, f.op,
+			f.rule, f.detail);
+	else
+		fprintf(stderr, "%s: vm_run failed to set up (rc %d)\n", who, rc);
+	abort();
+}
+
+/*
+ * Read @path fully into a malloc'ed buffer (free it; may be NULL when the
+ * file is empty).  0 on success; -1 with errno set; -2 if it is larger
+ * than @limit bytes.
+ */
+static inline int fuzz_read_file(const char *path, size_t limit,
+				 uint8_t **data, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int err;
+
+	if (!f)
+		return -1;
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			uint8_t *nb;
+
+			cap = cap ? 2 * cap : 4096;
+			nb = realloc(buf, cap);
+			if (!nb)
+				goto fail;
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (len > limit) {
+			free(buf);
+			fclose(f);
+			return -2;
+		}
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		errno = EIO;
+		goto fail;
+	}
+	fclose(f);
+	/* Exact size, so ASan sees reads past the end (malloc(0) too). */
+	*data = malloc(len);
+	if (*data || !len) {
+		if (len)
+			memcpy(*data, buf, len);
+		free(buf);
+	} else {
+		*data = buf;
+	}
+	*size = len;
+	return 0;
+fail:
+	err = errno;
+	free(buf);
+	fclose(f);
+	errno = err;
+	return -1;
+}
+
+static inline int fuzz_input_name_ok(const struct dirent *d)
+{
+	return d->d_name[0] != '.' && strncmp(d->d_name, "README", 6) != 0;
+}
+
+static inline int fuzz_input_name_cmp(const struct dirent **a,
+				      const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/*
+ * Call @fn(path, ctx) for @arg if it is not a directory, else for every
+ * input in it: sorted by name (strcmp), not recursive (subdirectories are
+ * skipped), dotfiles and README* skipped.  Returns the number of calls, or
+ * -1 with errno set if @arg cannot be listed.  A path that does not exist
+ * is passed to @fn, which reports it when it fails to read it.
+ */
+static inline int fuzz_for_each_input(const char *arg,
+				      void (*fn)(const char *path, void *ctx),
+				      void *ctx)
+{
+	struct dirent **ents;
+	struct stat st;
+	int n, calls = 0;
+
+	if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fn(arg, ctx);
+		return 1;
+	}
+	n = scandir(arg, &ents, fuzz_input_name_ok, fuzz_input_name_cmp);
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", arg, ents[i]->d_name);
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			fn(path, ctx);
+			calls++;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return calls;
+}
+
+#endif /* FT_FUZZ_COMMON_H */
