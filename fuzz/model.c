@@ -276,31 +276,10 @@ static long op_add(struct model *m, const struct prog_op *op,
 	return 0;
 }
 
-static int handle_new(struct model *m)
+/* A REF handle on folio @id in the lowest free slot: 1; 0 if no folio. */
+static long hold(struct model *m, int id, int *made)
 {
 	int h = model_free_handle(m);
-
-	return h;
-}
-
-/* filemap_get_folio */
-static long op_lookup(struct model *m, const struct prog_op *op, int *made)
-{
-	int id = m->slot[op->arg[0]][op->arg[1]], h = handle_new(m);
-
-	if (h < 0)
-		return M_SKIP;
-	if (id < 0)
-		return 0;
-	m->h[h] = (struct m_handle){ .kind = H_REF, .folio = id };
-	*made = h;
-	return 1;
-}
-
-/* folio_try_get_pfn: any live folio covering the PFN */
-static long op_get_pfn(struct model *m, const struct prog_op *op, int *made)
-{
-	int id = m->owner[op->arg[0]], h = handle_new(m);
 
 	if (h < 0)
 		return M_SKIP;
@@ -312,24 +291,18 @@ static long op_get_pfn(struct model *m, const struct prog_op *op, int *made)
 }
 
 /* get_va: the folio mapped at va, referenced (folio_walk + try_get) */
-static long op_get_va(struct model *m, const struct prog_op *op, int *made)
+static int folio_at_va(struct model *m, unsigned int mm, unsigned long va)
 {
-	struct m_pmd *d = pmd_at(m, op->arg[0], op->arg[1]);
-	int id = -1, h = handle_new(m);
+	struct m_pmd *d;
 
-	if (h < 0)
-		return M_SKIP;
-	if (op->arg[1] < (unsigned long)m->nr_pmds << m->w.pmd_order) {
-		if (d->kind == M_LEAF)
-			id = d->folio;
-		else if (d->kind == M_TABLE)
-			id = pte_at(m, op->arg[0], op->arg[1])->folio;
-	}
-	if (id < 0)
-		return 0;
-	m->h[h] = (struct m_handle){ .kind = H_REF, .folio = id };
-	*made = h;
-	return 1;
+	if (va >= (unsigned long)m->nr_pmds << m->w.pmd_order)
+		return -1;
+	d = pmd_at(m, mm, va);
+	if (d->kind == M_LEAF)
+		return d->folio;
+	if (d->kind == M_TABLE)
+		return pte_at(m, mm, va)->folio;
+	return -1;
 }
 
 /* put / unpin: a REF handle drops its reference, a GUP handle unpins. */
@@ -586,7 +559,7 @@ static long op_gup(struct model *m, const struct prog_op *op, int *made)
 	unsigned long va = op->arg[1], nr = op->arg[2], got = 0;
 	unsigned long model_end = (unsigned long)m->nr_pmds << m->w.pmd_order;
 	struct m_handle *hd;
-	int h = handle_new(m);
+	int h = model_free_handle(m);
 
 	if (h < 0)
 		return M_SKIP;
@@ -917,8 +890,9 @@ long model_op(struct model *m, const struct prog_op *op,
 	*made = -1;
 	switch (op->code) {
 	case OP_ADD: r = op_add(m, op, o); break;
-	case OP_LOOKUP: r = op_lookup(m, op, made); break;
-	case OP_GET_PFN: r = op_get_pfn(m, op, made); break;
+	/* filemap_get_folio; folio_try_get_pfn (any live folio) */
+	case OP_LOOKUP: r = hold(m, m->slot[op->arg[0]][op->arg[1]], made); break;
+	case OP_GET_PFN: r = hold(m, m->owner[op->arg[0]], made); break;
 	case OP_PUT: r = op_release(m, op->arg[0], 0); break;
 	case OP_TRUNCATE: r = op_truncate(m, op); break;
 	case OP_FAULT: r = op_fault(m, op, o); break;
@@ -932,7 +906,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_SCAN: r = op_scan(m, op, o); break;
 	case OP_MADV_FREE: r = op_madv_free(m, op); break;
 	case OP_RECLAIM: r = op_reclaim(m, op); break;
-	case OP_GET_VA: r = op_get_va(m, op, made); break;
+	case OP_GET_VA: r = hold(m, folio_at_va(m, op->arg[0], op->arg[1]), made); break;
 	default: break;
 	}
 	reap(m);
