@@ -30,7 +30,7 @@ struct vm {
 	int bad_id;			/* its model id, or -1 */
 };
 
-/* Record a finding (the first one wins); returns 1. */
+/* Record a finding (callers stop at the first); returns 1. */
 int finding(struct vm *v, const struct folio *fo, int id, const char *rule,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
