@@ -182,6 +182,7 @@ static long run_real(struct vm *v, const struct prog_op *op)
 	const unsigned int *a = op->arg;
 	struct mm_struct *mm = v->mms[a[0] & 1];	/* only read by mm ops */
 	int h = model_free_handle(&v->m);
+	unsigned long pfn;
 	struct folio *f;
 	long r;
 
@@ -208,9 +209,8 @@ static long run_real(struct vm *v, const struct prog_op *op)
 		return f ? 1 : 0;
 	case OP_GET_VA:
 		rcu_read_lock_model();	/* the walk: tables stay while we look */
-		f = NULL;
-		if (or_entry_pfn(v, a[0], a[1]) != ~0ul)
-			f = folio_try_get_pfn(or_entry_pfn(v, a[0], a[1]), 1);
+		pfn = or_entry_pfn(v, a[0], a[1]);
+		f = pfn != ~0ul ? folio_try_get_pfn(pfn, 1) : NULL;
 		rcu_read_unlock_model();
 		v->h[h].folio = f;
 		return f ? 1 : 0;
