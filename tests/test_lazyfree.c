@@ -76,6 +76,77 @@ static void test_madvise_free_marks(void)
 	down();
 }
 
+/*
+ * MADV_FREE acts only on the entries of the folio it marks: a folio whose
+ * page 2 was zapped and refaulted by another (dirty) folio is not wholly
+ * mapped, so it is left alone (the kernel would split it), and the other
+ * folio's dirty bit stays when that one cannot be marked (locked).
+ */
+static void test_madvise_free_hole_of_other_folio(void)
+{
+	struct folio *a, *b;
+	pmd_t pmd;
+	pte_t pte;
+
+	up();
+	a = anon_folio(0, 2);
+	CHECK_EQ(zap_page_range(mm, 2, 1), 1);
+	b = anon_folio(2, 0);		/* dirty: faulted for a write */
+	folio_get(b);
+	folio_lock(b);			/* busy: MADV_FREE cannot mark it */
+	CHECK_EQ(madvise_free(mm, 0, 4), 0);
+	folio_unlock(b);
+	folio_put(b);
+	CHECK(!folio_test_lazyfree(a) && !folio_test_lazyfree(b));
+	pmd = atomic_load(pmd_offset(mm, 2));
+	pte = atomic_load(pte_offset(pmd, 2));
+	CHECK(pte_pfn(pte) == folio_pfn(b) && (pte & _PAGE_DIRTY));
+	/* unlocked, b alone is marked: a still has its hole */
+	CHECK_EQ(madvise_free(mm, 0, 4), 1);
+	CHECK(!folio_test_lazyfree(a) && folio_test_lazyfree(b));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * Reclaim's per-PTE baseline vs zap + refault of the PMD it looked at:
+ *   1. reclaim sees its lazyfree folio's PMD leaf, unlocked ...
+ *   2. ... a zap removes it and a fault puts another folio's leaf there;
+ *   3. the baseline's split_huge_pmd must leave that leaf alone, and the
+ *      folio, mapped nowhere now, is discarded.
+ */
+static struct folio *rr_victim;
+static int rr_fired;
+
+static void reclaim_refault_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_PMD_LOOKED || arg != rr_victim || rr_fired)
+		return;
+	rr_fired = 1;
+	CHECK_EQ(zap_page_range(mm, PN, PN), 1);		/* 2 */
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), 0);
+}
+
+static void test_race_reclaim_baseline_vs_refault(void)
+{
+	pmd_t pmd;
+
+	up();
+	rr_victim = anon_folio(PN, PO);
+	CHECK_EQ(madvise_free(mm, PN, PN), 1);
+	rr_fired = 0;
+	atomic_store(&folio_race_hook, reclaim_refault_hook);
+	CHECK_EQ(reclaim(rr_victim, false), 0);		/* 3: discarded */
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(rr_fired, 1);
+	pmd = atomic_load(pmd_offset(mm, PN));
+	CHECK(pmd_leaf(pmd));
+	if (pmd_leaf(pmd))
+		CHECK_EQ(folio_entire_mapcount(pfn_folio(pte_pfn(pmd))), 1);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 static void test_reclaim_discards(void)
 {
 	unsigned long free0;
@@ -165,9 +236,11 @@ static void test_race_lazyfree_vs_deferred_scan(void)
 {
 	up();
 	victim = anon_folio(0, 3);
+	/* lazyfree first (MADV_FREE leaves a partly mapped folio alone, as
+	 * the kernel's would split it), then partly unmapped */
+	CHECK_EQ(madvise_free(mm, 0, 8), 1);
 	CHECK_EQ(zap_page_range(mm, 6, 2), 2);		/* partially mapped */
 	CHECK(folio_on_deferred_list(victim));
-	CHECK_EQ(madvise_free(mm, 0, 8), 1);
 	fired = 0;
 	atomic_store(&folio_race_hook, scanner_gets);
 	CHECK_EQ(reclaim(victim, true), -EAGAIN);
@@ -256,6 +329,8 @@ int main(void)
 {
 	folio_thread_online();
 	FT_RUN(test_madvise_free_marks);
+	FT_RUN(test_madvise_free_hole_of_other_folio);
+	FT_RUN(test_race_reclaim_baseline_vs_refault);
 	FT_RUN(test_reclaim_discards);
 	FT_RUN(test_reclaim_dirty_keeps);
 	FT_RUN(test_reclaim_extra_ref_stays_lazyfree);

@@ -310,6 +310,51 @@ static void test_race_partial_unmap_enqueue_vs_free(void)
 	down();
 }
 
+/*
+ * split vs zap + refault of its PMD (the rmap walk's unlocked look):
+ *   1. split's rmap walk sees the PMD leaf of the folio it splits ...
+ *   2. ... a zap (no folio lock needed) removes that leaf and a fault
+ *      installs another folio's leaf at the same address;
+ *   3. the walk takes the PMD lock: the leaf is not its folio's any more
+ *      and must be left alone (split_huge_pmd_folio); splitting it would
+ *      turn a stranger's PMD mapping into PTEs.
+ */
+static struct folio *rf_victim;
+static int rf_fired;
+
+static void refault_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_PMD_LOOKED || arg != rf_victim || rf_fired)
+		return;
+	rf_fired = 1;
+	CHECK_EQ(zap_page_range(mm, PN, PN), 1);		/* 2 */
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), 0);
+}
+
+static void test_race_split_vs_refault(void)
+{
+	struct folio *y;
+	pmd_t pmd;
+
+	up();
+	rf_victim = anon_folio(PN, PO);
+	rf_fired = 0;
+	atomic_store(&folio_race_hook, refault_hook);
+	CHECK_EQ(split_locked(rf_victim, 0), 0);	/* unmapped: splits */
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(rf_fired, 1);
+	pmd = atomic_load(pmd_offset(mm, PN));
+	CHECK(pmd_leaf(pmd));				/* 3 */
+	if (pmd_leaf(pmd)) {
+		y = pfn_folio(pte_pfn(pmd));
+		CHECK_EQ(folio_order(y), PO);
+		CHECK_EQ(folio_entire_mapcount(y), 1);
+		CHECK_EQ(folio_mapcount(y), 1);
+	}
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -321,6 +366,7 @@ int main(void)
 	FT_RUN(test_race_scan_vs_frozen_and_held);
 	FT_RUN(test_race_scan_vs_free);
 	FT_RUN(test_race_partial_unmap_enqueue_vs_free);
+	FT_RUN(test_race_split_vs_refault);
 	folio_thread_offline();
 	return ft_done();
 }

@@ -24,7 +24,8 @@
  * At every instant refcount >= mapcount.  File PMDs are just cleared: the
  * pages refault later.
  */
-void split_huge_pmd(struct mm_struct *mm, unsigned long va)
+static void __split_huge_pmd(struct mm_struct *mm, unsigned long va,
+			     const struct folio *only)
 {
 	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
 	unsigned long nr = pmd_nr(), pfn;
@@ -40,10 +41,15 @@ void split_huge_pmd(struct mm_struct *mm, unsigned long va)
 		return;
 	}
 	pfn = pte_pfn(old);
+	/* told which folio: another one mapped here since is not ours */
+	if (only && pfn != folio_pfn(only)) {
+		fl_unlock(&mm->pmd_lock);
+		return;
+	}
 	f = pfn_folio(pfn);	/* stable: the PMD holds a reference */
 	if (!folio_test_anon(f)) {
 		fl_unlock(&mm->pmd_lock);
-		zap_huge_pmd(mm, va & ~(nr - 1));
+		zap_huge_pmd(mm, va & ~(nr - 1), f);
 		return;
 	}
 	/* 1. pmdp_invalidate */
@@ -63,6 +69,17 @@ void split_huge_pmd(struct mm_struct *mm, unsigned long va)
 	folio_remove_rmap_pmd(f);
 	fa_store_release(pmdp, mk_pte(pt->pfn, _PAGE_PRESENT | _PMD_TABLE));
 	fl_unlock(&mm->pmd_lock);
+}
+
+void split_huge_pmd(struct mm_struct *mm, unsigned long va)
+{
+	__split_huge_pmd(mm, va, NULL);
+}
+
+void split_huge_pmd_folio(struct mm_struct *mm, unsigned long va,
+			  const struct folio *folio)
+{
+	__split_huge_pmd(mm, va, folio);
 }
 
 /* The deferred-split queue's lock, shared with deferred_split.c. */

@@ -74,8 +74,10 @@ struct ptdesc *pte_alloc_one(void);
 void pgtable_trans_huge_deposit(struct mm_struct *mm, struct ptdesc *pt);
 struct ptdesc *pgtable_trans_huge_withdraw(struct mm_struct *mm);
 void pte_free_rcu(struct ptdesc *pt);
-/* memory.c: clear a PMD leaf under pmd_lock; returns the folio or NULL */
-int zap_huge_pmd(struct mm_struct *mm, unsigned long va);
+/* memory.c: clear the PMD leaf at @va under pmd_lock, if it maps @only
+ * (any leaf if NULL); returns the mappings removed (0 or 1). */
+int zap_huge_pmd(struct mm_struct *mm, unsigned long va,
+		 const struct folio *only);
 
 /* deferred_split.c */
 void deferred_split_init(void);

@@ -228,8 +228,13 @@ long filemap_map_pages(struct mm_struct *mm, struct address_space *mapping,
 	return total;
 }
 
-/* Clear a PMD leaf (pmd_lock).  Returns mappings removed (0 or 1). */
-int zap_huge_pmd(struct mm_struct *mm, unsigned long va)
+/*
+ * Clear a PMD leaf (pmd_lock).  Returns mappings removed (0 or 1).  With
+ * @only, the leaf must map that folio: a caller that looked at the PMD
+ * without the lock (an rmap walk) may find another folio's leaf by now.
+ */
+int zap_huge_pmd(struct mm_struct *mm, unsigned long va,
+		 const struct folio *only)
 {
 	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
 	struct ptdesc *deposit = NULL;
@@ -238,7 +243,7 @@ int zap_huge_pmd(struct mm_struct *mm, unsigned long va)
 
 	fl_lock(&mm->pmd_lock);
 	old = fa_load_relaxed(pmdp);
-	if (!pmd_leaf(old)) {
+	if (!pmd_leaf(old) || (only && pte_pfn(old) != folio_pfn(only))) {
 		fl_unlock(&mm->pmd_lock);
 		return 0;
 	}
@@ -340,7 +345,7 @@ long zap_page_range(struct mm_struct *mm, unsigned long va, unsigned long nr)
 			pend = end;
 		if (pmd_leaf(pmd)) {
 			if (!(va & pmask) && pend - va == pmd_nr()) {
-				total += zap_huge_pmd(mm, va);
+				total += zap_huge_pmd(mm, va, NULL);
 				continue;	/* recheck: it may have changed */
 			}
 			split_huge_pmd(mm, va);

@@ -67,12 +67,20 @@ static long rmap_one(struct mm_struct *mm, unsigned long va, unsigned long pfn,
 	long done = 0;
 	int err, dirty = 0;
 
+	/*
+	 * The unlocked look only decides whether to take the PMD lock; the
+	 * leaf may be zapped and another folio's faulted in before we get
+	 * it, so both calls recheck under the lock that it maps our folio.
+	 */
 	pmd = fa_load_acquire(pmd_offset(mm, va));
 	if (pmd_leaf(pmd) && pte_pfn(pmd) == pfn) {
+		struct folio *ours = pfn_folio(pfn);	/* locked by the caller */
+
+		folio_race_point(RP_PMD_LOOKED, ours);
 		if (mode == RMAP_UNMAP)
-			return zap_huge_pmd(mm, va);
-		if (mode == RMAP_MIGRATE)
-			split_huge_pmd(mm, va);	/* anon -> PTEs; file -> gone */
+			return zap_huge_pmd(mm, va, ours);
+		if (mode == RMAP_MIGRATE)	/* anon -> PTEs; file -> gone */
+			split_huge_pmd_folio(mm, va, ours);
 	}
 	ptl = pte_table_lock(mm, va, false, &pmd, &err);
 	if (!ptl)

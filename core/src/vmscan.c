@@ -154,8 +154,8 @@ static int unmap_lazyfree_ptes(struct mm_struct *mm, unsigned long va,
 	pmd_t pmd;
 
 	ptl = pte_table_lock(mm, va, false, &pmd, &err);
-	if (!ptl)
-		return -EAGAIN;
+	if (!ptl)	/* no table here: none of our PTEs either (a zap) */
+		return folio_mapcount(f) ? -EAGAIN : 0;
 	ptes = pte_offset(pmd, va);
 	err = batched ? unmap_ptes_batched(ptes, nr, pfn, f, &to_put, judged) :
 			unmap_ptes_one_by_one(ptes, nr, pfn, f, &to_put, judged);
@@ -186,8 +186,10 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 			if (batched) {
 				err = discard_pmd(mm, va, f, &judged);
 			} else {
-				/* the baseline: split the PMD, then per PTE */
-				split_huge_pmd(mm, va);
+				/* the baseline: split the PMD, then per PTE;
+				 * only if the leaf is still ours by the lock */
+				folio_race_point(RP_PMD_LOOKED, f);
+				split_huge_pmd_folio(mm, va, f);
 				err = unmap_lazyfree_ptes(mm, va, f, false,
 							  &judged);
 			}
@@ -223,6 +225,41 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 	folio_clear_flag(f, PG_locked);
 	__folio_put(f);
 	return 0;
+}
+
+/*
+ * MADV_FREE one folio at @ptes (PTL held), at most @max entries: only an
+ * anon folio whose every page is mapped here, in order, from its first
+ * (the kernel's madvise_folio_pte_batch; a shorter batch makes the kernel
+ * split the folio, and we leave it).  Returns the entries marked, 0 if
+ * none.  Only the batch's entries are touched: a hole in a partly zapped
+ * folio may since map another folio, whose dirty bit is not ours to clear.
+ */
+static unsigned long madv_free_batch(_Atomic pte_t *ptes, unsigned long max)
+{
+	pte_t pte = fa_load_relaxed(&ptes[0]);
+	unsigned long pfn, fnr;
+	struct folio *f;
+
+	if (!pte_present(pte))
+		return 0;
+	pfn = pte_pfn(pte);
+	f = pfn_folio(pfn);	/* stable: the PTE holds a reference */
+	fnr = folio_nr_pages(f);
+	if (!folio_test_anon(f) || pfn != folio_pfn(f) || fnr > max)
+		return 0;
+	for (unsigned long i = 1; i < fnr; i++)
+		if (!pte_present(pte = fa_load_relaxed(&ptes[i])) ||
+		    pte_pfn(pte) != pfn + i)
+			return 0;
+	if (!folio_trylock(f))
+		return 0;
+	for (unsigned long i = 0; i < fnr; i++)
+		fa_and_relaxed(&ptes[i], ~(pte_t)(_PAGE_DIRTY | _PAGE_YOUNG));
+	folio_clear_dirty(f);
+	folio_clear_swapbacked(f);
+	folio_unlock(f);
+	return fnr;
 }
 
 long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr)
@@ -272,32 +309,10 @@ long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr)
 			}
 			ptes = pte_offset(pmd, va);
 			for (unsigned long a = va; a < pend;) {
-				pte_t pte = fa_load_relaxed(&ptes[a - va]);
-				struct folio *f;
-				unsigned long fidx, fnr;
+				unsigned long n = madv_free_batch(&ptes[a - va], pend - a);
 
-				if (!pte_present(pte)) {
-					a++;
-					continue;
-				}
-				f = pfn_folio(pte_pfn(pte));
-				fidx = folio_index(f);
-				fnr = folio_nr_pages(f);
-				/* only folios wholly inside the range (the kernel
-				 * would split the others; we leave them) */
-				if (folio_test_anon(f) && fidx >= va && fidx + fnr <= pend &&
-				    fidx == a && folio_trylock(f)) {
-					for (unsigned long i = 0; i < fnr; i++)
-						fa_and_relaxed(&ptes[a - va + i],
-							       ~(pte_t)(_PAGE_DIRTY | _PAGE_YOUNG));
-					folio_clear_dirty(f);
-					folio_clear_swapbacked(f);
-					folio_unlock(f);
-					marked++;
-					a += fnr;
-				} else {
-					a++;
-				}
+				marked += n > 0;
+				a += n ? n : 1;
 			}
 			fl_unlock(ptl);
 		}

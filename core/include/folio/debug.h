@@ -72,6 +72,8 @@ enum folio_race_point {
 	RP_FOLIO_FREEING,	/* __folio_put: count 0, still queued/mapped in memmap */
 	RP_RECLAIM_UNMAPPED,	/* lazyfree reclaim: all unmapped, not frozen yet */
 	RP_DEFERRED_ENQUEUE,	/* deferred_split_folio: about to queue */
+	RP_PMD_LOOKED,		/* rmap walk / reclaim: saw our folio's PMD leaf
+				 * unlocked, PMD lock not taken yet (arg: folio) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

@@ -11,6 +11,15 @@
 /* Replace a PMD leaf at @va with PTEs (anon) or clear it (file).  Never
  * fails; no-op if @va is not PMD-mapped. */
 void split_huge_pmd(struct mm_struct *mm, unsigned long va);
+/*
+ * The same, but only if the leaf still maps @folio (checked under the PMD
+ * lock): the kernel's split_huge_pmd_address(vma, addr, freeze, folio).
+ * An rmap walk decides to split from an unlocked look at the PMD; between
+ * that look and the lock, a zap (which needs no folio lock) and a fault can
+ * put another folio's leaf there, which the walk must leave alone.
+ */
+void split_huge_pmd_folio(struct mm_struct *mm, unsigned long va,
+			  const struct folio *folio);
 
 /*
  * Split a large folio to @new_order (O12).  Caller holds a reference and
