@@ -33,6 +33,132 @@ static struct {		/* options, then counters */
 static struct prog prog;
 static char timeout_msg[PATH_MAX + 64];
 
+static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...);
+
+/*
+ * Expected results written in a text program: an op line may end with a
+ * comment "# => VALUE [words]", VALUE a number, -ENAME or "skip".  They
+ * turn a regression program into a test of the semantics themselves, not
+ * only of the core's agreement with the model (which a change to both
+ * would keep).  Only folio-replay checks them: the fuzz targets ignore
+ * comments, so a mutated annotation is never a finding.
+ */
+static struct {
+	unsigned int n;			/* annotations in this input */
+	uint8_t has[PROG_MAX_OPS];
+	long val[PROG_MAX_OPS];
+	unsigned int line[PROG_MAX_OPS];
+} expect;
+static long results[PROG_MAX_OPS];
+
+static const struct { const char *name; long v; } errnames[] = {
+	{ "EINVAL", EINVAL }, { "EEXIST", EEXIST }, { "EBUSY", EBUSY },
+	{ "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM }, { "EDEADLK", EDEADLK },
+};
+
+static const char *errname(long v)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (v == -errnames[i].v)
+			return errnames[i].name;
+	return NULL;
+}
+
+/* VALUE at @s (@n bytes, no blanks): 0 and *v set, or -1. */
+static int parse_expect_value(const char *s, size_t n, long *v)
+{
+	char buf[24], *end;
+
+	if (n == 4 && !memcmp(s, "skip", 4)) {
+		*v = VM_SKIPPED;
+		return 0;
+	}
+	if (n > 2 && s[0] == '-' && s[1] == 'E') {
+		for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+			if (strlen(errnames[i].name) == n - 1 &&
+			    !memcmp(errnames[i].name, s + 1, n - 1)) {
+				*v = -errnames[i].v;
+				return 0;
+			}
+		return -1;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	errno = 0;
+	*v = strtol(buf, &end, 10);
+	return *end || errno ? -1 : 0;
+}
+
+/*
+ * Collect the annotations of a text program that parsed: its lines are
+ * counted as the parser counts them (the first line with anything before
+ * its '#' is the world, each later one an op).  -1 on a bad VALUE.
+ */
+static int collect_expectations(const char *path, const char *text, size_t len)
+{
+	unsigned int nr = 0;
+	int op = -2;	/* -2: before the world line */
+	size_t pos = 0;
+
+	memset(&expect, 0, sizeof(expect));
+	while (pos < len) {
+		const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos, code, i;
+		const char *hash = memchr(s, '#', n);
+		long v;
+
+		pos += n + 1;
+		nr++;
+		code = hash ? (size_t)(hash - s) : n;
+		for (i = 0; i < code && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'); i++)
+			;
+		if (i < code)
+			op++;
+		if (!hash || i == code || op < 0)
+			continue;
+		for (i = code + 1; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+			;
+		if (n - i < 2 || s[i] != '=' || s[i + 1] != '>')
+			continue;
+		for (i += 2; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+			;
+		code = i;
+		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			i++;
+		if (parse_expect_value(s + code, i - code, &v)) {
+			err("%s:%u:%zu: '=> %.*s': expected a number, -ENAME or skip\n",
+			    path, nr, code + 1, (int)(i - code), s + code);
+			return -1;
+		}
+		expect.has[op] = 1;
+		expect.val[op] = v;
+		expect.line[op] = nr;
+		expect.n++;
+	}
+	return 0;
+}
+
+/* The first op whose result differs from its annotation, or -1. */
+static int check_expectations(unsigned int nops)
+{
+	for (unsigned int i = 0; i < nops; i++)
+		if (expect.has[i] && results[i] != expect.val[i])
+			return (int)i;
+	return -1;
+}
+
+static void print_result(long v)
+{
+	if (v == VM_SKIPPED)
+		printf("skip");
+	else if (errname(v))
+		printf("-%s", errname(v));
+	else
+		printf("%ld", v);
+}
+
 static void on_alarm(int sig)
 {
 	ssize_t rc = write(2, timeout_msg, strlen(timeout_msg));
@@ -99,11 +225,14 @@ static int load(const char *path, const char **fmt_name)
 	       (rp.fmt == FMT_AUTO && prog_looks_like_text(data, size));
 	*fmt_name = text ? "text" : "binary";
 	rc = 0;
+	memset(&expect, 0, sizeof(expect));
 	if (!text) {
 		prog_decode(&prog, data, size);
 	} else if (prog_parse_text(&prog, (const char *)data, size, &e) != 0) {
 		err("%s:%u:%u: %s\n", path, e.line, e.col, e.msg);
 		rc = -1;
+	} else {
+		rc = collect_expectations(path, (const char *)data, size);
 	}
 	free(data);
 	return rc;
@@ -111,10 +240,11 @@ static int load(const char *path, const char **fmt_name)
 
 static void replay_one(const char *path, void *ctx)
 {
-	struct vm_opts o = { .trace = rp.quiet ? NULL : stdout, .report = stdout };
+	struct vm_opts o = { .trace = rp.quiet ? NULL : stdout, .report = stdout,
+			     .results = results };
 	struct vm_finding f;
 	const char *fmt;
-	int rc;
+	int rc, bad;
 
 	rp.inputs++;
 	if (load(path, &fmt)) {
@@ -132,10 +262,21 @@ static void replay_one(const char *path, void *ctx)
 	alarm(rp.timeout_s);
 	rc = vm_run(&prog, &o, &f);
 	alarm(0);
-	if (rc == 0) {
+	if (rc == 0 && (bad = check_expectations(prog.nops)) >= 0) {
+		rp.findings++;
+		printf("%s:%u: FINDING at op %d: expect: ", path,
+		       expect.line[bad], bad);
+		prog_print_op(&prog, &prog.ops[bad], stdout);
+		printf("  the program expects => ");
+		print_result(expect.val[bad]);
+		printf(", the core and the model returned ");
+		print_result(results[bad]);
+		printf("\n");
+	} else if (rc == 0) {
 		rp.passed++;
 		if (!rp.quiet)
-			printf("%s: passed\n", path);
+			printf("%s: passed%s\n", path,
+			       expect.n ? " (with its expected results)" : "");
 	} else if (rc == 1) {
 		rp.findings++;
 		printf("%s: FINDING at op %u: %s: %s\n", path, f.op, f.rule,

@@ -605,7 +605,11 @@ static void do_split(struct model *m, const struct m_oracle *o, int id,
 		if (!f->anon && f->file < 0)
 			continue;
 		va = f->anon ? f->index : model_window(m, f->file) + f->index;
-		split_leaf(m, pmd_at(m, mm, va));
+		/* only a leaf that maps this folio: the address may since map
+		 * another one (__split_huge_pmd is told which folio) */
+		if (pmd_at(m, mm, va)->kind == M_LEAF &&
+		    pmd_at(m, mm, va)->folio == id)
+			split_leaf(m, pmd_at(m, mm, va));
 		if (pmd_at(m, mm, va)->kind != M_TABLE)
 			continue;
 		for (unsigned long i = 0; i < nr; i++)
@@ -753,20 +757,24 @@ static long op_madv_free(struct model *m, const struct prog_op *op)
 			continue;
 		for (unsigned long a = va; a < pend;) {
 			int id = pte_at(m, mm, a)->folio;
-			unsigned long fidx, fnr;
+			unsigned long fnr, i = 0;
 
 			if (id < 0) {
 				a++;
 				continue;
 			}
-			fidx = m->f[id].index;
+			/* every page of the folio, in order, from its first, in
+			 * range (madvise_folio_pte_batch); else left alone */
 			fnr = nr_pages(m, id);
-			if (!(m->f[id].anon && fidx >= va && fidx + fnr <= pend &&
-			      fidx == a)) {
+			if (m->f[id].anon && fnr <= pend - a)
+				while (i < fnr && pte_at(m, mm, a + i)->folio == id &&
+				       pte_at(m, mm, a + i)->page == i)
+					i++;
+			if (i < fnr) {
 				a++;
 				continue;
 			}
-			for (unsigned long i = 0; i < fnr; i++)
+			for (i = 0; i < fnr; i++)
 				pte_at(m, mm, a + i)->bits &= (uint8_t)~(M_D | M_Y);
 			m->f[id].dirty = false;
 			m->f[id].swapbacked = false;
@@ -801,8 +809,8 @@ static long reclaim_ptes(struct model *m, int id, bool batched)
 	bool dirty = false;
 	long err;
 
-	if (pmd_at(m, mm, f->index)->kind != M_TABLE)
-		return -EAGAIN;
+	if (pmd_at(m, mm, f->index)->kind != M_TABLE)	/* none of ours here */
+		return mapcount(m, id) ? -EAGAIN : 0;
 	if (batched) {
 		for (unsigned long i = 0; i < nr; i++) {
 			struct m_pte *e = pte_at(m, mm, f->index + i);

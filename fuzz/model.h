@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "prog.h"
+#include "vm.h"
 
 #define M_MAX_FOLIOS 8192
 #define M_MAX_PAGES 256
@@ -107,7 +108,7 @@ struct m_oracle {
 	unsigned int (*order_of)(void *ctx, const void *desc);
 };
 
-#define M_SKIP (-1000L)	/* no such handle, or the handle table is full */
+#define M_SKIP VM_SKIPPED	/* no such handle, or the handle table is full */
 
 void model_init(struct model *m, const struct prog_world *w);
 /* Run one op; returns the predicted result.  *made: handle slot filled, or -1. */

@@ -338,6 +338,8 @@ static int step(struct vm *v, const struct prog_op *op)
 	o.alloc_failed = nr_alloc_failures() != failures;
 	mr = model_op(&v->m, op, &o, &made);
 	trace_op(v, op, r, made);
+	if (v->o->results)
+		v->o->results[v->op] = r;
 	if (r != mr)
 		return finding(v, NULL, -1, "model-rc",
 			       "the core returned %ld, the model %ld", r, mr);

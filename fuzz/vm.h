@@ -19,7 +19,12 @@
 struct vm_opts {
 	FILE *trace;	/* each op and its result; NULL = quiet */
 	FILE *report;	/* a finding: op, rule, both states, folio dump; NULL = quiet */
+	long *results;	/* if set: each op's result (VM_SKIPPED if skipped),
+			 * PROG_MAX_OPS entries; ops not run are left alone */
 };
+
+/* The result recorded for an op that had no handle to work on. */
+#define VM_SKIPPED (-1000L)
 
 struct vm_finding {
 	unsigned int op;	/* index of the op after which it was seen */
