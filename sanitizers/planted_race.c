@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * planted_race.c - deliberate data races that ThreadSanitizer must still
- * report with sanitizers/tsan.supp loaded and the RCU annotations of
- * folio/rcu.h in place.  ctest "tsan.planted_race" (scenario "reader") and
+ * report with the suppressions of sanitizers/options.c and the RCU
+ * annotations of folio/rcu.h in place.  ctest "tsan.planted_race" (scenario "reader") and
  * "tsan.planted_race_callback" (scenario "callback"), tsan preset only,
  * pass only if TSan's report is about planted_victim.
  *

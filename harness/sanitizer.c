@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sanitizer.c - see sanitizer.h.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "sanitizer.h"
+
+#ifdef FOLIO_SANITIZERS
+#include <sanitizer/common_interface_defs.h>
+#ifdef FT_ASAN
+#include <sanitizer/lsan_interface.h>
+#define FT_HAVE_LSAN 1
+#endif
+#ifdef FT_TSAN
+/* The dynamic annotations TSan exports: stop checking this thread. */
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+#endif
+
+static void (*user_fn)(void);
+static atomic_flag dying = ATOMIC_FLAG_INIT;
+
+/*
+ * Called by the runtime's Die(), in the reporting thread, with the
+ * runtime's report lock held: another thread that reports meanwhile waits
+ * on that lock, so user_fn runs once.  It may print and write files.
+ * Under TSan it reads what other threads are still writing (counters,
+ * the run's state): a second report from inside Die() would wait for the
+ * lock this thread holds, forever, so this thread stops being checked.
+ */
+static void on_death(void)
+{
+#ifdef FT_TSAN
+	AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+	AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+#endif
+	if (!atomic_flag_test_and_set(&dying) && user_fn) {
+		fflush(stdout);
+		fprintf(stderr, "\n");
+		user_fn();
+	}
+	fflush(stdout);
+	fflush(stderr);
+	_exit(1);
+}
+
+void ft_sanitizer_on_report(void (*fn)(void))
+{
+	user_fn = fn;
+	__sanitizer_set_death_callback(on_death);
+}
+
+const char *ft_sanitizer_name(void)
+{
+	return FOLIO_SANITIZERS;
+}
+
+bool ft_sanitizer_leak_check(void)
+{
+#ifdef FT_HAVE_LSAN
+	return __lsan_do_recoverable_leak_check() != 0;
+#else
+	return false;
+#endif
+}
+
+#else
+
+void ft_sanitizer_on_report(void (*fn)(void))
+{
+	(void)fn;
+}
+
+const char *ft_sanitizer_name(void)
+{
+	return NULL;
+}
+
+bool ft_sanitizer_leak_check(void)
+{
+	return false;
+}
+
+#endif
