@@ -34,7 +34,7 @@ static int num(const struct parse *p, const char *s, unsigned long lo,
 	char *end;
 
 	errno = 0;
-	*out = s ? strtoul(s, &end, 0) : 0;
+	*out = s ? strtoul(s, &end, 10) : 0;	/* decimal: "010" is ten */
 	if (!s || errno || end == s || *end || s[0] == '-' || *out < lo ||
 	    *out > hi)
 		return perr(p, "expected a number in range, got '%s'",
@@ -103,30 +103,37 @@ static int parse_line(const struct parse *p, char *line, struct ft_scenario *sc,
 	if (strtok_r(NULL, " \t", &save))
 		return perr(p, "'%s' takes one value", key);
 	if (!strcmp(key, "pages")) {
+		sc->sizes_set |= 1u << FT_SZ_PAGES;
 		if (num(p, val, 1024, 1ul << 22, &v))
 			return 2;
 		o->nr_pages = v;
 	} else if (!strcmp(key, "files")) {
+		sc->sizes_set |= 1u << FT_SZ_FILES;
 		if (num(p, val, 1, 8, &v))
 			return 2;
 		o->nr_files = (unsigned int)v;
 	} else if (!strcmp(key, "file_pages")) {
+		sc->sizes_set |= 1u << FT_SZ_FILE_PAGES;
 		if (num(p, val, 16, 1ul << 20, &v))
 			return 2;
 		o->file_pages = v;
 	} else if (!strcmp(key, "max_order")) {
+		sc->sizes_set |= 1u << FT_SZ_MAX_ORDER;
 		if (num(p, val, 0, 9, &v))
 			return 2;
 		o->max_order = (unsigned int)v;
 	} else if (!strcmp(key, "pmd_order")) {
+		sc->sizes_set |= 1u << FT_SZ_PMD_ORDER;
 		if (num(p, val, 1, 9, &v))
 			return 2;
 		o->pmd_order = (unsigned int)v;
 	} else if (!strcmp(key, "mms")) {
+		sc->sizes_set |= 1u << FT_SZ_MMS;
 		if (num(p, val, 1, 16, &v))
 			return 2;
 		o->nr_mms = (unsigned int)v;
 	} else if (!strcmp(key, "anon_pages")) {
+		sc->sizes_set |= 1u << FT_SZ_ANON_PAGES;
 		if (num(p, val, 16, 1ul << 22, &v))
 			return 2;
 		o->anon_pages = v;
@@ -192,10 +199,7 @@ int ft_scenario_load(const char *arg, struct ft_scenario *sc, struct ft_opts *o)
 		p.line = 0;
 		rc = perr(&p, "no worker group defined%s", "");
 	}
-	if (!rc && o->max_order > o->pmd_order) {
-		p.line = 0;
-		rc = perr(&p, "max_order exceeds pmd_order%s", "");
-	}
+	/* max_order <= pmd_order is checked once the size options are in */
 	return rc;
 }
 

@@ -35,6 +35,7 @@ struct ft_scenario {
 	struct ft_group groups[FT_MAX_GROUPS];
 	unsigned int nr_groups;
 	bool private_folios;
+	unsigned int sizes_set;	/* 1 << enum ft_size: sizes the file sets */
 };
 
 /*

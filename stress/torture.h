@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "folio/filemap.h"
 #include "folio/pgtable.h"
@@ -41,7 +42,20 @@ enum ft_op {
 
 extern const char *const ft_op_names[FT_OP_NR];
 
+/* The model-size options; a scenario file may set them too. */
+enum ft_size {
+	FT_SZ_PAGES, FT_SZ_FILES, FT_SZ_FILE_PAGES, FT_SZ_MAX_ORDER,
+	FT_SZ_PMD_ORDER, FT_SZ_MMS, FT_SZ_ANON_PAGES, FT_SZ_NR,
+};
+
+enum ft_self_test {
+	FT_SELF_TEST_NONE,
+	FT_SELF_TEST_LEAK,	/* leak one reference: I-ref must fire */
+	FT_SELF_TEST_SANITIZER,	/* a bug only the build's sanitizer sees */
+};
+
 struct ft_opts {
+	const char *argv0;
 	unsigned int threads;
 	double duration;
 	uint64_t seed;
@@ -57,7 +71,8 @@ struct ft_opts {
 	const char *json;
 	const char *scenario;
 	unsigned int chaos;
-	bool self_test;
+	enum ft_self_test self_test;
+	unsigned int overrides;	/* 1 << enum ft_size: a size option beat the scenario */
 };
 
 struct ft_group;
@@ -103,6 +118,36 @@ struct ft_state {
 };
 
 extern struct ft_state ft;
+
+/* How a run ended (the exit status: 0, 1, 128 + signal). */
+enum ft_result { FT_PASS, FT_FAIL, FT_INTERRUPTED };
+extern const char *const ft_result_names[];
+
+struct ft_run {
+	enum ft_result result;
+	double elapsed;
+	unsigned long checks, violations, leaks;
+	int signal;			/* that interrupted the run, or 0 */
+	bool workers_stopped;		/* joined: their rings can be read */
+	const char *fail_rule;		/* "I-ref", "worker", "leak", "sanitizer" */
+	char fail_detail[256];		/* when not a checker violation */
+	struct folio_violation first;	/* the checker's first violation */
+};
+
+struct ft_scenario;
+/* options.c: 0, or 2 after a message (usage error, bad scenario). */
+int ft_parse_args(int argc, char **argv, struct ft_opts *o,
+		  struct ft_scenario *sc);
+/* The complete command that reruns @o's configuration, shell-quoted. */
+void ft_command_line(char *buf, size_t n, const struct ft_opts *o);
+/* report.c */
+unsigned long ft_ops_total(int k, bool fails);
+unsigned long ft_all_ops(void);
+void ft_print_rings(FILE *out);
+int ft_write_json(const struct ft_run *run, const struct ft_scenario *sc);
+void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc);
+/* selftest.c: the bug --self-test=sanitizer plants (sanitizer builds) */
+void ft_self_test_sanitizer(void);
 
 void *ft_worker_main(void *arg);
 /* The file / mm a worker works on (its own in a private scenario). */

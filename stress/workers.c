@@ -122,7 +122,7 @@ static int op_lookup(struct ft_worker *w, bool locked)
 			ft_worker_bug(w, "locked folio moved", f, index);
 		folio_unlock(f);
 	}
-	if (ft.o.self_test && w->id == 0 &&
+	if (ft.o.self_test == FT_SELF_TEST_LEAK && w->id == 0 &&
 	    !atomic_load(&ft.self_test_fired) && ft_rand(&w->rng) % 64 == 0) {
 		/* --self-test: leak one unrecorded reference on purpose */
 		atomic_store(&ft.self_test_fired, true);
