@@ -8,15 +8,20 @@
  *   folio-replay [--text|--binary] --to-text OUT FILE
  *   folio-replay [--text|--binary] --to-binary OUT FILE
  *
- * Exit: 0 every input passed, 1 a finding (or timeout), 2 a malformed or
- * unreadable input, or a usage error.
+ * Exit: 0 PASS (every input passed), 1 FAIL (a finding, a timeout or a
+ * sanitizer report; findings win over malformed inputs), 2 a malformed or
+ * unreadable input or a usage error, 128 + N interrupted by signal N.  The
+ * last line says which: "folio-replay: PASS|FAIL|MALFORMED|INTERRUPTED: ...".
  */
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include "ft_version.h"
 #include "fuzz_common.h"
+#include "interrupt.h"
+#include "sanitizer.h"
 
 #define REPLAY_MAX_INPUT (1u << 20)
 
@@ -32,6 +37,7 @@ static struct {		/* options, then counters */
 
 static struct prog prog;
 static char timeout_msg[PATH_MAX + 64];
+static const char *current;		/* the input running now */
 
 static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...);
 
@@ -159,12 +165,24 @@ static void print_result(long v)
 		printf("%ld", v);
 }
 
+/* A timeout is a finding (a hang): the message is the summary line. */
 static void on_alarm(int sig)
 {
-	ssize_t rc = write(2, timeout_msg, strlen(timeout_msg));
+	ssize_t rc = write(1, timeout_msg, strlen(timeout_msg));
 
 	(void)rc;
 	_exit(1);
+}
+
+/* A sanitizer stopped the run (report above): say FAIL, exit 1. */
+static void on_sanitizer_report(void)
+{
+	printf("%s: FINDING: a %s report (above)\n",
+	       current ? current : "(no input)", ft_sanitizer_name());
+	printf("folio-replay: FAIL: %lu inputs, %lu passed, %lu findings, "
+	       "%lu malformed, sanitizer report on %s\n", rp.inputs, rp.passed,
+	       rp.findings + 1, rp.malformed, current ? current : "(no input)");
+	fflush(stdout);
 }
 
 /* Errors go to stderr, after whatever stdout holds. */
@@ -199,9 +217,13 @@ static void help(void)
 	       "                    do not run\n"
 	       "  --to-binary OUT   convert one FILE to binary form in OUT; do not run\n"
 	       "  --help            this text\n"
+	       "  --version         print the version and git commit\n"
 	       "\n"
-	       "Inputs are at most 1 MiB.  Exit: 0 all passed, 1 a finding or a\n"
-	       "timeout, 2 a malformed or unreadable input or a usage error.\n");
+	       "A text program's op line may end in '# => VALUE' (a number, -ENAME or\n"
+	       "skip): the result that op must return, checked here.\n"
+	       "Inputs are at most 1 MiB.  Exit: 0 PASS, 1 FAIL (a finding, a timeout\n"
+	       "or a sanitizer report), 2 a malformed or unreadable input or a usage\n"
+	       "error, 128+N interrupted by signal N; the last line says which.\n");
 }
 
 /* Read and decode @path into prog.  0 ok; -1 reported (malformed). */
@@ -246,6 +268,9 @@ static void replay_one(const char *path, void *ctx)
 	const char *fmt;
 	int rc, bad;
 
+	if (ft_interrupted())
+		return;
+	current = path;
 	rp.inputs++;
 	if (load(path, &fmt)) {
 		rp.malformed++;
@@ -258,7 +283,8 @@ static void replay_one(const char *path, void *ctx)
 	}
 	fflush(stdout);
 	snprintf(timeout_msg, sizeof(timeout_msg),
-		 "folio-replay: timeout after %u s on %s\n", rp.timeout_s, path);
+		 "\nfolio-replay: FAIL: timeout after %u s on %s\n", rp.timeout_s,
+		 path);
 	alarm(rp.timeout_s);
 	rc = vm_run(&prog, &o, &f);
 	alarm(0);
@@ -365,9 +391,10 @@ int main(int argc, char **argv)
 		{ "to-text", required_argument, NULL, 'x' },
 		{ "to-binary", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
 		switch (c) {
@@ -378,6 +405,11 @@ int main(int argc, char **argv)
 		case 'x': rp.to_text = optarg; break;
 		case 'y': rp.to_binary = optarg; break;
 		case 'h': help(); return 0;
+		case 'V':
+			printf("folio-replay %s (commit %s)%s%s\n", FT_VERSION,
+			       FT_GIT_COMMIT, ft_sanitizer_name() ? " sanitizers=" : "",
+			       ft_sanitizer_name() ? ft_sanitizer_name() : "");
+			return 0;
 		default: usage_hint(); return 2;	/* getopt printed why */
 		}
 	}
@@ -397,8 +429,10 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGALRM, on_alarm);
-	if (!rp.quiet)	/* a timeout's _exit() must not lose the trace */
-		setvbuf(stdout, NULL, _IOLBF, 0);
+	ft_interrupt_install();
+	ft_sanitizer_on_report(on_sanitizer_report);
+	/* a timeout's or a sanitizer's exit must not lose the trace */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (vm_model_mutant())
 		printf("folio-replay: note: reference model mutant '%s' compiled in\n",
 		       vm_model_mutant());
@@ -413,9 +447,11 @@ int main(int argc, char **argv)
 			err("folio-replay: warning: no inputs in %s\n", argv[i]);
 		}
 	}
-	printf("folio-replay: %lu inputs, %lu passed, %lu findings, %lu malformed\n",
-	       rp.inputs, rp.passed, rp.findings, rp.malformed);
-	if (rp.malformed)
-		return 2;
-	return rp.findings ? 1 : 0;
+	rc = rp.findings ? 1 : rp.malformed ? 2 :
+	     ft_interrupted() ? 128 + ft_interrupted() : 0;
+	printf("folio-replay: %s: %lu inputs, %lu passed, %lu findings, %lu malformed%s\n",
+	       rc == 0 ? "PASS" : rc == 1 ? "FAIL" : rc == 2 ? "MALFORMED" :
+	       "INTERRUPTED", rp.inputs, rp.passed, rp.findings, rp.malformed,
+	       ft_interrupted() ? " (interrupted)" : "");
+	return rc;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_ops_text.c - the text-form fuzz target.  It fuzzes the parser:
- * input that does not parse is rejected (return 0).  A program that parses
+ * input that does not parse is rejected (return -1: libFuzzer keeps it out
+ * of the corpus, AFL++'s driver ignores the value, the standalone driver
+ * counts it as malformed).  A program that parses
  * must survive print -> parse and encode -> decode unchanged (else abort),
  * and then runs like fuzz_ops.
  */
@@ -68,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 
 	if (prog_parse_text(&parsed, (const char *)data, size, &err) != 0)
-		return 0;
+		return -1;
 	bad = prog_world_invalid(&parsed.world);
 	if (bad)
 		fail("parser accepted an invalid world", bad, data, size, 0);

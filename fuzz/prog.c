@@ -169,13 +169,54 @@ size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap)
 	return n;
 }
 
+/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;	/* a continuation byte, 0xc0/0xc1, >= 0xf5 */
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong, surrogate, beyond Unicode */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
 int prog_looks_like_text(const uint8_t *data, size_t size)
 {
-	for (size_t i = 0; i < size; i++) {
+	if (!size)	/* what fuzz_ops runs for an empty input */
+		return 0;
+	for (size_t i = 0; i < size;) {
 		uint8_t c = data[i];
+		size_t n;
 
-		if (c != '\n' && c != '\r' && c != '\t' && (c < 0x20 || c > 0x7e))
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
 			return 0;
+		n = utf8_seq(data + i, size - i);
+		if (!n)
+			return 0;
+		i += n;
 	}
 	return 1;
 }

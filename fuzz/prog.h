@@ -156,7 +156,12 @@ void prog_print_text(const struct prog *p, FILE *out);
 void prog_print_world(const struct prog_world *w, FILE *out);
 void prog_print_op(const struct prog *p, const struct prog_op *op, FILE *out);
 
-/* A quick guess for folio-replay: all bytes printable text => text. */
+/*
+ * folio-replay's format guess, by content: text if the input is non-empty,
+ * valid UTF-8 (a comment may hold an em dash) and has no control byte but
+ * tab, CR and LF; binary otherwise (an empty input is fuzz_ops's empty
+ * program).  --text / --binary override it.
+ */
 int prog_looks_like_text(const uint8_t *data, size_t size);
 
 #endif /* FT_PROG_H */

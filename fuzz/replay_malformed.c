@@ -65,7 +65,7 @@ static int replay(const char *tool, const char *mode, const char *dir,
 		return -1;
 	memset(v, 0, sizeof(*v));
 	while (fgets(line, sizeof(line), p))
-		sscanf(line, "folio-replay: %lu inputs, %lu passed, %lu findings, %lu malformed",
+		sscanf(line, "folio-replay: %*[A-Z]: %lu inputs, %lu passed, %lu findings, %lu malformed",
 		       &v->n, &v->passed, &v->findings, &v->malformed);
 	st = pclose(p);
 	if (!WIFEXITED(st)) {

@@ -13,6 +13,8 @@
 #include "ft_test.h"
 #include "prog.h"
 
+#define FUZZ_TEST_BIN 64
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rng(void)
@@ -424,6 +426,41 @@ static void test_long_line(void)
 	free(text);
 }
 
+/* Text is recognised by content: UTF-8 without control bytes. */
+static int is_text(const char *s, size_t n)
+{
+	return prog_looks_like_text((const uint8_t *)s, n);
+}
+
+static void test_looks_like_text(void)
+{
+	static const char seed[] =
+		"# a comment with an em dash \xe2\x80\x94 and \xc3\xa9\r\n"
+		"world files=1 mms=1 pmd_order=2 pages=96 file_pmds=2 anon_pmds=2\n"
+		"\tfault mm=0 va=0 order=2 write=1\n";
+	uint8_t bin[FUZZ_TEST_BIN];
+	struct prog p;
+
+	CHECK(is_text(seed, sizeof(seed) - 1));
+	CHECK_EQ(prog_parse_text(&p, seed, sizeof(seed) - 1, NULL), 0);
+	CHECK(is_text("\xf0\x9f\x98\x80", 4));		/* 4-byte sequence */
+	CHECK(!is_text("", 0));				/* fuzz_ops's empty input */
+	CHECK(!is_text("world\x01", 6));			/* a control byte */
+	CHECK(!is_text("world\x7f", 6));			/* DEL */
+	CHECK(!is_text("a\0b", 3));				/* NUL */
+	CHECK(!is_text("\x80", 1));				/* lone continuation */
+	CHECK(!is_text("\xe2\x80", 2));			/* truncated */
+	CHECK(!is_text("\xc0\xaf", 2));			/* overlong '/' */
+	CHECK(!is_text("\xe0\x80\xaf", 3));			/* overlong */
+	CHECK(!is_text("\xed\xa0\x80", 3));			/* a surrogate */
+	CHECK(!is_text("\xf4\x90\x80\x80", 4));		/* > U+10FFFF */
+	CHECK(!is_text("\xff", 1));
+	/* a typical binary program: a header byte below 0x20 */
+	for (unsigned int i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)(i * 37 + 3);
+	CHECK(!prog_looks_like_text(bin, sizeof(bin)));
+}
+
 int main(void)
 {
 	FT_RUN(test_round_trip);
@@ -435,5 +472,6 @@ int main(void)
 	FT_RUN(test_prefixes);
 	FT_RUN(test_garbage);
 	FT_RUN(test_long_line);
+	FT_RUN(test_looks_like_text);
 	return ft_done();
 }
