@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install everything foliotorture needs from Debian 12's archive.
-# Idempotent: apt-get skips what is already installed.  Run as root (or
-# with sudo available); used by the README's quick start and by .ci/run.
+# Idempotent: nothing to do when every package is present.  Quiet: apt's
+# output goes to a log that is printed only if the install fails.  Run as
+# root (or with sudo available); used by the README's quick start and by
+# .ci/run.
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config git \
@@ -19,8 +21,17 @@ if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
 	exit 0
 fi
-echo "install-deps: installing:$missing"
+log=$(mktemp /tmp/foliotorture-install-deps.XXXXXX)
+printf 'install-deps: installing%s ... ' "$missing"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+if $SUDO apt-get update -q >"$log" 2>&1 &&
+   $SUDO apt-get install -y -q --no-install-recommends $missing >>"$log" 2>&1; then
+	echo "ok"
+	rm -f "$log"
+	exit 0
+fi
+echo "FAILED"
+tail -n 30 "$log"
+echo "install-deps: apt-get failed; full log: $log" >&2
+exit 1

@@ -1,58 +1,164 @@
 #!/usr/bin/env bash
 # ci/main-job.sh - the README's main job: build, then a short stress run and
-# a short fuzz run, each ending in one summary line.
+# a short fuzz run, each ending in one summary line, then one line for both.
 #
-#   ci/main-job.sh [STRESS_SECONDS [FUZZ_SECONDS]]     (defaults 10 and 30)
+#   ci/main-job.sh [STRESS_SECONDS [FUZZ_SECONDS]]     (defaults 10 and 30;
+#                                                       0 skips that half)
 #
 # Stress: build/release/stress/foliotorture, the "all" scenario.  Fuzz:
 # build/libfuzzer/fuzz/fuzz_ops (libFuzzer + ASan/UBSan) from
-# corpora/fuzz_ops; new inputs are kept in build/libfuzzer/main-job-corpus,
-# a finding is written to build/libfuzzer/main-job-artifacts/ and replays
-# with build/release/fuzz/folio-replay FILE.  Exit 0 if both pass, 1 if
-# either found something, 2 on usage errors.
+# corpora/fuzz_ops, with a status line every 5 s.  The corpus it grows and
+# the findings live in $FOLIOTORTURE_WORK (default ~/.cache/foliotorture),
+# outside build/, so a rebuild keeps them; a finding replays with
+# build/release/fuzz/folio-replay FILE.
+#
+# Exit: 0 PASS, 1 FAIL (either half found something), 2 usage or build
+# error, 130/143 INTERRUPTED (Ctrl-C stops the running half, which still
+# reports).  The last line says which.
 set -uo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
+
+usage() {
+	echo "usage: ci/main-job.sh [STRESS_SECONDS [FUZZ_SECONDS]]" \
+	     "(whole seconds; 0 skips that half)" >&2
+	exit 2
+}
+[ $# -le 2 ] || usage
 stress_s=${1:-10}
 fuzz_s=${2:-30}
-case "$stress_s$fuzz_s" in
-*[!0-9]*|"")
-	echo "usage: ci/main-job.sh [STRESS_SECONDS [FUZZ_SECONDS]]" >&2
-	exit 2 ;;
-esac
+case "$stress_s" in ''|*[!0-9]*) usage ;; esac
+case "$fuzz_s" in ''|*[!0-9]*) usage ;; esac
+stress_s=$((10#$stress_s))	# "010" is ten, as everywhere in the project
+fuzz_s=$((10#$fuzz_s))
 
-set -e
-cmake --preset release >/dev/null
-cmake --build --preset release
-cmake --preset libfuzzer >/dev/null
-cmake --build --preset libfuzzer
-set +e
+work=${FOLIOTORTURE_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/foliotorture}
+corpus=$work/main-job/corpus/fuzz_ops
+artifacts=$work/main-job/findings/fuzz_ops
+logs=$work/main-job/logs
+mkdir -p "$corpus" "$artifacts" "$logs" || {
+	echo "main-job: cannot create $work (set FOLIOTORTURE_WORK)" >&2
+	exit 2
+}
 
-echo "== stress: foliotorture --duration $stress_s"
-build/release/stress/foliotorture --duration "$stress_s"
-stress_rc=$?
+interrupted=0
+child=0
+on_signal() {
+	interrupted=$1
+	# the running half stops, checks and reports; the job then ends
+	[ "$child" -ne 0 ] && kill -"$2" "$child" 2>/dev/null
+}
+trap 'on_signal 130 INT' INT
+trap 'on_signal 143 TERM' TERM
 
-corpus=build/libfuzzer/main-job-corpus
-artifacts=build/libfuzzer/main-job-artifacts
-mkdir -p "$corpus" "$artifacts"
-echo "== fuzz: fuzz_ops for ${fuzz_s}s (libFuzzer + ASan/UBSan)"
-log=build/libfuzzer/main-job-fuzz.log
-build/libfuzzer/fuzz/fuzz_ops -max_total_time="$fuzz_s" -max_len=1539 \
-	-dict=fuzz/fuzz_ops.dict -print_final_stats=1 \
-	-artifact_prefix="$artifacts/" "$corpus" corpora/fuzz_ops >"$log" 2>&1
-fuzz_rc=$?
-grep -E '^#[0-9]+.*(pulse|DONE)' "$log" | tail -n 3
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-newu=$(sed -n 's/^stat::new_units_added: *//p' "$log")
-if [ "$fuzz_rc" -eq 0 ]; then
-	echo "fuzz_ops: PASS ${execs:-?} programs in ${fuzz_s}s (${rate:-?}/s)," \
-	     "${newu:-?} new corpus inputs in $corpus"
+# Build quietly: the log is printed only if the build fails.
+build() {
+	local p=$1 t0=$SECONDS log=$logs/build-$1.log
+
+	printf 'main-job: building %s ... ' "$p"
+	if cmake --preset "$p" >"$log" 2>&1 && cmake --build --preset "$p" >>"$log" 2>&1; then
+		echo "ok ($((SECONDS - t0)) s)"
+		return 0
+	fi
+	echo "FAILED"
+	tail -n 40 "$log"
+	echo "main-job: FAIL: the $p build failed (full log: $log)"
+	exit 2
+}
+
+# Run "$@" in the background so a signal reaches it through on_signal.
+run_child() {
+	"$@" &
+	child=$!
+	wait "$child"
+	local rc=$?
+	# wait returns early when a trapped signal arrives: wait again
+	while kill -0 "$child" 2>/dev/null; do
+		wait "$child"
+		rc=$?
+	done
+	child=0
+	return "$rc"
+}
+
+stress_rc=0
+fuzz_rc=0
+[ "$stress_s" -gt 0 ] && build release
+[ "$fuzz_s" -gt 0 ] && build libfuzzer
+
+if [ "$stress_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
+	echo "== stress: foliotorture --duration $stress_s (status every 5 s)"
+	run_child build/release/stress/foliotorture --duration "$stress_s" \
+		--json "$logs/stress.json"
+	stress_rc=$?
 else
-	grep -E 'FINDING|finding at op|ERROR: |Test unit written' "$log" | head -n 8
-	echo "fuzz_ops: FAIL (exit $fuzz_rc); full log $log;" \
-	     "replay: build/release/fuzz/folio-replay $artifacts/crash-*"
+	echo "== stress: skipped"
 fi
-[ "$stress_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] && exit 0
-[ "$stress_rc" -eq 2 ] && exit 2
-exit 1
+
+fuzz_status() {	# the last libFuzzer status line, as one readable line
+	local line
+	line=$(grep -E '^#[0-9]+' "$1" | tail -n 1)
+	[ -n "$line" ] || return 0
+	echo "$line" | sed -E 's/^#([0-9]+).*cov: ([0-9]+).*corp: ([0-9]+).*exec\/s: ([0-9]+).*/\1 \2 \3 \4/' |
+	{ read -r execs cov corp rate
+	  printf '[fuzz %4ss/%ss] %s programs (%s/s), corpus %s, coverage %s\n' \
+		"$2" "$fuzz_s" "$execs" "$rate" "$corp" "$cov"; }
+}
+
+if [ "$fuzz_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
+	echo "== fuzz: fuzz_ops for ${fuzz_s}s (libFuzzer + ASan/UBSan), corpus $corpus"
+	log=$logs/fuzz.log
+	before=$(find "$corpus" -maxdepth 1 -type f | wc -l)
+	touch "$log.start"	# findings of this run are newer than it
+	build/libfuzzer/fuzz/fuzz_ops -max_total_time="$fuzz_s" -max_len=1539 \
+		-dict=fuzz/fuzz_ops.dict -print_final_stats=1 \
+		-artifact_prefix="$artifacts/" "$corpus" corpora/fuzz_ops \
+		>"$log" 2>&1 &
+	child=$!
+	t0=$SECONDS
+	while kill -0 "$child" 2>/dev/null; do
+		sleep 1
+		el=$((SECONDS - t0))
+		if [ $((el % 5)) -eq 0 ] && [ "$el" -gt 0 ]; then
+			fuzz_status "$log" "$el"
+		fi
+	done
+	wait "$child"
+	fuzz_rc=$?
+	child=0
+	after=$(find "$corpus" -maxdepth 1 -type f | wc -l)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+	found=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o \
+		-name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) -newer "$log.start" 2>/dev/null | wc -l)
+	if [ "$fuzz_rc" -eq 0 ]; then
+		echo "fuzz_ops: PASS ${execs:-?} programs in ${fuzz_s}s (${rate:-?}/s)," \
+		     "$((after - before)) new corpus inputs in $corpus"
+	elif [ "$interrupted" -ne 0 ] && [ "$found" -eq 0 ]; then
+		echo "fuzz_ops: INTERRUPTED after ${execs:-?} programs," \
+		     "$((after - before)) new corpus inputs in $corpus"
+		fuzz_rc=0
+	else
+		grep -E 'FINDING|finding at op|ERROR: |Test unit written' "$log" | head -n 8
+		echo "fuzz_ops: FAIL (libFuzzer exit $fuzz_rc); log $log; replay:" \
+		     "build/release/fuzz/folio-replay $artifacts/crash-*"
+		fuzz_rc=1
+	fi
+else
+	echo "== fuzz: skipped"
+fi
+
+if [ "$stress_rc" -eq 1 ] || [ "$fuzz_rc" -ne 0 ]; then
+	echo "main-job: FAIL (stress exit $stress_rc, fuzz $([ "$fuzz_rc" -eq 0 ] && echo PASS || echo FAIL))"
+	exit 1
+fi
+if [ "$stress_rc" -eq 2 ]; then
+	echo "main-job: FAIL: foliotorture rejected its arguments (exit 2)"
+	exit 2
+fi
+if [ "$interrupted" -ne 0 ] || [ "$stress_rc" -ge 128 ]; then
+	echo "main-job: INTERRUPTED (nothing found before the signal)"
+	exit $((interrupted ? interrupted : stress_rc))
+fi
+echo "main-job: PASS (stress ${stress_s}s, fuzz ${fuzz_s}s)"
+exit 0
