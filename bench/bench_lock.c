@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_lock.c - folio lock with the hashed wait table vs the per-folio
- * wait list, under contention (folio/lock.h, DESIGN.md section 4 item 12).
+ * wait list, under contention (folio/lock.h, docs/design.md 5.12).
  *
  * LOCK_NR order-0 folios; each thread locks a random one (its own
  * xorshift stream), runs a short critical section (a plain counter of the

@@ -11,8 +11,14 @@
 #ifndef FT_HARNESS_INTERRUPT_H
 #define FT_HARNESS_INTERRUPT_H
 
+#include <signal.h>
+
 void ft_interrupt_install(void);
 /* The signal that asked us to stop, or 0. */
 int ft_interrupted(void);
+/* Around creating worker threads: they inherit a mask without SIGINT and
+ * SIGTERM, so the main thread is the one that takes them. */
+void ft_interrupt_block(sigset_t *old);
+void ft_interrupt_restore(const sigset_t *old);
 
 #endif /* FT_HARNESS_INTERRUPT_H */

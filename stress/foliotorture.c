@@ -105,6 +105,7 @@ static int start(void)
 {
 	struct folio_config cfg = { .nr_pages = ft.o.nr_pages,
 				    .pmd_order = ft.o.pmd_order };
+	sigset_t oldmask;
 
 	folio_thread_online();
 	if (folio_world_init(&cfg)) {
@@ -128,6 +129,7 @@ static int start(void)
 	ft.private_folios = scenario.private_folios;
 	ft_chaos_start(ft.o.chaos, ft.o.seed);
 	ft.nrunning = ft.o.threads;
+	ft_interrupt_block(&oldmask);	/* workers: no SIGINT/SIGTERM */
 	for (unsigned int i = 0; i < ft.o.threads; i++) {
 		unsigned int total = 0, acc = 0, g = 0;
 
@@ -148,6 +150,7 @@ static int start(void)
 			return -1;
 		}
 	}
+	ft_interrupt_restore(&oldmask);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_gup.c - GUP-fast GET/PIN, batched and per page, unpin, and the
- * races of DESIGN.md section 6 that involve GUP, each forced at a race
+ * races of docs/design.md section 7 that involve GUP, each forced at a race
  * point:
  *   R2  GUP-fast vs split / free+reuse of the folio: recheck after the grab
  *   R3  GUP-fast vs lazyfree discard: clear; mb; read rc  vs  grab; mb;

@@ -2,7 +2,7 @@
 /*
  * test_split.c - folio split (O12) and the deferred-split queue (O13):
  * every return code, anon and file, PTE- and PMD-mapped, and the races of
- * DESIGN.md section 6 forced at race points:
+ * docs/design.md section 7 forced at race points:
  *   split vs lookup      old folio frozen in every slot until the new ones
  *                        are stored; new folios' fields set before unfreeze
  *   deferred scan vs free and vs split (R6, R7)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check.c - the quiescent-point checker (DESIGN.md section 5).
+ * check.c - the quiescent-point checker (docs/design.md section 6).
  *
  * Runs single-threaded over a model no one is changing (it first waits
  * for pending RCU callbacks, which are in-flight operations too).  It takes the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * filemap.c - the page cache (DESIGN.md 4.4, kernel-spec.md O8).
+ * filemap.c - the page cache (docs/design.md 5.4, O8).
  *
  * Slots are atomics: writers store under i_pages_lock, readers load under
  * RCU with no lock.  Reference rules:

@@ -87,7 +87,7 @@ extern struct fl_lock deferred_split_lock;
 void deferred_split_dequeue_locked(struct folio *f);
 
 /*
- * Split @f to @new_order, kernel-spec.md O12.  Steps and the races they
+ * Split @f to @new_order, docs/design.md, O12.  Steps and the races they
  * close:
  *   1. pre-check refcount - 1 == expected: pins and extra references fail
  *      early with -EAGAIN (racy; the freeze below is the real check);

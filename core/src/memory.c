@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memory.c - faults, file mapping, zap and the accessed/dirty bits
- * (DESIGN.md 4.5, 4.6; kernel-spec.md O9, O10).
+ * (docs/design.md 5.5, 5.6, O9, O10).
  */
 #include <errno.h>
 

@@ -2,14 +2,14 @@
 /*
  * rmap.h - mapcount accounting and rmap walks (internal to core/src).
  *
- * Reference order (DESIGN.md 4.6; at every instant refcount >= mapcount):
+ * Reference order (docs/design.md 5.6; at every instant refcount >= mapcount):
  * a mapping's reference is taken before its rmap is added and its entry
  * installed, and dropped only after the entry is cleared, its rmap
  * removed and the table unlocked.  _mapcount is the only total (the
  * kernel's _large_mapcount under NO_PAGE_MAPCOUNT): it rises last on map
  * and falls first on unmap, so a lockless reader under-counts in flight.
  *
- * Debug assertions (DESIGN.md 5, "at any instant"): a mapping is added only
+ * Debug assertions (docs/design.md 6, "at any instant"): a mapping is added only
  * to a folio whose count is held (never to a frozen or free one: only the
  * freezer touches a frozen folio) and no counter goes below 0.  The
  * two-variable properties (refcount >= mapcount, pincount <= refcount)

@@ -16,7 +16,7 @@
  *   rcu_read_unlock                   page -> buddy, S's descriptor freed
  *
  * Objects themselves are reused at once (same cache, same type), which is
- * what the identity rechecks of DESIGN.md 4.1 exist for.
+ * what the identity rechecks of docs/design.md 5.1 exist for.
  *
  * Bootstrap: the struct slab cache hosts each page's own descriptor as its
  * object 0, so allocating a page for it needs no other descriptor; the

@@ -206,7 +206,7 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 	if (!folio_ref_freeze(f, 1))
 		return -EAGAIN;
 	/*
-	 * DESIGN.md 5: a lazyfree folio is discarded only if it was clean and
+	 * docs/design.md 6: a lazyfree folio is discarded only if it was clean and
 	 * held no extra reference.  "Clean" is asserted only when a verdict
 	 * passed in this call: a writer that dirties the folio afterwards needs
 	 * the folio lock (ours) while holding a reference (the freeze would

@@ -30,8 +30,8 @@ int folio_world_init(const struct folio_config *cfg)
 	folio_world.nr_pages = cfg->nr_pages;
 	folio_world.pmd_order = cfg->pmd_order ? cfg->pmd_order : 9;
 	/*
-	 * Virtual space for every page; only slab pages are ever touched, so
-	 * with NORESERVE the rest costs nothing.
+	 * Virtual space for every page; only slab and page-table pages are
+	 * ever touched, so with NORESERVE the rest costs nothing.
 	 */
 	folio_world.membase = mmap(NULL, cfg->nr_pages * PAGE_SIZE,
 				   PROT_READ | PROT_WRITE,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * folio/check.h - the invariant checker for quiescent points (DESIGN.md 5).
+ * folio/check.h - the invariant checker for quiescent points (docs/design.md 6).
  *
  * Call it only when no operation is in flight (the harness parks every
  * worker first).  It reads the whole model and reports every broken rule:

@@ -54,7 +54,7 @@ void folio_warn(const char *file, int line, const char *cond,
 /*
  * Race points: named places between two steps of a lock-free protocol
  * where a test can stop a thread and run the other side of a race, so the
- * interleaving of DESIGN.md section 6 happens deterministically.  The hook
+ * interleaving of docs/design.md section 7 happens deterministically.  The hook
  * is NULL outside tests; the cost is one relaxed load and a predicted
  * branch, and no race point sits inside the refcount helpers themselves.
  */

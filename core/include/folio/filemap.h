@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * folio/filemap.h - the page cache: per-file index slots (DESIGN.md 4.4).
+ * folio/filemap.h - the page cache: per-file index slots (docs/design.md 5.4).
  *
  * A file is a fixed array of slots; a folio of order k sits in the 2^k
  * slots from its (aligned) index, as a multi-index xarray entry does.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * folio/folio.h - the folio descriptor (DESIGN.md section 2) and its
+ * folio/folio.h - the folio descriptor (docs/design.md section 3) and its
  * allocation.
  *
- * Conventions we chose (DESIGN.md lets us choose; we keep them everywhere):
+ * Conventions we chose (docs/design.md lets us choose; we keep them everywhere):
  *   - _mapcount, _entire_mapcount and _pincount start at 0, not -1: each
  *     counts exactly what its name says.  (The kernel's _mapcount starts at
  *     -1 so that inc_and_test reports the first mapping; we have no per-page

@@ -2,7 +2,7 @@
 /*
  * folio/gup.h - GUP-fast, batched (after "mm/gup: Grab head page refcount
  * once for group of subpages", 2020) and per page (the baseline), and
- * batched unpin.  kernel-spec.md O5, O7.
+ * batched unpin.  docs/design.md, O5, O7.
  */
 #ifndef FOLIO_GUP_H
 #define FOLIO_GUP_H

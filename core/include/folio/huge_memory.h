@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * folio/huge_memory.h - split_huge_pmd, folio split, the deferred-split
- * queue and its scanner (kernel-spec.md O11-O13).
+ * queue and its scanner (docs/design.md, O11-O13).
  */
 #ifndef FOLIO_HUGE_MEMORY_H
 #define FOLIO_HUGE_MEMORY_H

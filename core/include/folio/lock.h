@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * folio/lock.h - the folio lock (kernel-spec.md O15).
+ * folio/lock.h - the folio lock (docs/design.md, O15).
  *
  * PG_locked and PG_waiters live in the folio's flags word.  The lock does
  * not protect the refcount; it serialises mapping/index changes,

@@ -17,7 +17,7 @@
  *
  * Lockless readers (GUP-fast, pfn_folio users) load words with
  * memmap_word_load(); a decoded descriptor is only a hint until the reader
- * holds a reference and has reloaded the word (DESIGN.md 4.1).
+ * holds a reference and has reloaded the word (docs/design.md 5.1).
  */
 #ifndef FOLIO_MEMMAP_H
 #define FOLIO_MEMMAP_H

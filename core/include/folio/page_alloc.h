@@ -6,7 +6,7 @@
  * free pages' own memmap words, so the memmap stays at 8 bytes per page.
  * Allocation writes the caller's memdesc word into every page of the block
  * with release stores: a lockless reader that decodes the word still has to
- * take a reference on the descriptor and reload the word (DESIGN.md 4.1).
+ * take a reference on the descriptor and reload the word (docs/design.md 5.1).
  */
 #ifndef FOLIO_PAGE_ALLOC_H
 #define FOLIO_PAGE_ALLOC_H
@@ -41,8 +41,8 @@ unsigned long nr_alloc_failures(void);
 void buddy_free_counts(unsigned long counts[NR_PAGE_ORDERS]);
 
 /*
- * Backing memory.  Only slab pages use it: descriptors live in simulated
- * pages, so metadata is measured in the model's own pages.
+ * Backing memory.  Only slab pages (descriptors) and page-table pages
+ * (PTEs) use it, so metadata is measured in the model's own pages.
  */
 void *pfn_to_virt(unsigned long pfn);
 unsigned long virt_to_pfn(const void *addr);

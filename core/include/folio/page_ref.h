@@ -8,7 +8,7 @@
  * assertions and calls folio_ref_trace_hook (as page_ref.h's tracepoints
  * do); in release builds it compiles to nothing.
  *
- * Orderings (kernel-spec.md O1-O4):
+ * Orderings (docs/design.md, O1-O4):
  *   folio_ref_add/sub/inc/dec      unordered (relaxed RMW)
  *   *_return, *_and_test, try_add  fully ordered (seq_cst RMW)
  *   folio_ref_freeze               seq_cst CAS c -> 0 (acts as smp_rmb for

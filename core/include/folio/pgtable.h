@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * folio/pgtable.h - simulated address spaces (DESIGN.md 4.5, 4.6).
+ * folio/pgtable.h - simulated address spaces (docs/design.md 5.5, 5.6).
  *
  * Each mm has one PMD table (host memory, guarded by mm->pmd_lock, the
  * kernel's pmd_lock / page_table_lock) whose entries are none, a PMD leaf

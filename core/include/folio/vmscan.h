@@ -2,7 +2,7 @@
 /*
  * folio/vmscan.h - MADV_FREE and reclaim of lazyfree folios with batched
  * unmap (after "mm: batched unmap lazyfree large folios during
- * reclamation", 2025).  kernel-spec.md O14.
+ * reclamation", 2025).  docs/design.md, O14.
  */
 #ifndef FOLIO_VMSCAN_H
 #define FOLIO_VMSCAN_H
