@@ -311,6 +311,55 @@ static void test_race_partial_unmap_enqueue_vs_free(void)
 }
 
 /*
+ * R1 in split, between the pre-check and the freeze:
+ *   1. split's pre-check sees refcount - 1 == expected and unmaps the
+ *      folio to migration entries ...
+ *   2. ... a lookup takes a reference (the folio is still in its slots);
+ *   3. the freeze is a CAS on the exact count: it fails, and split remaps
+ *      everything and returns -EAGAIN; the lookup's reference stays good.
+ */
+static struct address_space *pm;
+static struct folio *pf, *pgot;
+static int pre_fired;
+
+static void precheck_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_SPLIT_UNMAPPED || arg != pf || pre_fired)
+		return;
+	pre_fired = 1;
+	pgot = filemap_get_folio(pm, PN + 1);		/* 2 */
+	CHECK(pgot == pf);
+}
+
+static void test_race_split_precheck_vs_lookup(void)
+{
+	long base;
+
+	up();
+	pm = address_space_create(2 * PN);
+	base = mm_add_file_window(mm, pm);
+	pf = ft_cache_folio(pm, PN, PO);
+	CHECK_EQ(filemap_map_pages(mm, pm, PN, 4, false), 4);
+	pre_fired = 0;
+	pgot = NULL;
+	atomic_store(&folio_race_hook, precheck_hook);
+	CHECK_EQ(split_locked(pf, 0), -EAGAIN);		/* 3 */
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(pre_fired, 1);
+	CHECK_EQ(folio_order(pf), PO);
+	CHECK_EQ(folio_mapcount(pf), 4);		/* remapped */
+	CHECK(atomic_load(pmd_offset(mm, (unsigned long)base + PN)) != 0);
+	CHECK_EQ(ft_check(&(struct folio_held){ pf, 1, 0 }, 1, NULL), 0);
+	if (pgot)
+		folio_put(pgot);
+	CHECK_EQ(split_locked(pf, 0), 0);		/* now it can */
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	truncate_inode_pages_range(pm, 0, 2 * PN);
+	address_space_destroy(pm);
+	down();
+}
+
+/*
  * split vs zap + refault of its PMD (the rmap walk's unlocked look):
  *   1. split's rmap walk sees the PMD leaf of the folio it splits ...
  *   2. ... a zap (no folio lock needed) removes that leaf and a fault
@@ -367,6 +416,7 @@ int main(void)
 	FT_RUN(test_race_scan_vs_free);
 	FT_RUN(test_race_partial_unmap_enqueue_vs_free);
 	FT_RUN(test_race_split_vs_refault);
+	FT_RUN(test_race_split_precheck_vs_lookup);
 	folio_thread_offline();
 	return ft_done();
 }
