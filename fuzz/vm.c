@@ -24,6 +24,8 @@
 #include "folio/world.h"
 #include "vm_internal.h"
 
+_Static_assert(EXEC_SKIPPED == M_SKIP, "the core and the model skip alike");
+
 /* The model is large (the folio table); one per process, as the world is. */
 static struct vm vm_state;
 
@@ -101,7 +103,7 @@ static const void *or_desc_at(void *ctx, unsigned long pfn)
 static unsigned long or_slot_pfn(void *ctx, unsigned int file, unsigned long idx)
 {
 	struct vm *v = ctx;
-	struct folio *f = atomic_load(&v->files[file]->slots[idx]);
+	struct folio *f = atomic_load(&v->ex.files[file]->slots[idx]);
 
 	return f ? folio_pfn(f) : ~0ul;
 }
@@ -109,7 +111,7 @@ static unsigned long or_slot_pfn(void *ctx, unsigned int file, unsigned long idx
 static unsigned long or_entry_pfn(void *ctx, unsigned int mm, unsigned long va)
 {
 	struct vm *v = ctx;
-	pmd_t pmd = atomic_load(pmd_offset(v->mms[mm], va));
+	pmd_t pmd = atomic_load(pmd_offset(v->ex.mms[mm], va));
 	pte_t pte;
 
 	if (pmd_leaf(pmd))
@@ -124,7 +126,7 @@ static bool or_pmd_is_table(void *ctx, unsigned int mm, unsigned int pmd)
 {
 	struct vm *v = ctx;
 
-	return pmd_table(atomic_load(&v->mms[mm]->pmds[pmd]));
+	return pmd_table(atomic_load(&v->ex.mms[mm]->pmds[pmd]));
 }
 
 static unsigned int or_order_of(void *ctx, const void *desc)
@@ -132,140 +134,6 @@ static unsigned int or_order_of(void *ctx, const void *desc)
 	(void)ctx;
 	return folio_order(desc);
 }
-
-/* ---- running one op on the core ---- */
-
-static unsigned int foll(unsigned int flags)
-{
-	return (flags & PROG_GUP_PIN ? FOLL_PIN : FOLL_GET) |
-	       (flags & PROG_GUP_WRITE ? FOLL_WRITE : 0);
-}
-
-static void release_real(struct vm *v, unsigned int h, unsigned int mode)
-{
-	struct vm_handle *rh = &v->h[h];
-
-	if (v->m.h[h].kind == H_REF) {
-		if (rh->folio)	/* NULL only after a finding said so */
-			folio_put(rh->folio);
-	} else if (!rh->n) {
-		/* nothing pinned (only after a finding) */
-	} else if (mode == 0) {
-		unpin_user_pages(rh->pfn, rh->n, foll(rh->flags));
-	} else if (mode == 1) {
-		unpin_user_pages_unbatched(rh->pfn, rh->n, foll(rh->flags));
-	} else {
-		unpin_user_pages_dirty_lock(rh->pfn, rh->n, foll(rh->flags));
-	}
-	memset(rh, 0, sizeof(*rh));
-}
-
-/* Whether the model will skip this op (no such handle / no free slot). */
-static bool skipped(const struct vm *v, const struct prog_op *op)
-{
-	const struct m_handle *mh = &v->m.h[op->arg[0] % PROG_NR_HANDLES];
-
-	switch (op->code) {
-	case OP_LOOKUP: case OP_GET_PFN: case OP_GUP: case OP_GET_VA:
-		return model_free_handle(&v->m) < 0;
-	case OP_PUT: case OP_UNPIN:
-		return mh->kind == H_FREE;
-	case OP_SPLIT: case OP_RECLAIM:
-		return mh->kind != H_REF;
-	default:
-		return false;
-	}
-}
-
-static long run_real(struct vm *v, const struct prog_op *op)
-{
-	const unsigned int *a = op->arg;
-	struct mm_struct *mm = v->mms[a[0] & 1];	/* only read by mm ops */
-	int h = model_free_handle(&v->m);
-	unsigned long pfn;
-	struct folio *f;
-	long r;
-
-	switch (op->code) {
-	case OP_ADD:
-		f = folio_alloc(a[2]);
-		if (!f)
-			return -ENOMEM;
-		if (!folio_trylock(f))
-			return -EDEADLK;	/* a new folio is never locked */
-		r = filemap_add_folio(v->files[a[0]], f, a[1]);
-		folio_unlock(f);
-		folio_put(f);
-		return r;
-	case OP_LOOKUP:
-		f = filemap_get_folio(v->files[a[0]], a[1]);
-		v->h[h].folio = f;
-		return f ? 1 : 0;
-	case OP_GET_PFN:
-		rcu_read_lock_model();
-		f = folio_try_get_pfn(a[0], 1);
-		rcu_read_unlock_model();
-		v->h[h].folio = f;
-		return f ? 1 : 0;
-	case OP_GET_VA:
-		rcu_read_lock_model();	/* the walk: tables stay while we look */
-		pfn = or_entry_pfn(v, a[0], a[1]);
-		f = pfn != ~0ul ? folio_try_get_pfn(pfn, 1) : NULL;
-		rcu_read_unlock_model();
-		v->h[h].folio = f;
-		return f ? 1 : 0;
-	case OP_PUT:
-		release_real(v, a[0], 0);
-		return 0;
-	case OP_UNPIN:
-		release_real(v, a[0], a[1]);
-		return 0;
-	case OP_TRUNCATE:
-		return (long)truncate_inode_pages_range(v->files[a[0]], a[1],
-							a[1] + a[2]);
-	case OP_FAULT:
-		return do_anonymous_page(mm, a[1], a[2], a[3]);
-	case OP_MAP:
-		return filemap_map_pages(mm, v->files[a[1]], a[2], a[3], a[4]);
-	case OP_ZAP:
-		return zap_page_range(mm, a[1], a[2]);
-	case OP_TOUCH:
-		return touch_page(mm, a[1], a[2]);
-	case OP_GUP:
-		r = (a[3] & PROG_GUP_BATCHED ? gup_fast : gup_fast_unbatched)(
-			mm, a[1], a[2], foll(a[3]), v->h[h].pfn);
-		v->h[h].n = r > 0 ? (unsigned int)r : 0;
-		v->h[h].flags = a[3];
-		return r;
-	case OP_SPLIT:
-		f = v->h[a[0]].folio;
-		if (!folio_trylock(f))
-			return -EDEADLK;
-		r = split_folio_to_order(f, a[1]);
-		folio_unlock(f);
-		return r;
-	case OP_SPLIT_PMD:
-		split_huge_pmd(mm, a[1]);
-		return 0;
-	case OP_SCAN:
-		return (long)deferred_split_scan(a[0]);
-	case OP_MADV_FREE:
-		return madvise_free(mm, a[1], a[2]);
-	case OP_RECLAIM:
-		f = v->h[a[0]].folio;
-		if (!folio_trylock(f))
-			return -EDEADLK;
-		r = reclaim_lazyfree_folio(f, a[1]);
-		if (r)
-			folio_unlock(f);
-		else	/* freed with the handle's reference and the lock */
-			memset(&v->h[a[0]], 0, sizeof(v->h[a[0]]));
-		return r;
-	default:
-		return 0;
-	}
-}
-
 
 /* ---- the program ---- */
 
@@ -298,22 +166,8 @@ static int check(struct vm *v)
 	struct folio_held held[PROG_NR_HANDLES * PROG_GUP_MAX];
 	struct folio_violation first;
 	struct folio_check_opts co = { .held = held };
-	size_t n = 0;
 
-	for (int h = 0; h < PROG_NR_HANDLES; h++) {
-		const struct m_handle *mh = &v->m.h[h];
-
-		if (mh->kind == H_REF)
-			held[n++] = (struct folio_held){ v->h[h].folio, 1, 0 };
-		if (mh->kind == H_GUP)
-			for (unsigned int i = 0; i < v->h[h].n; i++) {
-				bool pin = mh->flags & PROG_GUP_PIN;
-
-				held[n++] = (struct folio_held){
-					pfn_folio(v->h[h].pfn[i]), pin ? 0 : 1, pin };
-			}
-	}
-	co.nr_held = n;
+	co.nr_held = exec_held(&v->ex, held);
 	co.out = v->o->report;
 	co.max_print = 4;
 	if (!folio_check_quiescent(&co, &first))
@@ -329,11 +183,10 @@ static int step(struct vm *v, const struct prog_op *op)
 		.entry_pfn = or_entry_pfn, .pmd_is_table = or_pmd_is_table,
 		.order_of = or_order_of,
 	};
-	long r = M_SKIP, mr;
-	int made;
+	long r, mr;
+	int made, real_made;
 
-	if (!skipped(v, op))
-		r = run_real(v, op);
+	r = exec_op(&v->ex, op, &real_made);	/* cmp_handles checks the slot */
 	o.real_rc = r;
 	o.alloc_failed = nr_alloc_failures() != failures;
 	mr = model_op(&v->m, op, &o, &made);
@@ -363,13 +216,13 @@ static int setup(struct vm *v)
 		return -1;
 	model_init(&v->m, w);
 	for (unsigned int i = 0; i < w->files; i++)
-		v->files[i] = address_space_create(v->m.slots);
+		v->ex.files[i] = address_space_create(v->m.slots);
 	for (unsigned int i = 0; i < w->mms; i++) {
-		v->mms[i] = mm_create(v->m.anon_pages, v->m.slots);
-		if (!v->mms[i])
+		v->ex.mms[i] = mm_create(v->m.anon_pages, v->m.slots);
+		if (!v->ex.mms[i])
 			return -1;
 		for (unsigned int fl = 0; fl < w->files; fl++)
-			if (mm_add_file_window(v->mms[i], v->files[fl]) !=
+			if (mm_add_file_window(v->ex.mms[i], v->ex.files[fl]) !=
 			    (long)model_window(&v->m, (int)fl))
 				return -1;
 	}
@@ -382,18 +235,16 @@ static int teardown(struct vm *v, int found)
 	const struct prog_world *w = &v->p->world;
 	unsigned long leaks;
 
+	exec_release_all(&v->ex);
 	for (unsigned int h = 0; h < PROG_NR_HANDLES; h++)
-		if (v->m.h[h].kind != H_FREE) {
-			release_real(v, h, 0);
-			v->m.h[h].kind = H_FREE;
-		}
+		v->m.h[h].kind = H_FREE;
 	for (unsigned int i = 0; i < w->files; i++)
-		truncate_inode_pages_range(v->files[i], 0, v->m.slots);
+		truncate_inode_pages_range(v->ex.files[i], 0, v->m.slots);
 	for (unsigned int i = 0; i < w->mms; i++)
-		if (v->mms[i])
-			mm_destroy(v->mms[i]);
+		if (v->ex.mms[i])
+			mm_destroy(v->ex.mms[i]);
 	for (unsigned int i = 0; i < w->files; i++)
-		if (v->files[i] && address_space_destroy(v->files[i]) && !found)
+		if (v->ex.files[i] && address_space_destroy(v->ex.files[i]) && !found)
 			found = finding(v, NULL, -1, "teardown",
 					"file %u still has folios after truncation", i);
 	if (!found)
@@ -402,8 +253,7 @@ static int teardown(struct vm *v, int found)
 	if (leaks && !found)
 		found = finding(v, NULL, -1, "leak",
 				"%lu pages or descriptors not freed at the end", leaks);
-	memset(v->files, 0, sizeof(v->files));
-	memset(v->mms, 0, sizeof(v->mms));
+	memset(&v->ex, 0, sizeof(v->ex));
 	return found;
 }
 
@@ -412,7 +262,7 @@ int vm_run(const struct prog *p, const struct vm_opts *o, struct vm_finding *f)
 	struct vm *v = &vm_state;
 	int found = 0;
 
-	memset(v->h, 0, sizeof(v->h));
+	memset(&v->ex, 0, sizeof(v->ex));
 	v->p = p;
 	v->o = o;
 	v->f = f;

@@ -14,8 +14,16 @@ static int cmp_handles(struct vm *v)
 {
 	for (int h = 0; h < PROG_NR_HANDLES; h++) {
 		const struct m_handle *mh = &v->m.h[h];
-		const struct vm_handle *rh = &v->h[h];
+		const struct exec_handle *rh = &v->ex.h[h];
 
+		if ((mh->kind == H_REF) != (rh->kind == EH_REF) ||
+		    (mh->kind == H_GUP) != (rh->kind == EH_GUP))
+			return finding(v, rh->folio, -1, "model-handle",
+				       "h%d: the core's handle is %s, the model's %s", h,
+				       rh->kind == EH_REF ? "a reference" :
+				       rh->kind == EH_GUP ? "a GUP" : "free",
+				       mh->kind == H_REF ? "a reference" :
+				       mh->kind == H_GUP ? "a GUP" : "free");
 		if (mh->kind == H_REF && rh->folio != v->m.f[mh->folio].real)
 			return finding(v, rh->folio, mh->folio, "model-handle",
 				       "h%d holds a different folio than the model's", h);
@@ -83,9 +91,9 @@ static int cmp_folio(struct vm *v, int id)
 	CMP("queued", folio_on_deferred_list(f), mf->queued);
 	CMP("locked", folio_test_locked(f), 0);
 	if (mf->anon)
-		mapping = (const void *)((uintptr_t)v->mms[mf->mm] | FOLIO_MAPPING_ANON);
+		mapping = (const void *)((uintptr_t)v->ex.mms[mf->mm] | FOLIO_MAPPING_ANON);
 	else
-		mapping = mf->file >= 0 ? v->files[mf->file] : NULL;
+		mapping = mf->file >= 0 ? v->ex.files[mf->file] : NULL;
 	if ((const void *)folio_mapping(f) != mapping)
 		return finding(v, f, id, "model-mapping",
 			       "folio #%d: mapping differs from the model's", id);
@@ -109,7 +117,7 @@ static int cmp_cache(struct vm *v)
 {
 	for (unsigned int fl = 0; fl < v->p->world.files; fl++)
 		for (unsigned int i = 0; i < v->m.slots; i++) {
-			struct folio *f = atomic_load(&v->files[fl]->slots[i]);
+			struct folio *f = atomic_load(&v->ex.files[fl]->slots[i]);
 			int id = v->m.slot[fl][i];
 			const void *want = id >= 0 ? v->m.f[id].real : NULL;
 
@@ -157,7 +165,7 @@ static int cmp_tables(struct vm *v)
 	for (unsigned int mm = 0; mm < v->p->world.mms; mm++)
 		for (unsigned int p = 0; p < v->m.nr_pmds; p++) {
 			const struct m_pmd *d = &v->m.pmd[mm][p];
-			pmd_t pmd = atomic_load(&v->mms[mm]->pmds[p]);
+			pmd_t pmd = atomic_load(&v->ex.mms[mm]->pmds[p]);
 			unsigned int k = pmd_leaf(pmd) ? M_LEAF :
 					 pmd_table(pmd) ? M_TABLE :
 					 pmd ? 3 : M_NONE;

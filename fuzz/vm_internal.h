@@ -6,25 +6,18 @@
 #ifndef FT_VM_INTERNAL_H
 #define FT_VM_INTERNAL_H
 
+#include "exec.h"
 #include "folio/filemap.h"
 #include "folio/pgtable.h"
 #include "model.h"
 #include "vm.h"
-
-struct vm_handle {
-	struct folio *folio;		/* H_REF */
-	unsigned long pfn[PROG_GUP_MAX];	/* H_GUP */
-	unsigned int n, flags;
-};
 
 struct vm {
 	const struct prog *p;
 	const struct vm_opts *o;
 	struct vm_finding *f;
 	struct model m;
-	struct address_space *files[2];
-	struct mm_struct *mms[2];
-	struct vm_handle h[PROG_NR_HANDLES];
+	struct exec_ctx ex;		/* the core's files, mms and handles */
 	unsigned int op;		/* index of the running op */
 	const struct folio *bad;	/* folio to dump with a finding */
 	int bad_id;			/* its model id, or -1 */

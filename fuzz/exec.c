@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exec.c - see exec.h.  The core is reached only through its public
+ * headers.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "exec.h"
+#include "folio/folio.h"
+#include "folio/gup.h"
+#include "folio/huge_memory.h"
+#include "folio/lock.h"
+#include "folio/memmap.h"
+#include "folio/page_ref.h"
+#include "folio/rcu.h"
+#include "folio/vmscan.h"
+
+int exec_free_handle(const struct exec_ctx *x)
+{
+	for (int h = 0; h < PROG_NR_HANDLES; h++)
+		if (x->h[h].kind == EH_FREE)
+			return h;
+	return -1;
+}
+
+static unsigned int foll(unsigned int flags)
+{
+	return (flags & PROG_GUP_PIN ? FOLL_PIN : FOLL_GET) |
+	       (flags & PROG_GUP_WRITE ? FOLL_WRITE : 0);
+}
+
+void exec_release(struct exec_ctx *x, unsigned int h, unsigned int mode)
+{
+	struct exec_handle *eh = &x->h[h];
+
+	if (eh->kind == EH_REF) {
+		folio_put(eh->folio);
+	} else if (eh->kind == EH_GUP) {
+		if (mode == 0)
+			unpin_user_pages(eh->pfn, eh->n, foll(eh->flags));
+		else if (mode == 1)
+			unpin_user_pages_unbatched(eh->pfn, eh->n, foll(eh->flags));
+		else
+			unpin_user_pages_dirty_lock(eh->pfn, eh->n, foll(eh->flags));
+	}
+	memset(eh, 0, sizeof(*eh));
+}
+
+void exec_release_all(struct exec_ctx *x)
+{
+	for (unsigned int h = 0; h < PROG_NR_HANDLES; h++)
+		exec_release(x, h, 0);
+}
+
+size_t exec_held(const struct exec_ctx *x, struct folio_held *out)
+{
+	size_t n = 0;
+
+	for (int h = 0; h < PROG_NR_HANDLES; h++) {
+		const struct exec_handle *eh = &x->h[h];
+
+		if (eh->kind == EH_REF)
+			out[n++] = (struct folio_held){ eh->folio, 1, 0 };
+		if (eh->kind == EH_GUP)
+			for (unsigned int i = 0; i < eh->n; i++) {
+				bool pin = eh->flags & PROG_GUP_PIN;
+
+				out[n++] = (struct folio_held){
+					pfn_folio(eh->pfn[i]), pin ? 0 : 1, pin };
+			}
+	}
+	return n;
+}
+
+/* The PFN a present PTE or PMD leaf maps at @va, ~0ul if none (a walk
+ * under RCU: the tables stay while we look). */
+static unsigned long walk_pfn(struct mm_struct *mm, unsigned long va)
+{
+	pmd_t pmd;
+	pte_t pte;
+
+	if (va >= mm->nr_pmds << pmd_order())
+		return ~0ul;
+	pmd = fa_load_acquire(pmd_offset(mm, va));
+	if (pmd_leaf(pmd))
+		return pte_pfn(pmd) + (va & (pmd_nr() - 1));
+	if (!pmd_table(pmd))
+		return ~0ul;
+	pte = fa_load_acquire(pte_offset(pmd, va));
+	return pte_present(pte) ? pte_pfn(pte) : ~0ul;
+}
+
+/* Whether @op names a handle it cannot use, or makes one with no slot. */
+static bool skipped(const struct exec_ctx *x, const struct prog_op *op)
+{
+	const struct exec_handle *eh = &x->h[op->arg[0] % PROG_NR_HANDLES];
+
+	switch (op->code) {
+	case OP_LOOKUP: case OP_GET_PFN: case OP_GUP: case OP_GET_VA:
+		return exec_free_handle(x) < 0;
+	case OP_PUT: case OP_UNPIN:
+		return eh->kind == EH_FREE;
+	case OP_SPLIT: case OP_RECLAIM:
+		return eh->kind != EH_REF;
+	default:
+		return false;
+	}
+}
+
+/* A REF handle in slot @h if @f: returns 1, else 0. */
+static long hold(struct exec_ctx *x, int h, struct folio *f, int *made)
+{
+	if (!f)
+		return 0;
+	x->h[h] = (struct exec_handle){ .kind = EH_REF, .folio = f };
+	*made = h;
+	return 1;
+}
+
+long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
+{
+	const unsigned int *a = op->arg;
+	struct mm_struct *mm = x->mms[a[0] & 1];	/* only read by mm ops */
+	int h = exec_free_handle(x);
+	unsigned long pfn;
+	struct folio *f;
+	long r;
+
+	*made = -1;
+	if (skipped(x, op))
+		return EXEC_SKIPPED;
+	switch (op->code) {
+	case OP_ADD:
+		f = folio_alloc(a[2]);
+		if (!f)
+			return -ENOMEM;
+		if (!folio_trylock(f))
+			return -EDEADLK;	/* a new folio is never locked */
+		r = filemap_add_folio(x->files[a[0]], f, a[1]);
+		folio_unlock(f);
+		folio_put(f);
+		return r;
+	case OP_LOOKUP:
+		return hold(x, h, filemap_get_folio(x->files[a[0]], a[1]), made);
+	case OP_GET_PFN:
+		rcu_read_lock_model();
+		f = folio_try_get_pfn(a[0], 1);
+		rcu_read_unlock_model();
+		return hold(x, h, f, made);
+	case OP_GET_VA:
+		rcu_read_lock_model();
+		pfn = walk_pfn(mm, a[1]);
+		f = pfn != ~0ul ? folio_try_get_pfn(pfn, 1) : NULL;
+		rcu_read_unlock_model();
+		return hold(x, h, f, made);
+	case OP_PUT:
+		exec_release(x, a[0], 0);
+		return 0;
+	case OP_UNPIN:
+		exec_release(x, a[0], a[1]);
+		return 0;
+	case OP_TRUNCATE:
+		return (long)truncate_inode_pages_range(x->files[a[0]], a[1],
+							a[1] + a[2]);
+	case OP_FAULT:
+		return do_anonymous_page(mm, a[1], a[2], a[3]);
+	case OP_MAP:
+		return filemap_map_pages(mm, x->files[a[1]], a[2], a[3], a[4]);
+	case OP_ZAP:
+		return zap_page_range(mm, a[1], a[2]);
+	case OP_TOUCH:
+		return touch_page(mm, a[1], a[2]);
+	case OP_GUP:
+		r = (a[3] & PROG_GUP_BATCHED ? gup_fast : gup_fast_unbatched)(
+			mm, a[1], a[2], foll(a[3]), x->h[h].pfn);
+		if (r > 0) {
+			x->h[h].kind = EH_GUP;
+			x->h[h].n = (unsigned int)r;
+			x->h[h].flags = a[3];
+			*made = h;
+		}
+		return r;
+	case OP_SPLIT:
+		f = x->h[a[0]].folio;
+		if (!folio_trylock(f))
+			return -EDEADLK;	/* another thread holds it */
+		r = split_folio_to_order(f, a[1]);
+		folio_unlock(f);
+		return r;
+	case OP_SPLIT_PMD:
+		split_huge_pmd(mm, a[1]);
+		return 0;
+	case OP_SCAN:
+		return (long)deferred_split_scan(a[0]);
+	case OP_MADV_FREE:
+		return madvise_free(mm, a[1], a[2]);
+	case OP_RECLAIM:
+		f = x->h[a[0]].folio;
+		if (!folio_trylock(f))
+			return -EDEADLK;
+		r = reclaim_lazyfree_folio(f, a[1]);
+		if (r)
+			folio_unlock(f);
+		else	/* freed with the handle's reference and the lock */
+			memset(&x->h[a[0]], 0, sizeof(x->h[a[0]]));
+		return r;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exec.h - run one op of the op VM on the core, with a thread's table of
+ * handles (references and GUPs held across ops).  Shared by the lockstep
+ * VM (vm.c, one thread, compared with the model after every op) and the
+ * interleaving fuzzer (fuzz_sched, 2-4 logical threads, each with its own
+ * table and no model: results there depend on the interleaving).
+ *
+ * Handle rules, which the reference model restates (model.c): an op that
+ * makes a handle takes the lowest free slot and is skipped when none is
+ * free; an op that names a handle is skipped when that slot does not hold
+ * the kind it needs.  A skipped op returns EXEC_SKIPPED.
+ */
+#ifndef FT_EXEC_H
+#define FT_EXEC_H
+
+#include <stddef.h>
+
+#include "folio/check.h"
+#include "folio/filemap.h"
+#include "folio/pgtable.h"
+#include "prog.h"
+
+#define EXEC_SKIPPED (-1000L)
+
+enum exec_handle_kind { EH_FREE, EH_REF, EH_GUP };
+
+struct exec_handle {
+	unsigned char kind;		/* enum exec_handle_kind */
+	struct folio *folio;		/* EH_REF */
+	unsigned long pfn[PROG_GUP_MAX];	/* EH_GUP */
+	unsigned int n, flags;
+};
+
+struct exec_ctx {
+	struct address_space *files[2];
+	struct mm_struct *mms[2];
+	struct exec_handle h[PROG_NR_HANDLES];
+};
+
+/* Lowest free handle slot, -1 if none. */
+int exec_free_handle(const struct exec_ctx *x);
+/* Run @op; its result, or EXEC_SKIPPED.  *made: the slot filled, or -1. */
+long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made);
+/* Drop handle @h (put, or unpin in @mode: 0 batched, 1 per page, 2 dirty). */
+void exec_release(struct exec_ctx *x, unsigned int h, unsigned int mode);
+void exec_release_all(struct exec_ctx *x);
+/* The held references and pins of every handle, for the checker; @out has
+ * room for PROG_NR_HANDLES * PROG_GUP_MAX records.  Returns how many. */
+size_t exec_held(const struct exec_ctx *x, struct folio_held *out);
+
+#endif /* FT_EXEC_H */
