@@ -4,9 +4,16 @@
  * reproducers) with a full listing and trace, and convert them between the
  * binary and text forms.
  *
- *   folio-replay [--text|--binary] [--quiet] [--timeout S] FILE|DIR...
- *   folio-replay [--text|--binary] --to-text OUT FILE
- *   folio-replay [--text|--binary] --to-binary OUT FILE
+ *   folio-replay [--text|--binary] [--sched] [--quiet] [--timeout S]
+ *                [--full] [--repeat N] FILE|DIR...
+ *   folio-replay [--text|--binary] [--sched] --to-text OUT FILE
+ *   folio-replay [--text|--binary] [--sched] --to-binary OUT FILE
+ *   folio-replay [--sched] --minimize OUT FILE
+ *
+ * fuzz_ops and fuzz_ops_text inputs run in the lockstep VM; fuzz_sched
+ * inputs (--sched, or a text program with "thread N:" sections) under the
+ * deterministic scheduler, with the race diagram on a finding
+ * (replay_sched.c).
  *
  * Exit: 0 PASS (every input passed), 1 FAIL (a finding, a timeout or a
  * sanitizer report; findings win over malformed inputs), 2 a malformed or
@@ -21,6 +28,7 @@
 #include "ft_version.h"
 #include "fuzz_common.h"
 #include "interrupt.h"
+#include "replay_sched.h"
 #include "sanitizer.h"
 
 #define REPLAY_MAX_INPUT (1u << 20)
@@ -29,13 +37,14 @@ enum fmt { FMT_AUTO, FMT_TEXT, FMT_BINARY };
 
 static struct {		/* options, then counters */
 	enum fmt fmt;
-	int quiet;
-	unsigned int timeout_s;
-	const char *to_text, *to_binary;
+	int quiet, sched, full;
+	unsigned int timeout_s, repeat;
+	const char *to_text, *to_binary, *minimize;
 	unsigned long inputs, passed, findings, malformed;
 } rp = { .timeout_s = 25 };
 
 static struct prog prog;
+static int loaded_sched;		/* the input loaded is a fuzz_sched one */
 static char timeout_msg[PATH_MAX + 64];
 static const char *current;		/* the input running now */
 
@@ -165,6 +174,17 @@ static void print_result(long v)
 		printf("%ld", v);
 }
 
+/* A fuzz_sched finding during its run ends the process: the summary. */
+static void on_sched_fatal(void *ctx)
+{
+	(void)ctx;
+	printf("%s: FINDING (the run cannot go on)\n", current);
+	printf("folio-replay: FAIL: %lu inputs, %lu passed, %lu findings, "
+	       "%lu malformed\n", rp.inputs, rp.passed, rp.findings + 1,
+	       rp.malformed);
+	fflush(stdout);
+}
+
 /* A timeout is a finding (a hang): the message is the summary line. */
 static void on_alarm(int sig)
 {
@@ -210,7 +230,17 @@ static void help(void)
 	       "\n"
 	       "  --text            inputs are text programs\n"
 	       "  --binary          inputs are binary programs (fuzz_ops corpus)\n"
-	       "                    (default: text if every byte is printable)\n"
+	       "                    (default: text if valid UTF-8 without control\n"
+	       "                    bytes)\n"
+	       "  --sched           inputs are fuzz_sched programs (a text one is\n"
+	       "                    recognised by its 'thread N:' lines)\n"
+	       "  --full            fuzz_sched: the diagram shows every step, and a\n"
+	       "                    passing run prints it too\n"
+	       "  --repeat N        fuzz_sched: run each input N times; a different\n"
+	       "                    trace is a finding (determinism)\n"
+	       "  --minimize OUT    fuzz_sched: shrink a finding of one FILE to the\n"
+	       "                    fewest preemptions, then the fewest ops, that\n"
+	       "                    still give the same rule; write it (text) to OUT\n"
 	       "  --quiet           no listing, no trace: findings and the summary only\n"
 	       "  --timeout S       seconds per input (default 25, 0 = none)\n"
 	       "  --to-text OUT     convert one FILE to text form in OUT (- = stdout);\n"
@@ -248,7 +278,16 @@ static int load(const char *path, const char **fmt_name)
 	*fmt_name = text ? "text" : "binary";
 	rc = 0;
 	memset(&expect, 0, sizeof(expect));
-	if (!text) {
+	loaded_sched = rp.sched || (text && sched_prog_text_is_sched(data, size));
+	if (loaded_sched && !text) {
+		sched_prog_decode(replay_sched_prog(), data, size);
+	} else if (loaded_sched) {
+		if (sched_prog_parse_text(replay_sched_prog(), (const char *)data,
+					  size, &e)) {
+			err("%s:%u:%u: %s\n", path, e.line, e.col, e.msg);
+			rc = -1;
+		}
+	} else if (!text) {
 		prog_decode(&prog, data, size);
 	} else if (prog_parse_text(&prog, (const char *)data, size, &e) != 0) {
 		err("%s:%u:%u: %s\n", path, e.line, e.col, e.msg);
@@ -274,6 +313,25 @@ static void replay_one(const char *path, void *ctx)
 	rp.inputs++;
 	if (load(path, &fmt)) {
 		rp.malformed++;
+		return;
+	}
+	if (loaded_sched) {
+		struct replay_sched_opts so = { .quiet = rp.quiet, .full = rp.full,
+						.repeat = rp.repeat,
+						.on_fatal = on_sched_fatal };
+
+		if (!rp.quiet)
+			printf("==== %s (fuzz_sched, %s)\n", path, fmt);
+		fflush(stdout);
+		snprintf(timeout_msg, sizeof(timeout_msg),
+			 "\nfolio-replay: FAIL: timeout after %u s on %s\n",
+			 rp.timeout_s, path);
+		alarm(rp.timeout_s);
+		if (replay_sched_run(path, &so))
+			rp.findings++;
+		else
+			rp.passed++;
+		alarm(0);
 		return;
 	}
 	if (!rp.quiet) {
@@ -318,14 +376,13 @@ static void replay_one(const char *path, void *ctx)
  * or an OUT that exists and is not a regular file (/dev/stdout, a FIFO, a
  * symlink) is written in place: a rename would replace it.
  */
+static int convert_loaded(const char *in, const char *out, int to_text,
+			  const char *fmt);
+
 static int convert(const char *in, const char *out, int to_text)
 {
-	uint8_t bin[FUZZ_ENCODED_MAX];
-	char tmp[PATH_MAX];
-	const char *fmt, *dst = tmp;
+	const char *fmt;
 	struct stat st;
-	FILE *f;
-	int bad;
 
 	if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
 		err("folio-replay: %s is a directory; --to-%s converts one file\n",
@@ -334,6 +391,20 @@ static int convert(const char *in, const char *out, int to_text)
 	}
 	if (load(in, &fmt))
 		return 2;
+	return convert_loaded(in, out, to_text, fmt);
+}
+
+/* Write the input loaded from @in to @out (atomically: OUT.tmp.PID). */
+static int convert_loaded(const char *in, const char *out, int to_text,
+			  const char *fmt)
+{
+	uint8_t bin[FUZZ_ENCODED_MAX];
+	char tmp[PATH_MAX];
+	const char *dst = tmp;
+	struct stat st;
+	FILE *f;
+	int bad;
+
 	if (!strcmp(out, "-"))
 		dst = NULL;
 	else if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode))
@@ -345,7 +416,14 @@ static int convert(const char *in, const char *out, int to_text)
 		err("folio-replay: cannot create %s: %s\n", dst, strerror(errno));
 		return 2;
 	}
-	if (to_text) {
+	if (loaded_sched && to_text) {
+		sched_prog_print_text(replay_sched_prog(), f);
+	} else if (loaded_sched) {
+		static uint8_t sbin[1 << 14];
+		size_t n = sched_prog_encode(replay_sched_prog(), sbin, sizeof(sbin));
+
+		fwrite(sbin, 1, n, f);
+	} else if (to_text) {
 		prog_print_text(&prog, f);
 	} else {
 		size_t n = prog_encode(&prog, bin, sizeof(bin));
@@ -361,9 +439,48 @@ static int convert(const char *in, const char *out, int to_text)
 		return 2;
 	}
 	if (!rp.quiet && dst)
-		printf("folio-replay: %s (%s, %u ops) -> %s (%s)\n", in, fmt,
-		       prog.nops, out, to_text ? "text" : "binary");
+		printf("folio-replay: %s (%s) -> %s (%s)\n", in, fmt, out,
+		       to_text ? "text" : "binary");
 	return 0;
+}
+
+/* --minimize OUT FILE: a fuzz_sched finding, shrunk, as text. */
+static int minimize(const char *in, const char *out)
+{
+	struct replay_sched_opts so = { .quiet = 1 };
+	static struct sched_prog small;
+	const char *fmt;
+
+	if (load(in, &fmt))
+		return 2;
+	if (!loaded_sched) {
+		err("folio-replay: --minimize takes a fuzz_sched input (--sched "
+		    "for a binary one)\n");
+		return 2;
+	}
+	if (replay_sched_minimize(in, &so, &small))
+		return 1;
+	*replay_sched_prog() = small;
+	rp.quiet = 1;
+	if (convert_loaded(in, out, 1, fmt))
+		return 2;
+	printf("folio-replay: minimised %s -> %s\n", in, out);
+	return 0;
+}
+
+static unsigned int parse_count(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v < 1 || v > 100000 || s[0] == '-') {
+		err("folio-replay: --repeat: '%s' is not a count (1..100000)\n", s);
+		usage_hint();
+		exit(2);
+	}
+	return (unsigned int)v;
 }
 
 static unsigned int parse_seconds(const char *s)
@@ -390,6 +507,10 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "to-text", required_argument, NULL, 'x' },
 		{ "to-binary", required_argument, NULL, 'y' },
+		{ "sched", no_argument, NULL, 's' },
+		{ "full", no_argument, NULL, 'f' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "minimize", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -404,6 +525,10 @@ int main(int argc, char **argv)
 		case 'T': rp.timeout_s = parse_seconds(optarg); break;
 		case 'x': rp.to_text = optarg; break;
 		case 'y': rp.to_binary = optarg; break;
+		case 's': rp.sched = 1; break;
+		case 'f': rp.full = 1; break;
+		case 'r': rp.repeat = parse_count(optarg); break;
+		case 'm': rp.minimize = optarg; break;
 		case 'h': help(); return 0;
 		case 'V':
 			printf("folio-replay %s (commit %s)%s%s\n", FT_VERSION,
@@ -417,6 +542,14 @@ int main(int argc, char **argv)
 		err("folio-replay: no input given\n");
 		usage_hint();
 		return 2;
+	}
+	if (rp.minimize) {
+		if (argc - optind != 1 || rp.to_text || rp.to_binary) {
+			err("folio-replay: --minimize shrinks exactly one FILE\n");
+			usage_hint();
+			return 2;
+		}
+		return minimize(argv[optind], rp.minimize);
 	}
 	if (rp.to_text || rp.to_binary) {
 		if ((rp.to_text && rp.to_binary) || argc - optind != 1) {

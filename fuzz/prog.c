@@ -118,6 +118,24 @@ const char *prog_world_invalid(const struct prog_world *w)
 	return NULL;
 }
 
+size_t prog_op_decode(const struct prog_world *w, struct prog_op *op,
+		      const uint8_t *data, size_t size, size_t pos)
+{
+	const struct prog_op_desc *d;
+
+	op->code = (uint8_t)((pos < size ? data[pos] : 0) % OP_NR);
+	pos++;
+	d = &prog_ops[op->code];
+	memset(op->arg, 0, sizeof(op->arg));
+	for (unsigned int i = 0; i < d->nargs; i++) {
+		uint8_t b = pos < size ? data[pos] : 0;
+
+		pos++;
+		op->arg[i] = prog_arg_fold(w, d->kinds[i], b);
+	}
+	return pos;
+}
+
 void prog_decode(struct prog *p, const uint8_t *data, size_t size)
 {
 	uint8_t hdr[PROG_HEADER_BYTES] = { 0 };
@@ -127,20 +145,9 @@ void prog_decode(struct prog *p, const uint8_t *data, size_t size)
 	prog_world_decode(&p->world, hdr);
 	p->nops = 0;
 	pos = PROG_HEADER_BYTES;
-	while (pos < size && p->nops < PROG_MAX_OPS) {
-		struct prog_op *op = &p->ops[p->nops++];
-		const struct prog_op_desc *d;
-
-		op->code = data[pos++] % OP_NR;
-		d = &prog_ops[op->code];
-		memset(op->arg, 0, sizeof(op->arg));
-		for (unsigned int i = 0; i < d->nargs; i++) {
-			uint8_t b = pos < size ? data[pos] : 0;
-
-			pos++;
-			op->arg[i] = prog_arg_fold(&p->world, d->kinds[i], b);
-		}
-	}
+	while (pos < size && p->nops < PROG_MAX_OPS)
+		pos = prog_op_decode(&p->world, &p->ops[p->nops++], data, size,
+				     pos);
 }
 
 size_t prog_encoded_max(void)
@@ -157,15 +164,26 @@ size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap)
 	prog_world_encode(&p->world, out);
 	n = PROG_HEADER_BYTES;
 	for (unsigned int i = 0; i < p->nops; i++) {
-		const struct prog_op *op = &p->ops[i];
-		const struct prog_op_desc *d = &prog_ops[op->code];
+		size_t m = prog_op_encode(&p->world, &p->ops[i], out + n, cap - n);
 
-		if (n + 1 + d->nargs > cap)
+		if (!m)
 			break;
-		out[n++] = op->code;
-		for (unsigned int a = 0; a < d->nargs; a++)
-			out[n++] = prog_arg_unfold(&p->world, d->kinds[a], op->arg[a]);
+		n += m;
 	}
+	return n;
+}
+
+size_t prog_op_encode(const struct prog_world *w, const struct prog_op *op,
+		      uint8_t *out, size_t cap)
+{
+	const struct prog_op_desc *d = &prog_ops[op->code];
+	size_t n = 0;
+
+	if (1 + d->nargs > cap)
+		return 0;
+	out[n++] = op->code;
+	for (unsigned int a = 0; a < d->nargs; a++)
+		out[n++] = prog_arg_unfold(w, d->kinds[a], op->arg[a]);
 	return n;
 }
 

@@ -140,6 +140,12 @@ const char *prog_world_invalid(const struct prog_world *w);
 
 /* Never fails. */
 void prog_decode(struct prog *p, const uint8_t *data, size_t size);
+/* One op from data[pos...] (zeros past @size); returns the next position. */
+size_t prog_op_decode(const struct prog_world *w, struct prog_op *op,
+		      const uint8_t *data, size_t size, size_t pos);
+/* One op's bytes; 0 if @cap is too small. */
+size_t prog_op_encode(const struct prog_world *w, const struct prog_op *op,
+		      uint8_t *out, size_t cap);
 /* Returns the bytes written (at most prog_encoded_max()). */
 size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap);
 size_t prog_encoded_max(void);
@@ -153,6 +159,37 @@ struct prog_text_error {
 int prog_parse_text(struct prog *p, const char *text, size_t len,
 		    struct prog_text_error *err);
 void prog_print_text(const struct prog *p, FILE *out);
+
+/* The pieces, for other text forms built on this one (sched_text.c). */
+struct prog_text_tok {
+	const char *s;
+	size_t n;
+	unsigned int col;	/* 1-based column of s[0] */
+};
+/* One line's content: comment and line terminator already cut off. */
+struct prog_text_line {
+	const char *s;
+	size_t n;
+	size_t pos;		/* scan position for prog_text_next_tok() */
+	unsigned int nr;	/* 1-based line number */
+	unsigned int end_col;	/* column just past the last token seen */
+};
+/* The next line of text[*pos...]: 1, 0 at the end, -1 (a bad byte). */
+int prog_text_next_line(const char *text, size_t len, size_t *pos,
+			unsigned int *nr, struct prog_text_line *l,
+			struct prog_text_error *err);
+/* The next blank-separated token of @l: 1, or 0 at its end. */
+int prog_text_next_tok(struct prog_text_line *l, struct prog_text_tok *t);
+/* The rest of a "world" line / of an op line named @name: 0 or -1. */
+int prog_text_parse_world(struct prog_world *w, struct prog_text_line *l,
+			  const struct prog_text_tok *name,
+			  struct prog_text_error *err);
+int prog_text_parse_op(const struct prog_world *w, struct prog_text_line *l,
+		       const struct prog_text_tok *name, struct prog_op *op,
+		       struct prog_text_error *err);
+int prog_text_fail(struct prog_text_error *err, unsigned int line,
+		   unsigned int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void prog_print_world(const struct prog_world *w, FILE *out);
 void prog_print_op(const struct prog *p, const struct prog_op *op, FILE *out);
 

@@ -23,27 +23,11 @@ static const char *const world_keys[NR_WORLD_KEYS] = {
 	"files", "mms", "pmd_order", "pages", "file_pmds", "anon_pmds",
 };
 
-struct tok {
-	const char *s;
-	size_t n;
-	unsigned int col;	/* 1-based column of s[0] */
-};
 
-/* One line's content: comment and line terminator already cut off. */
-struct line {
-	const char *s;
-	size_t n;
-	size_t pos;		/* scan position for next_tok() */
-	unsigned int nr;	/* 1-based line number */
-	unsigned int end_col;	/* column just past the last token seen */
-};
+#define fail prog_text_fail
 
-static int fail(struct prog_text_error *err, unsigned int line,
-		unsigned int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct prog_text_error *err, unsigned int line,
-		unsigned int col, const char *fmt, ...)
+int prog_text_fail(struct prog_text_error *err, unsigned int line,
+		   unsigned int col, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -71,7 +55,9 @@ static unsigned int to_col(size_t off)
 	return off >= UINT32_MAX ? UINT32_MAX : (unsigned int)off + 1;
 }
 
-static int next_tok(struct line *l, struct tok *t)
+#define next_tok prog_text_next_tok
+
+int prog_text_next_tok(struct prog_text_line *l, struct prog_text_tok *t)
 {
 	while (l->pos < l->n && (l->s[l->pos] == ' ' || l->s[l->pos] == '\t'))
 		l->pos++;
@@ -150,7 +136,7 @@ static int find_key(const struct arg_spec *sp, const char *key, size_t n)
 
 /* Value of one key=value token into vals[i], range-checked for op args. */
 static int parse_value(const struct arg_spec *sp, unsigned int i,
-		       const struct tok *t, size_t eq, const struct line *l,
+		       const struct prog_text_tok *t, size_t eq, const struct prog_text_line *l,
 		       unsigned int *vals, struct prog_text_error *err)
 {
 	const char *vs = t->s + eq + 1;
@@ -187,12 +173,12 @@ static int parse_value(const struct arg_spec *sp, unsigned int i,
  * The rest of line @l as key=value tokens for @sp: every key exactly once.
  * cols[i] gets the column of key i (for errors found later).
  */
-static int parse_args(const struct arg_spec *sp, struct line *l,
+static int parse_args(const struct arg_spec *sp, struct prog_text_line *l,
 		      unsigned int *vals, unsigned int *cols,
 		      struct prog_text_error *err)
 {
 	unsigned int seen = 0;
-	struct tok t;
+	struct prog_text_tok t;
 
 	while (next_tok(l, &t)) {
 		const char *eq = memchr(t.s, '=', t.n);
@@ -240,8 +226,8 @@ static unsigned int world_err_col(const char *msg, const unsigned int *cols,
 	return dflt;
 }
 
-static int parse_world(struct prog *p, struct line *l, const struct tok *name,
-		       struct prog_text_error *err)
+int prog_text_parse_world(struct prog_world *w, struct prog_text_line *l,
+			  const struct prog_text_tok *name, struct prog_text_error *err)
 {
 	struct arg_spec sp = { "world", NR_WORLD_KEYS, world_keys, NULL, NULL };
 	unsigned int v[NR_WORLD_KEYS], cols[NR_WORLD_KEYS];
@@ -249,26 +235,26 @@ static int parse_world(struct prog *p, struct line *l, const struct tok *name,
 
 	if (parse_args(&sp, l, v, cols, err))
 		return -1;
-	p->world.files = v[0];
-	p->world.mms = v[1];
-	p->world.pmd_order = v[2];
-	p->world.pages = v[3];
-	p->world.file_pmds = v[4];
-	p->world.anon_pmds = v[5];
-	why = prog_world_invalid(&p->world);
+	w->files = v[0];
+	w->mms = v[1];
+	w->pmd_order = v[2];
+	w->pages = v[3];
+	w->file_pmds = v[4];
+	w->anon_pmds = v[5];
+	why = prog_world_invalid(w);
 	if (why)
 		return fail(err, l->nr, world_err_col(why, cols, name->col),
 			    "%s", why);
 	return 0;
 }
 
-static int parse_op(struct prog *p, struct line *l, const struct tok *name,
-		    struct prog_text_error *err)
+int prog_text_parse_op(const struct prog_world *w, struct prog_text_line *l,
+		       const struct prog_text_tok *name, struct prog_op *op,
+		       struct prog_text_error *err)
 {
 	unsigned int cols[PROG_MAX_ARGS];
 	const struct prog_op_desc *d = NULL;
 	struct arg_spec sp;
-	struct prog_op *op;
 	unsigned int code;
 
 	for (code = 0; code < OP_NR; code++) {
@@ -281,25 +267,29 @@ static int parse_op(struct prog *p, struct line *l, const struct tok *name,
 		return fail(err, l->nr, name->col,
 			    "unknown operation '" TOK_FMT "'",
 			    TOK_ARG(name->s, name->n));
+	sp = (struct arg_spec){ d->name, d->nargs, d->arg_names, d->kinds, w };
+	op->code = (uint8_t)code;
+	memset(op->arg, 0, sizeof(op->arg));
+	return parse_args(&sp, l, op->arg, cols, err);
+}
+
+static int parse_op(struct prog *p, struct prog_text_line *l, const struct prog_text_tok *name,
+		    struct prog_text_error *err)
+{
 	if (p->nops == PROG_MAX_OPS)
 		return fail(err, l->nr, name->col, "more than %d ops",
 			    PROG_MAX_OPS);
-	sp = (struct arg_spec){ d->name, d->nargs, d->arg_names, d->kinds,
-				&p->world };
-	op = &p->ops[p->nops];
-	op->code = (uint8_t)code;
-	memset(op->arg, 0, sizeof(op->arg));
-	if (parse_args(&sp, l, op->arg, cols, err))
+	if (prog_text_parse_op(&p->world, l, name, &p->ops[p->nops], err))
 		return -1;
 	p->nops++;
 	return 0;
 }
 
 /* One line; *have_world says whether the world line was seen already. */
-static int parse_line(struct prog *p, struct line *l, int *have_world,
+static int parse_line(struct prog *p, struct prog_text_line *l, int *have_world,
 		      struct prog_text_error *err)
 {
-	struct tok name;
+	struct prog_text_tok name;
 
 	if (!next_tok(l, &name))
 		return 0;
@@ -308,7 +298,7 @@ static int parse_line(struct prog *p, struct line *l, int *have_world,
 			return fail(err, l->nr, name.col,
 				    "a second 'world' line");
 		*have_world = 1;
-		return parse_world(p, l, &name, err);
+		return prog_text_parse_world(&p->world, l, &name, err);
 	}
 	if (!*have_world)
 		return fail(err, l->nr, name.col,
@@ -333,6 +323,32 @@ static int fail_empty(const char *text, size_t len, unsigned int nr,
 		    "empty program: no 'world' line");
 }
 
+int prog_text_next_line(const char *text, size_t len, size_t *pos,
+			unsigned int *nr, struct prog_text_line *l,
+			struct prog_text_error *err)
+{
+	const char *nl, *hash;
+	size_t end;
+
+	if (!text || *pos >= len)
+		return 0;
+	nl = memchr(text + *pos, '\n', len - *pos);
+	end = nl ? (size_t)(nl - text) : len;
+	*l = (struct prog_text_line){ text + *pos, end - *pos, 0, 0, 1 };
+	*nr = *nr < UINT32_MAX ? *nr + 1 : *nr;
+	l->nr = *nr;
+	*pos = nl ? end + 1 : len;
+	/* CRLF: the CR belongs to the line break, not the line. */
+	if (l->n && l->s[l->n - 1] == '\r')
+		l->n--;
+	if (check_chars(l->s, l->n, *nr, err))
+		return -1;
+	hash = memchr(l->s, '#', l->n);
+	if (hash)
+		l->n = (size_t)(hash - l->s);
+	return 1;
+}
+
 int prog_parse_text(struct prog *p, const char *text, size_t len,
 		    struct prog_text_error *err)
 {
@@ -348,23 +364,14 @@ int prog_parse_text(struct prog *p, const char *text, size_t len,
 	p->nops = 0;
 	if (!text)
 		len = 0;
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-		struct line l = { text + pos, end - pos, 0, 0, 1 };
-		const char *hash;
+	for (;;) {
+		struct prog_text_line l;
+		int rc = prog_text_next_line(text, len, &pos, &nr, &l, err);
 
-		nr = nr < UINT32_MAX ? nr + 1 : nr;
-		l.nr = nr;
-		pos = nl ? end + 1 : len;
-		/* CRLF: the CR belongs to the line break, not the line. */
-		if (l.n && l.s[l.n - 1] == '\r')
-			l.n--;
-		if (check_chars(l.s, l.n, nr, err))
+		if (rc < 0)
 			return -1;
-		hash = memchr(l.s, '#', l.n);
-		if (hash)
-			l.n = (size_t)(hash - l.s);
+		if (!rc)
+			break;
 		if (parse_line(p, &l, &have_world, err))
 			return -1;
 	}

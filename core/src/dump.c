@@ -8,11 +8,13 @@
 
 #include "folio/folio.h"
 #include "folio/page_ref.h"
+#include "internal.h"
 
 #ifdef FOLIO_HOOKS
 folio_step_fn folio_step_hook;
 #endif
 _Atomic(folio_race_fn) folio_race_hook;
+_Atomic(folio_bug_fn) folio_bug_hook;
 
 static const char *const flag_names[NR_PG_FLAGS] = {
 	[PG_locked] = "locked",
@@ -58,9 +60,34 @@ void dump_folio(FILE *out, const struct folio *f, const char *reason)
 		fprintf(out, "       reason: %s\n", reason);
 }
 
+int folio_debug_name(const void *addr, char *buf, size_t n)
+{
+	extern struct fl_lock deferred_split_lock;
+
+	if (addr == &deferred_split_lock) {
+		snprintf(buf, n, "deferred_split_lock");
+		return 1;
+	}
+	if (addr == &folio_world.files_lock) {
+		snprintf(buf, n, "world.files_lock");
+		return 1;
+	}
+	if (addr == &folio_world.mms_lock) {
+		snprintf(buf, n, "world.mms_lock");
+		return 1;
+	}
+	return page_alloc_debug_name(addr, buf, n) ||
+	       slab_debug_name(addr, buf, n) || lock_debug_name(addr, buf, n);
+}
+
 _Noreturn void folio_bug(const char *file, int line, const char *cond,
 			 const struct folio *f)
 {
+	folio_bug_fn hook = atomic_load_explicit(&folio_bug_hook,
+						 memory_order_relaxed);
+
+	if (hook)
+		hook(file, line, cond, f);
 	fprintf(stderr, "kernel BUG at %s:%d: VM_BUG_ON_FOLIO(%s)\n", file,
 		line, cond);
 	dump_folio(stderr, f, cond);

@@ -93,4 +93,9 @@ void page_unpoison(unsigned long pfn);
 void folio_wait_table_init(void);
 void folio_wait_table_destroy(void);
 
+/* folio_debug_name()'s helpers, one per file that owns named objects. */
+int page_alloc_debug_name(const void *addr, char *buf, size_t n);
+int slab_debug_name(const void *addr, char *buf, size_t n);
+int lock_debug_name(const void *addr, char *buf, size_t n);
+
 #endif /* FOLIO_INTERNAL_H */

@@ -113,10 +113,30 @@ static struct wait_bucket wait_table[FOLIO_WAIT_TABLE_SIZE];
 
 unsigned int folio_wait_table_index(const struct folio *f)
 {
-	/* hash_ptr: golden-ratio multiply, top bits. */
-	uint64_t h = (uint64_t)(uintptr_t)f * 0x61c8864680b583ebull;
+	/*
+	 * hash_ptr: golden-ratio multiply, top bits.  Of the descriptor's
+	 * offset in the world's memory, not its address: which folios share
+	 * a bucket then does not depend on where mmap put the world, so a
+	 * scheduled run (fuzz_sched) replays step for step in every process.
+	 */
+	uint64_t h = ((uint64_t)(uintptr_t)f -
+		      (uint64_t)(uintptr_t)folio_world.membase) *
+		     0x61c8864680b583ebull;
 
 	return (unsigned int)(h >> (64 - FOLIO_WAIT_TABLE_BITS));
+}
+
+int lock_debug_name(const void *addr, char *buf, size_t n)
+{
+	const char *a = addr, *t = (const char *)wait_table;
+
+	if (a < t || a >= (const char *)(wait_table + FOLIO_WAIT_TABLE_SIZE))
+		return 0;
+	snprintf(buf, n, "wait_table[%zu].%s",
+		 (size_t)(a - t) / sizeof(wait_table[0]),
+		 (size_t)(a - t) % sizeof(wait_table[0]) <
+				 offsetof(struct wait_bucket, cond) ? "lock" : "cond");
+	return 1;
 }
 
 static struct wait_bucket *folio_waitqueue(const struct folio *f)
@@ -212,7 +232,7 @@ static void folio_waitlist_lock(struct folio *f)
 				cpu_relax();
 			} else {
 				spins = 0;
-				sched_yield();	/* the holder may be preempted */
+				fl_yield();	/* the holder may be preempted */
 			}
 		} while (fa_load_relaxed(&f->flags) & (1ul << PG_waitlock));
 	}

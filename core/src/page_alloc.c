@@ -278,6 +278,15 @@ void *pfn_to_virt(unsigned long pfn)
 	return (char *)folio_world.membase + pfn * PAGE_SIZE;
 }
 
+int page_alloc_debug_name(const void *addr, char *buf, size_t n)
+{
+	if (addr == &zone.lock) {
+		snprintf(buf, n, "zone.lock");
+		return 1;
+	}
+	return 0;
+}
+
 unsigned long virt_to_pfn(const void *addr)
 {
 	return (unsigned long)((const char *)addr -

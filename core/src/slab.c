@@ -387,6 +387,41 @@ bool kmem_cache_owns(struct kmem_cache *c, const void *obj)
 			       c->size == 0;
 }
 
+int slab_debug_name(const void *addr, char *buf, size_t n)
+{
+	struct ptdesc *pt;
+
+	for (unsigned int i = 0; i < nr_caches; i++)
+		if (addr == &caches[i].lock) {
+			snprintf(buf, n, "slab:%s.lock", caches[i].name);
+			return 1;
+		}
+	pt = ptdesc_cache ? kmem_cache_object_at(ptdesc_cache, addr) : NULL;
+	if (pt && addr == &pt->ptl) {
+		snprintf(buf, n, "ptl(table %lu)", pt->pfn);
+		return 1;
+	}
+	return 0;
+}
+
+void *kmem_cache_object_at(struct kmem_cache *c, const void *addr)
+{
+	const char *page;
+	struct slab *s;
+	size_t off;
+
+	if (!folio_world.membase || (const char *)addr < (const char *)folio_world.membase)
+		return NULL;
+	s = virt_to_slab(addr);
+	if (!s || s->cache != c)
+		return NULL;
+	page = pfn_to_virt(s->pfn);
+	off = (size_t)((const char *)addr - page);
+	if (off / c->size >= c->objs_per_slab)
+		return NULL;
+	return (void *)(page + off - off % c->size);
+}
+
 unsigned long slab_nr_pages(void)
 {
 	unsigned long n = 0;

@@ -22,15 +22,18 @@
  *
  * Release builds: every wrapper is a plain C11 atomic, zero cost.
  * FOLIO_HOOKS builds: every wrapper first calls folio_step(), which a
- * harness can point at a chaos injector (random delays/yields) or a
- * deterministic scheduler that takes control at every step.
+ * harness points at a chaos injector (random delays/yields).
+ * FOLIO_SCHED builds: every wrapper reports its call site, address and
+ * the value it read or wrote to the deterministic scheduler, which may
+ * switch logical threads there (folio/sched.h).
  *
- * Locks go through the same layer (fl_*), so the scheduler sees them too.
+ * Locks go through the same layer (fl_*), so the scheduler owns them too.
  */
 #ifndef FOLIO_ATOMIC_H
 #define FOLIO_ATOMIC_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -54,6 +57,8 @@ static inline void folio_step_at(const char *file, int line)
 #endif
 
 #define FA_STEP(expr) (folio_step(), (expr))
+
+#ifndef FOLIO_SCHED
 
 #define fa_load_relaxed(p) FA_STEP(atomic_load_explicit((p), memory_order_relaxed))
 #define fa_load_acquire(p) FA_STEP(atomic_load_explicit((p), memory_order_acquire))
@@ -117,9 +122,124 @@ static inline void folio_step_at(const char *file, int line)
 /* smp_mb(): a seq_cst fence. */
 #define fa_fence_full() FA_STEP(atomic_thread_fence(memory_order_seq_cst))
 
+#else /* FOLIO_SCHED: the same wrappers, each a step of the scheduler */
+#include <stdint.h>
+
+#include "folio/sched.h"
+
+/* The call site, once per expansion (a static in its own block). */
+#define FS_SITE_(k, m)                                                     \
+	static const struct folio_site __fs = { __FILE__, __func__,        \
+						__LINE__, (k), (m) }
+#define FS_U64(x) ((uint64_t)(uintptr_t)(x))
+
+#define FA_SCHED_LOAD(p, m)                                                \
+	({                                                                 \
+		FS_SITE_(FS_LOAD, m);                                      \
+		folio_sched_before(&__fs, (p));                            \
+		__auto_type __v = atomic_load_explicit((p), (m));          \
+		folio_sched_after(&__fs, (p), FS_U64(__v), 0, FS_READ);    \
+		__v;                                                       \
+	})
+#define FA_SCHED_STORE(p, v, m)                                            \
+	({                                                                 \
+		FS_SITE_(FS_STORE, m);                                     \
+		folio_sched_before(&__fs, (p));                            \
+		__auto_type __w = (v);                                     \
+		atomic_store_explicit((p), __w, (m));                      \
+		folio_sched_after(&__fs, (p), 0, FS_U64(__w), FS_WROTE);   \
+		(void)0;                                                   \
+	})
+/* fetch_OP: returns the old value; NEW is the value left behind. */
+#define FA_SCHED_RMW(kind, fn, p, v, m, NEW)                               \
+	({                                                                 \
+		FS_SITE_(kind, m);                                         \
+		folio_sched_before(&__fs, (p));                            \
+		__auto_type __a = (v);                                     \
+		__auto_type __old = fn((p), __a, (m));                     \
+		folio_sched_after(&__fs, (p), FS_U64(__old), FS_U64(NEW),  \
+				  FS_READ | FS_WROTE);                     \
+		__old;                                                     \
+	})
+#define FA_SCHED_CAS(fn, p, e, d)                                          \
+	({                                                                 \
+		FS_SITE_(FS_CAS, memory_order_seq_cst);                    \
+		folio_sched_before(&__fs, (p));                            \
+		__auto_type __e = (e);                                     \
+		__auto_type __d = (d);                                     \
+		__typeof__(*__e) __want = *__e;                            \
+		bool __ok = fn((p), __e, __d, memory_order_seq_cst,        \
+			       memory_order_relaxed);                      \
+		folio_sched_after(&__fs, (p), FS_U64(__ok ? __want : *__e),\
+				  FS_U64(__d),                             \
+				  __ok ? FS_READ | FS_WROTE : FS_READ);    \
+		__ok;                                                      \
+	})
+
+#define fa_load_relaxed(p) FA_SCHED_LOAD(p, memory_order_relaxed)
+#define fa_load_acquire(p) FA_SCHED_LOAD(p, memory_order_acquire)
+#define fa_load_full(p) FA_SCHED_LOAD(p, memory_order_seq_cst)
+#define fa_store_relaxed(p, v) FA_SCHED_STORE(p, v, memory_order_relaxed)
+#define fa_store_release(p, v) FA_SCHED_STORE(p, v, memory_order_release)
+#define fa_store_full(p, v) FA_SCHED_STORE(p, v, memory_order_seq_cst)
+#define fa_add_relaxed(p, v)                                               \
+	((void)FA_SCHED_RMW(FS_RMW, atomic_fetch_add_explicit, p, v,       \
+			    memory_order_relaxed, __old + __a))
+#define fa_sub_relaxed(p, v)                                               \
+	((void)FA_SCHED_RMW(FS_RMW, atomic_fetch_sub_explicit, p, v,       \
+			    memory_order_relaxed, __old - __a))
+#define fa_add_return_full(p, v)                                           \
+	(FA_SCHED_RMW(FS_RMW, atomic_fetch_add_explicit, p, v,             \
+		      memory_order_seq_cst, __old + __a) + (v))
+#define fa_sub_return_full(p, v)                                           \
+	(FA_SCHED_RMW(FS_RMW, atomic_fetch_sub_explicit, p, v,             \
+		      memory_order_seq_cst, __old - __a) - (v))
+#define fa_add_return_relaxed(p, v)                                        \
+	(FA_SCHED_RMW(FS_RMW, atomic_fetch_add_explicit, p, v,             \
+		      memory_order_relaxed, __old + __a) + (v))
+#define fa_sub_return_relaxed(p, v)                                        \
+	(FA_SCHED_RMW(FS_RMW, atomic_fetch_sub_explicit, p, v,             \
+		      memory_order_relaxed, __old - __a) - (v))
+#define fa_or_acquire(p, v)                                                \
+	FA_SCHED_RMW(FS_RMW, atomic_fetch_or_explicit, p, v,               \
+		     memory_order_acquire, __old | __a)
+#define fa_or_relaxed(p, v)                                                \
+	FA_SCHED_RMW(FS_RMW, atomic_fetch_or_explicit, p, v,               \
+		     memory_order_relaxed, __old | __a)
+#define fa_or_full(p, v)                                                   \
+	FA_SCHED_RMW(FS_RMW, atomic_fetch_or_explicit, p, v,               \
+		     memory_order_seq_cst, __old | __a)
+#define fa_and_relaxed(p, v)                                               \
+	FA_SCHED_RMW(FS_RMW, atomic_fetch_and_explicit, p, v,              \
+		     memory_order_relaxed, __old & __a)
+#define fa_and_release(p, v)                                               \
+	FA_SCHED_RMW(FS_RMW, atomic_fetch_and_explicit, p, v,              \
+		     memory_order_release, __old & __a)
+#define fa_xchg_full(p, v)                                                 \
+	FA_SCHED_RMW(FS_XCHG, atomic_exchange_explicit, p, v,              \
+		     memory_order_seq_cst, __a)
+#define fa_xchg_relaxed(p, v)                                              \
+	FA_SCHED_RMW(FS_XCHG, atomic_exchange_explicit, p, v,              \
+		     memory_order_relaxed, __a)
+#define fa_cas_full(p, expected, desired)                                  \
+	FA_SCHED_CAS(atomic_compare_exchange_weak_explicit, p, expected,   \
+		     desired)
+#define fa_cas_strong_full(p, expected, desired)                           \
+	FA_SCHED_CAS(atomic_compare_exchange_strong_explicit, p, expected, \
+		     desired)
+#define fa_fence_full()                                                    \
+	({                                                                 \
+		FS_SITE_(FS_FENCE, memory_order_seq_cst);                  \
+		folio_sched_before(&__fs, NULL);                           \
+		atomic_thread_fence(memory_order_seq_cst);                 \
+		(void)0;                                                   \
+	})
+#endif /* FOLIO_SCHED */
+
+#ifndef FOLIO_SCHED
 /*
- * Locks.  A plain pthread mutex today; the wrapper exists so that the
- * deterministic scheduler can model lock handoff without touching callers.
+ * Locks.  A plain pthread mutex; the scheduled build replaces them with the
+ * scheduler's (below), without touching callers.
  */
 struct fl_lock {
 	pthread_mutex_t m;
@@ -172,5 +292,70 @@ static inline void fl_cond_broadcast(struct fl_cond *c)
 	folio_step();
 	pthread_cond_broadcast(&c->c);
 }
+
+/* A spinner gives the CPU away (the holder may be preempted). */
+#define fl_yield() sched_yield()
+
+#else /* FOLIO_SCHED: the scheduler owns every lock */
+/* owner: 0 free, else the scheduler's id of the holder; waiters: a mask of
+ * blocked logical threads.  Only the scheduler touches either. */
+struct fl_lock {
+	int owner;
+	unsigned int waiters;
+};
+#define FL_LOCK_INIT { 0, 0 }
+
+static inline void fl_init(struct fl_lock *l)
+{
+	l->owner = 0;
+	l->waiters = 0;
+}
+static inline void fl_destroy(struct fl_lock *l)
+{
+	(void)l;
+}
+#define fl_lock(l)                                                         \
+	({                                                                 \
+		FS_SITE_(FS_LOCK, 0);                                      \
+		folio_sched_lock(&__fs, (l));                              \
+	})
+#define fl_trylock(l)                                                      \
+	({                                                                 \
+		FS_SITE_(FS_TRYLOCK, 0);                                   \
+		folio_sched_trylock(&__fs, (l));                           \
+	})
+#define fl_unlock(l)                                                       \
+	({                                                                 \
+		FS_SITE_(FS_UNLOCK, 0);                                    \
+		folio_sched_unlock(&__fs, (l));                            \
+	})
+
+struct fl_cond {
+	unsigned int waiters;
+};
+static inline void fl_cond_init(struct fl_cond *c)
+{
+	c->waiters = 0;
+}
+static inline void fl_cond_destroy(struct fl_cond *c)
+{
+	(void)c;
+}
+#define fl_cond_wait(c, l)                                                 \
+	({                                                                 \
+		FS_SITE_(FS_COND_WAIT, 0);                                 \
+		folio_sched_cond_wait(&__fs, (c), (l));                    \
+	})
+#define fl_cond_broadcast(c)                                               \
+	({                                                                 \
+		FS_SITE_(FS_COND_WAKE, 0);                                 \
+		folio_sched_cond_broadcast(&__fs, (c));                    \
+	})
+#define fl_yield()                                                         \
+	({                                                                 \
+		FS_SITE_(FS_YIELD, 0);                                     \
+		folio_sched_yield(&__fs);                                  \
+	})
+#endif /* FOLIO_SCHED */
 
 #endif /* FOLIO_ATOMIC_H */

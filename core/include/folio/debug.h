@@ -22,8 +22,23 @@
 struct folio;
 
 void dump_folio(FILE *out, const struct folio *folio, const char *reason);
+/*
+ * A name for a lock or other object of the core at @addr ("zone.lock",
+ * "deferred_split_lock", "slab:folio.lock", "wait_table[17].lock",
+ * "ptl(table 44)", ...): 1 and the name in @buf, or 0.  For reports (the
+ * scheduler's race diagram); reads the caches' metadata without locks.
+ */
+int folio_debug_name(const void *addr, char *buf, size_t n);
 _Noreturn void folio_bug(const char *file, int line, const char *cond,
 			 const struct folio *folio);
+/*
+ * Debug hook: called first by folio_bug() (a VM_BUG_ON fired), so a harness
+ * can say where the run was (the scheduler stops switching and draws the
+ * interleaving) before the report and the abort.  NULL: nothing.
+ */
+typedef void (*folio_bug_fn)(const char *file, int line, const char *cond,
+			     const struct folio *folio);
+extern _Atomic(folio_bug_fn) folio_bug_hook;
 void folio_warn(const char *file, int line, const char *cond,
 		const struct folio *folio);
 

@@ -17,9 +17,40 @@
  *
  * Every thread that touches the model calls folio_thread_online() first and
  * folio_thread_offline() before it exits.
+ *
+ * The scheduled build (FOLIO_SCHED) has its own RCU, in the scheduler:
+ * liburcu cannot run inside coroutines (its synchronize_rcu waits for the
+ * very thread that would have to run the reader).  See the end of this
+ * file and core/src/rcu_sched.c.
  */
 #ifndef FOLIO_RCU_H
 #define FOLIO_RCU_H
+
+#ifdef FOLIO_SCHED
+#include <stdbool.h>
+#include <urcu/compiler.h>	/* caa_container_of only */
+
+#include "folio/atomic.h"
+
+#define rcu_read_lock_model()                                              \
+	({                                                                 \
+		FS_SITE_(FS_RCU_LOCK, 0);                                  \
+		folio_sched_rcu_read_lock(&__fs);                          \
+	})
+#define rcu_read_unlock_model()                                            \
+	({                                                                 \
+		FS_SITE_(FS_RCU_UNLOCK, 0);                                \
+		folio_sched_rcu_read_unlock(&__fs);                        \
+	})
+
+/* Callback head; embed it and recover the container in the callback. */
+struct folio_rcu_head {
+	void (*func)(struct folio_rcu_head *);
+	struct folio_rcu_head *next;	/* the FIFO of queued callbacks */
+	unsigned int gp;		/* the grace period it waits for */
+};
+
+#else /* the native build: liburcu */
 
 #ifndef _LGPL_SOURCE
 #define _LGPL_SOURCE /* inline the read-side fast paths (and let TSan see them) */
@@ -67,6 +98,8 @@ struct folio_rcu_head {
 	void (*func)(struct folio_rcu_head *);
 	struct folio_rcu_head *next;	/* single-threaded mode's FIFO */
 };
+
+#endif /* FOLIO_SCHED */
 
 void folio_thread_online(void);
 void folio_thread_offline(void);

@@ -62,5 +62,7 @@ int kmem_cache_walk(struct kmem_cache *cache,
 
 /* Does @obj lie in a slab page of @cache (a pointer sanity check)? */
 bool kmem_cache_owns(struct kmem_cache *cache, const void *obj);
+/* The object of @cache whose bytes hold @addr, or NULL (debug: reports). */
+void *kmem_cache_object_at(struct kmem_cache *cache, const void *addr);
 
 #endif /* FOLIO_SLAB_H */

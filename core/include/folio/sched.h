@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * folio/sched.h - the scheduled build of the core (FOLIO_SCHED): the hooks
+ * through which every shared access, lock and RCU operation reaches a
+ * deterministic scheduler, which may switch logical threads at any of them.
+ *
+ * Logical threads are coroutines on one OS thread (fuzz/sched/), so in this
+ * build:
+ *   - every fa_* access first calls folio_sched_step() with its call site
+ *     (file, function, line, kind, memory order) and address, then, after
+ *     the access, folio_sched_seen() with the value read and/or written:
+ *     the scheduler's trace, its reads-from coverage and its diagrams come
+ *     from these two calls;
+ *   - fl_lock/fl_trylock/fl_unlock, fl_cond_wait/broadcast and the bit-lock
+ *     yield are the scheduler's: a logical thread that waits is blocked
+ *     (not runnable) until what it waits for holds;
+ *   - RCU is modelled by the scheduler (core/src/rcu_sched.c): a grace
+ *     period ends when every logical thread that was inside a read-side
+ *     section when it started has left it; call_rcu callbacks run on the
+ *     scheduler's RCU thread once their grace period is over.
+ * The core uses no thread-local storage and no OS thread id (true of every
+ * build: the "current CPU" is the scheduler's business).
+ *
+ * The accesses are sequentially consistent here: one OS thread runs every
+ * logical thread, so the scheduler explores interleavings, not weak-memory
+ * reorderings (those need the native build on real CPUs, or TSan).
+ *
+ * Outside a run (world setup, the checker, teardown) folio_sched_on is
+ * false: every hook returns at once and a lock is taken by "main".
+ *
+ * Release, debug and sanitizer builds never include this file: the
+ * wrappers there are plain C11 atomics (folio/atomic.h).
+ */
+#ifndef FOLIO_SCHED_H
+#define FOLIO_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum folio_step_kind {
+	FS_LOAD, FS_STORE, FS_RMW, FS_XCHG, FS_CAS, FS_FENCE,
+	FS_LOCK, FS_TRYLOCK, FS_UNLOCK, FS_COND_WAIT, FS_COND_WAKE, FS_YIELD,
+	FS_RCU_LOCK, FS_RCU_UNLOCK, FS_SYNC_RCU, FS_CALL_RCU, FS_RCU_BARRIER,
+	FS_NR_KINDS,
+};
+
+/* What folio_sched_seen() reports. */
+#define FS_READ 1u	/* @rd is the value read */
+#define FS_WROTE 2u	/* @wr is the value written */
+
+/* One per call site, static: the trace and the diagram name it. */
+struct folio_site {
+	const char *file;
+	const char *func;
+	unsigned short line;
+	unsigned char kind;	/* enum folio_step_kind */
+	unsigned char mo;	/* memory_order of the access */
+};
+
+/* Set by the scheduler while logical threads run. */
+extern bool folio_sched_on;
+
+/* The scheduler's side (fuzz/sched/sched.c). */
+void folio_sched_step(const struct folio_site *site, const volatile void *addr);
+void folio_sched_seen(const struct folio_site *site, const volatile void *addr,
+		      uint64_t rd, uint64_t wr, unsigned int what);
+struct fl_lock;
+struct fl_cond;
+void folio_sched_lock(const struct folio_site *site, struct fl_lock *l);
+bool folio_sched_trylock(const struct folio_site *site, struct fl_lock *l);
+void folio_sched_unlock(const struct folio_site *site, struct fl_lock *l);
+void folio_sched_cond_wait(const struct folio_site *site, struct fl_cond *c,
+			   struct fl_lock *l);
+void folio_sched_cond_broadcast(const struct folio_site *site,
+				struct fl_cond *c);
+void folio_sched_yield(const struct folio_site *site);
+void folio_sched_rcu_read_lock(const struct folio_site *site);
+void folio_sched_rcu_read_unlock(const struct folio_site *site);
+/* A grace period starting now: a cookie for folio_sched_gp_* below. */
+unsigned int folio_sched_gp_start(void);
+bool folio_sched_gp_done(unsigned int cookie);
+/* Block the running logical thread until grace period @cookie is over. */
+void folio_sched_gp_wait(const struct folio_site *site, unsigned int cookie);
+/* Block it until @n callbacks have run (rcu_barrier). */
+void folio_sched_rcu_barrier_wait(const struct folio_site *site,
+				  unsigned long n);
+/* A callback was queued: the RCU thread may have work. */
+void folio_sched_rcu_kick(void);
+
+/* The core's side (core/src/rcu_sched.c), for the scheduler's RCU thread. */
+/* Is the oldest queued callback's grace period over? */
+bool folio_rcu_sched_ready(void);
+/* Run the oldest queued callback (only when ready). */
+void folio_rcu_sched_run_one(void);
+/* Callbacks queued and run so far (a barrier waits for run == queued). */
+unsigned long folio_rcu_sched_queued(void);
+unsigned long folio_rcu_sched_done(void);
+
+/* An inline fast path: nothing to do outside a run. */
+static inline void folio_sched_before(const struct folio_site *s,
+				      const volatile void *addr)
+{
+	if (__builtin_expect(folio_sched_on, 0))
+		folio_sched_step(s, addr);
+}
+
+static inline void folio_sched_after(const struct folio_site *s,
+				     const volatile void *addr, uint64_t rd,
+				     uint64_t wr, unsigned int what)
+{
+	if (__builtin_expect(folio_sched_on, 0))
+		folio_sched_seen(s, addr, rd, wr, what);
+}
+
+#endif /* FOLIO_SCHED_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_sched.c - the interleaving fuzz target: the bytes are a world, 2 to
+ * 4 logical threads' op programs and a schedule (sched_prog.h); the
+ * threads run on the scheduled build of the core under the deterministic
+ * scheduler (fuzz/sched/), so the fuzzer mutates which thread runs at
+ * every shared-memory step, and every finding replays byte for byte
+ * (folio-replay --sched FILE draws its race).
+ *
+ * Oracles (sched_run.h): the core's assertions, ASan/UBSan, deadlock,
+ * livelock, the quiescent checker with every handle declared, leaks.
+ * Feedback: libFuzzer's (or AFL++'s) edge coverage plus the scheduler's
+ * reads-from pairs (FT_SCHED_RF=0 turns them off).
+ *
+ * Built with libFuzzer (libfuzzer preset), AFL++'s driver (afl preset) or
+ * standalone_main.c (every other preset).
+ */
+#include "fuzz_common.h"
+#include "sched_run.h"
+
+static struct sched_prog prog;	/* static: no allocation per input */
+static bool rf;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	rf = fs_rf_default();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sched_run_opts o = { .report = stderr, .rf = rf,
+				    .abort_on_finding = true };
+	struct sched_result r;
+	int rc;
+
+	sched_prog_decode(&prog, data, size);
+	rc = sched_run(&prog, &o, &r);
+	if (rc == 0)
+		return 0;
+	if (rc == 1)
+		fprintf(stderr, "fuzz_sched: finding: %s: %s\n", r.rule, r.detail);
+	else
+		fprintf(stderr, "fuzz_sched: the world could not be set up\n");
+	abort();
+}

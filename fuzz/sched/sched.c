@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.c - the deterministic scheduler (see sched.h) and the core's
+ * scheduler hooks (folio/sched.h): steps, locks, conditions, RCU.
+ *
+ * Everything here runs on one OS thread; only one logical thread runs at a
+ * time and control moves only in switch_to().  Compiled without coverage
+ * instrumentation (fuzz/coverage-ignore.txt) and without TSan
+ * instrumentation (its data is shared by every fiber on purpose); the
+ * happens-before edges the scheduled locks and RCU give are told to TSan
+ * explicitly (tsan_acquire/tsan_release below).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coro.h"
+#include "folio/atomic.h"
+#include "folio/rcu.h"
+#include "sanitizer.h"	/* FT_TSAN */
+#include "sched.h"
+
+#ifdef FT_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define tsan_acquire(a) __tsan_acquire((void *)(a))
+#define tsan_release(a) __tsan_release((void *)(a))
+#else
+#define tsan_acquire(a) ((void)(a))
+#define tsan_release(a) ((void)(a))
+#endif
+
+/* libFuzzer reads extra counters from this section; elsewhere it is data. */
+__attribute__((section("__libfuzzer_extra_counters")))
+uint8_t fs_rf_counters[FS_RF_COUNTERS];
+
+/* AFL++'s coverage map, when the target is built with afl-clang-fast. */
+extern uint8_t *__afl_area_ptr __attribute__((weak));
+extern uint32_t __afl_map_size __attribute__((weak));
+
+bool folio_sched_on;
+
+enum th_state { TH_IDLE, TH_RUN, TH_BLOCKED, TH_DONE };
+enum th_wait { W_NONE, W_LOCK, W_COND, W_GP, W_BARRIER, W_WORK };
+
+#define MAIN_OWNER 0x7fff	/* fl_lock owner: the main context */
+
+struct fs_thread {
+	struct ft_coro coro;
+	unsigned int id;
+	enum th_state state;
+	enum th_wait wait;
+	const void *wait_obj;
+	unsigned long wait_arg;
+	bool woken;			/* W_COND: broadcast since it slept */
+	bool in_callback;		/* RCU thread: running a callback */
+	unsigned int rcu_depth;
+	uint32_t rcu_exits;		/* outermost read-side exits */
+	unsigned int prio;		/* PCT */
+};
+
+/* A grace period: who was inside a read-side section when it started. */
+struct gp_snap {
+	unsigned int mask;
+	uint32_t exits[FS_NR_THREADS];
+};
+
+static struct {
+	bool ready;
+	struct ft_coro main;
+	struct fs_thread th[FS_NR_THREADS];
+	const struct fs_config *cfg;
+	struct fs_stats st;
+	int cur;			/* running logical thread, -1: main */
+	bool frozen;
+	/* decisions */
+	size_t pos;			/* next schedule byte */
+	uint64_t prng;
+	unsigned int pct_change[8];	/* PCT change point i: at this step */
+	unsigned int pct_nchange, pct_used;
+	/* grace periods of this run */
+	struct gp_snap *gp;
+	unsigned int ngp, gp_cap;
+	/* reads-from shadow: address -> last writer (thread, site) */
+	uint32_t epoch;
+	unsigned long run_gen;
+	bool switched;			/* the next event follows a switch */
+	char tsan_run, tsan_done, tsan_rcu, tsan_cb;	/* tokens */
+} S = { .cur = -1 };
+
+#define SHADOW_SIZE 8192		/* power of two */
+static struct shadow {
+	const volatile void *addr;
+	const struct folio_site *site;
+	uint32_t epoch;
+	uint8_t tid;
+} shadow[SHADOW_SIZE];
+
+static void thread_main(void *arg);
+
+int fs_setup(void)
+{
+	if (S.ready)
+		return 0;
+	ft_coro_init_main(&S.main);
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
+		S.th[i].id = i;
+		if (ft_coro_create(&S.th[i].coro, 1u << 20, thread_main, &S.th[i]))
+			return -1;
+	}
+	S.cur = -1;
+	S.ready = true;
+	return 0;
+}
+
+int fs_current(void)
+{
+	return S.cur;
+}
+
+void fs_freeze(void)
+{
+	S.frozen = true;
+	folio_sched_on = false;
+}
+
+bool fs_rf_default(void)
+{
+	const char *e = getenv("FT_SCHED_RF");
+
+	return !(e && e[0] == '0');
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static void finding(enum fs_verdict v, const char *what)
+{
+	fs_freeze();
+	S.cfg->on_finding(v, what, S.cfg->ctx);
+	abort();	/* on_finding does not return */
+}
+
+/* ---- runnable threads ---- */
+
+static bool gp_done_snap(const struct gp_snap *g)
+{
+	for (unsigned int t = 0; t < FS_NR_THREADS; t++)
+		if ((g->mask & (1u << t)) && S.th[t].state != TH_DONE &&
+		    S.th[t].rcu_exits == g->exits[t])
+			return false;
+	return true;
+}
+
+/* Can blocked thread @t go on now? */
+static bool can_go(const struct fs_thread *t)
+{
+	switch (t->wait) {
+	case W_LOCK:
+		return ((const struct fl_lock *)t->wait_obj)->owner == 0;
+	case W_COND:
+		return t->woken;
+	case W_GP:
+		return gp_done_snap(&S.gp[t->wait_arg]);
+	case W_BARRIER:
+		return folio_rcu_sched_done() >= t->wait_arg;
+	case W_WORK:
+		return folio_rcu_sched_ready();
+	default:
+		return true;
+	}
+}
+
+static unsigned int runnable_mask(void)
+{
+	unsigned int m = 0;
+
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
+		struct fs_thread *t = &S.th[i];
+
+		if (t->state == TH_RUN ||
+		    (t->state == TH_BLOCKED && can_go(t)))
+			m |= 1u << i;
+	}
+	return m;
+}
+
+/* Every program thread done and the RCU thread between callbacks. */
+static bool run_over(void)
+{
+	for (unsigned int i = 0; i < S.cfg->nthreads; i++)
+		if (S.th[i].state != TH_DONE)
+			return false;
+	return !S.th[FS_RCU_TID].in_callback;
+}
+
+/* The next decision byte: the input's, then the PRNG's. */
+static unsigned int next_byte(void)
+{
+	if (S.pos < S.cfg->sched_len) {
+		S.st.bytes_used++;
+		return S.cfg->sched[S.pos++];
+	}
+	S.st.prng_used++;
+	return (unsigned int)(xorshift(&S.prng) >> 56);
+}
+
+/* Runnable thread number @k of @m, counting cyclically from @start. */
+static int kth(unsigned int m, int start, unsigned int k)
+{
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
+		int t = (start + (int)i) % FS_NR_THREADS;
+
+		if ((m & (1u << t)) && k-- == 0)
+			return t;
+	}
+	return __builtin_ctz(m);
+}
+
+/* ... and the number of thread @t among them (the inverse). */
+static unsigned int index_of(unsigned int m, int start, int t)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
+		int u = (start + (int)i) % FS_NR_THREADS;
+
+		if (u == t)
+			break;
+		k += !!(m & (1u << u));
+	}
+	return k;
+}
+
+/* The thread to run next among @m (not empty), from @from's point of view. */
+static int pick(unsigned int m, int from)
+{
+	unsigned int n = (unsigned int)__builtin_popcount(m);
+	int start = from < 0 ? 0 : from, best = -1;
+
+	if (S.cfg->mode == FS_MODE_PCT && from >= 0) {
+		/* a change point: the running thread drops below all others */
+		for (unsigned int i = 0; i < S.pct_nchange; i++)
+			if (!(S.pct_used & (1u << i)) &&
+			    S.st.steps >= S.pct_change[i]) {
+				S.pct_used |= 1u << i;
+				S.th[from].prio = i;
+			}
+	}
+	if (n == 1)
+		return __builtin_ctz(m);
+	S.st.decisions++;
+	if (S.cfg->mode == FS_MODE_PCT) {
+		for (unsigned int i = 0; i < FS_NR_THREADS; i++)
+			if ((m & (1u << i)) &&
+			    (best < 0 || S.th[i].prio > S.th[best].prio))
+				best = (int)i;
+	} else {
+		/* the k-th runnable thread counting from the running one */
+		best = kth(m, start, next_byte() % n);
+	}
+	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
+		S.cfg->decisions[S.st.ndecisions++] =
+			(uint8_t)index_of(m, start, best);
+	return best;
+}
+
+static void switch_to(int to)
+{
+	struct ft_coro *from = S.cur < 0 ? &S.main : &S.th[S.cur].coro;
+	struct ft_coro *dest = to < 0 ? &S.main : &S.th[to].coro;
+
+	if (to == S.cur)
+		return;
+	S.st.switches++;
+	S.switched = true;
+	S.cur = to;
+	ft_coro_switch(from, dest);
+}
+
+/*
+ * The running thread reached a scheduling point: it is runnable (a step),
+ * blocked (it waits for something) or done.  Pick who runs next among the
+ * runnable threads and switch; return when this thread is picked again
+ * (for a done thread: in the next run).
+ */
+static void schedule(void)
+{
+	int self = S.cur;
+	unsigned int m = runnable_mask();
+	int next;
+
+	if (!m) {
+		if (!run_over())
+			finding(FS_DEADLOCK, "every thread is blocked");
+		switch_to(-1);		/* back to fs_run */
+		return;			/* a done thread, in the next run */
+	}
+	next = pick(m, self);
+	if (next != self && S.th[self].state == TH_RUN)
+		S.st.preemptions++;
+	switch_to(next);
+	/* picked: runnable by construction (nothing ran since the pick) */
+	S.th[self].state = TH_RUN;
+	S.th[self].wait = W_NONE;
+}
+
+static void block(enum th_wait w, const void *obj, unsigned long arg)
+{
+	struct fs_thread *t = &S.th[S.cur];
+
+	t->state = TH_BLOCKED;
+	t->wait = w;
+	t->wait_obj = obj;
+	t->wait_arg = arg;
+	if (S.cfg->trace && S.cfg->trace->n)
+		S.cfg->trace->ev[S.cfg->trace->n - 1].what |= FS_EV_BLOCK;
+	schedule();
+}
+
+/* ---- the trace ---- */
+
+static void record(const struct folio_site *s, const volatile void *a)
+{
+	struct fs_trace *tr = S.cfg->trace;
+	struct fs_event *e;
+
+	if (!tr)
+		return;
+	if (tr->n == tr->cap) {
+		size_t cap = tr->cap ? 2 * tr->cap : 4096;
+		struct fs_event *ev = realloc(tr->ev, cap * sizeof(*ev));
+
+		if (!ev)
+			return;		/* a shorter trace, not a crash */
+		tr->ev = ev;
+		tr->cap = cap;
+	}
+	e = &tr->ev[tr->n++];
+	*e = (struct fs_event){ .site = s, .addr = a, .tid = (uint8_t)S.cur,
+				.switched = S.switched };
+	S.switched = false;
+}
+
+/* ---- the core's hooks ---- */
+
+void folio_sched_step(const struct folio_site *s, const volatile void *a)
+{
+	if (S.frozen || S.cur < 0)
+		return;
+	if (++S.st.steps > S.cfg->step_bound)
+		finding(FS_LIVELOCK, "the step bound was reached");
+	schedule();
+	record(s, a);
+}
+
+static inline unsigned int shadow_slot(const volatile void *a)
+{
+	uint64_t h = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned int)(h >> 51) & (SHADOW_SIZE - 1);
+}
+
+static void rf_count(const struct folio_site *w, const struct folio_site *r)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)w * 31 + (uint64_t)(uintptr_t)r) *
+		     0x9e3779b97f4a7c15ull;
+	unsigned int i = (unsigned int)(h >> 52) & (FS_RF_COUNTERS - 1);
+
+	if (fs_rf_counters[i] != 0xff)
+		fs_rf_counters[i]++;
+	if (&__afl_area_ptr && __afl_area_ptr && &__afl_map_size && __afl_map_size)
+		__afl_area_ptr[(unsigned int)(h >> 32) % __afl_map_size]++;
+}
+
+void folio_sched_seen(const struct folio_site *s, const volatile void *a,
+		      uint64_t rd, uint64_t wr, unsigned int what)
+{
+	struct fs_trace *tr = S.cfg ? S.cfg->trace : NULL;
+
+	if (S.frozen || S.cur < 0)
+		return;
+	if (tr && tr->n && tr->ev[tr->n - 1].site == s) {
+		tr->ev[tr->n - 1].rd = rd;
+		tr->ev[tr->n - 1].wr = wr;
+		tr->ev[tr->n - 1].what |= (unsigned char)what;
+	}
+	if (!S.cfg->rf)
+		return;
+	/* linear probing over a few slots; an old epoch is an empty slot */
+	for (unsigned int i = shadow_slot(a), k = 0; k < 8;
+	     i = (i + 1) & (SHADOW_SIZE - 1), k++) {
+		struct shadow *sh = &shadow[i];
+
+		if (sh->epoch != S.epoch) {
+			if (what & FS_WROTE)
+				*sh = (struct shadow){ a, s, S.epoch, (uint8_t)S.cur };
+			return;
+		}
+		if (sh->addr != a)
+			continue;
+		if ((what & FS_READ) && sh->tid != S.cur)
+			rf_count(sh->site, s);
+		if (what & FS_WROTE) {
+			sh->site = s;
+			sh->tid = (uint8_t)S.cur;
+		}
+		return;
+	}
+}
+
+void folio_sched_lock(const struct folio_site *s, struct fl_lock *l)
+{
+	if (S.cur < 0 || S.frozen) {
+		if (l->owner && !S.frozen) {
+			fprintf(stderr, "fuzz_sched: main takes a lock held by "
+				"thread %d\n", l->owner - 1);
+			finding(FS_LOCK_LEAK, "a lock is still held at the end");
+		}
+		l->owner = MAIN_OWNER;
+		return;
+	}
+	folio_sched_step(s, l);
+	while (l->owner) {
+		l->waiters |= 1u << S.cur;
+		block(W_LOCK, l, 0);
+	}
+	l->waiters &= ~(1u << S.cur);
+	l->owner = S.cur + 1;
+	tsan_acquire(l);
+	folio_sched_seen(s, l, 0, 1, FS_WROTE);
+}
+
+bool folio_sched_trylock(const struct folio_site *s, struct fl_lock *l)
+{
+	if (S.cur < 0 || S.frozen) {
+		if (l->owner)
+			return false;
+		l->owner = MAIN_OWNER;
+		return true;
+	}
+	folio_sched_step(s, l);
+	if (l->owner) {
+		folio_sched_seen(s, l, 1, 0, FS_READ);
+		return false;
+	}
+	l->owner = S.cur + 1;
+	tsan_acquire(l);
+	folio_sched_seen(s, l, 0, 1, FS_READ | FS_WROTE);
+	return true;
+}
+
+void folio_sched_unlock(const struct folio_site *s, struct fl_lock *l)
+{
+	if (S.cur < 0 || S.frozen) {
+		l->owner = 0;
+		return;
+	}
+	folio_sched_step(s, l);
+	tsan_release(l);
+	l->owner = 0;
+	folio_sched_seen(s, l, 1, 0, FS_WROTE);
+}
+
+void folio_sched_cond_wait(const struct folio_site *s, struct fl_cond *c,
+			   struct fl_lock *l)
+{
+	static const struct folio_site relock = { __FILE__, __func__, __LINE__,
+						  FS_LOCK, 0 };
+
+	if (S.cur < 0 || S.frozen) {
+		fprintf(stderr, "fuzz_sched: main would wait on a condition\n");
+		finding(FS_DEADLOCK, "the main context waits on a condition");
+	}
+	folio_sched_step(s, c);
+	c->waiters |= 1u << S.cur;
+	S.th[S.cur].woken = false;
+	tsan_release(l);
+	l->owner = 0;			/* unlock and sleep, as one step */
+	block(W_COND, c, 0);
+	folio_sched_lock(&relock, l);
+}
+
+void folio_sched_cond_broadcast(const struct folio_site *s, struct fl_cond *c)
+{
+	if (S.cur >= 0 && !S.frozen)
+		folio_sched_step(s, c);
+	for (unsigned int t = 0; t < FS_NR_THREADS; t++)
+		if (c->waiters & (1u << t))
+			S.th[t].woken = true;
+	c->waiters = 0;
+}
+
+void folio_sched_yield(const struct folio_site *s)
+{
+	if (S.cur < 0 || S.frozen)
+		return;
+	folio_sched_step(s, NULL);
+}
+
+void folio_sched_rcu_read_lock(const struct folio_site *s)
+{
+	if (S.cur < 0 || S.frozen)
+		return;
+	folio_sched_step(s, NULL);
+	S.th[S.cur].rcu_depth++;
+}
+
+void folio_sched_rcu_read_unlock(const struct folio_site *s)
+{
+	struct fs_thread *t;
+
+	if (S.cur < 0 || S.frozen)
+		return;
+	folio_sched_step(s, NULL);
+	t = &S.th[S.cur];
+	if (--t->rcu_depth == 0) {
+		tsan_release(&S.tsan_rcu);	/* a grace period orders us */
+		t->rcu_exits++;
+	}
+}
+
+unsigned int folio_sched_gp_start(void)
+{
+	struct gp_snap *g;
+
+	if (S.cur < 0 || S.frozen)
+		return ~0u;		/* outside a run: no reader */
+	if (S.ngp == S.gp_cap) {
+		unsigned int cap = S.gp_cap ? 2 * S.gp_cap : 256;
+		struct gp_snap *n = realloc(S.gp, cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "fuzz_sched: out of memory\n");
+			abort();
+		}
+		S.gp = n;
+		S.gp_cap = cap;
+	}
+	g = &S.gp[S.ngp];
+	g->mask = 0;
+	for (unsigned int t = 0; t < FS_NR_THREADS; t++) {
+		g->exits[t] = S.th[t].rcu_exits;
+		if (S.th[t].rcu_depth)
+			g->mask |= 1u << t;
+	}
+	return S.ngp++;
+}
+
+bool folio_sched_gp_done(unsigned int cookie)
+{
+	if (cookie == ~0u || S.cur < 0 || S.frozen)
+		return true;
+	return gp_done_snap(&S.gp[cookie]);
+}
+
+void folio_sched_gp_wait(const struct folio_site *s, unsigned int cookie)
+{
+	if (cookie == ~0u || S.cur < 0 || S.frozen)
+		return;
+	folio_sched_step(s, NULL);
+	if (S.th[S.cur].rcu_depth)
+		finding(FS_DEADLOCK, "synchronize_rcu inside a read-side section");
+	if (!gp_done_snap(&S.gp[cookie]))
+		block(W_GP, NULL, cookie);
+	tsan_acquire(&S.tsan_rcu);
+}
+
+void folio_sched_rcu_barrier_wait(const struct folio_site *s, unsigned long n)
+{
+	folio_sched_step(s, NULL);
+	if (S.cur == FS_RCU_TID)
+		finding(FS_DEADLOCK, "rcu_barrier from an RCU callback");
+	if (folio_rcu_sched_done() < n)
+		block(W_BARRIER, NULL, n);
+	tsan_acquire(&S.tsan_cb);
+}
+
+void folio_sched_rcu_kick(void)
+{
+	/* the RCU thread's W_WORK condition is re-evaluated at every pick */
+}
+
+/* ---- the threads ---- */
+
+static void rcu_thread(struct fs_thread *t)
+{
+	unsigned long run = 0;
+
+	for (;;) {
+		if (!folio_rcu_sched_ready())
+			block(W_WORK, NULL, 0);
+		if (run != S.run_gen) {		/* a new run: main set it up */
+			run = S.run_gen;
+			tsan_acquire(&S.tsan_run);
+		}
+		t->in_callback = true;
+		tsan_acquire(&S.tsan_rcu);
+		folio_rcu_sched_run_one();
+		tsan_release(&S.tsan_cb);
+		t->in_callback = false;
+	}
+}
+
+static void thread_main(void *arg)
+{
+	struct fs_thread *t = arg;
+
+	for (;;) {
+		tsan_acquire(&S.tsan_run);	/* main set everything up */
+		if (t->id == FS_RCU_TID)
+			rcu_thread(t);		/* never returns */
+		S.cfg->body(t->id, S.cfg->ctx);
+		tsan_release(&S.tsan_done);	/* main checks what we did */
+		t->state = TH_DONE;
+		schedule();
+		/* the next run starts here */
+	}
+}
+
+enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
+{
+	unsigned int first;
+
+	S.cfg = cfg;
+	memset(&S.st, 0, sizeof(S.st));
+	S.pos = 0;
+	S.prng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ull;
+	S.ngp = 0;
+	S.frozen = false;
+	S.epoch++;
+	S.run_gen++;
+	S.switched = false;
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
+		struct fs_thread *t = &S.th[i];
+		bool used = i < cfg->nthreads || i == FS_RCU_TID;
+
+		t->state = used ? TH_RUN : TH_IDLE;
+		t->wait = W_NONE;
+		if (i == FS_RCU_TID) {	/* runs once a callback is due */
+			t->state = TH_BLOCKED;
+			t->wait = W_WORK;
+		}
+		t->woken = false;
+		t->rcu_depth = 0;
+		t->rcu_exits = 0;
+		t->prio = 0;
+	}
+	/* the RCU thread resumes where it waited for work last time */
+	if (S.th[FS_RCU_TID].in_callback)
+		abort();	/* cannot be: a run ends between callbacks */
+	S.pct_nchange = S.pct_used = 0;
+	if (cfg->mode == FS_MODE_PCT) {
+		/* priorities d .. d+n-1 from the first bytes, ties by id */
+		unsigned int d = cfg->pct_depth ? cfg->pct_depth : 1;
+
+		for (unsigned int i = 0; i < FS_NR_THREADS; i++)
+			S.th[i].prio = d + (next_byte() << 3) + i;
+		for (unsigned int i = 0; i + 1 < d && i < 8; i++) {
+			unsigned int k = next_byte() << 8;
+
+			k |= next_byte();
+			S.pct_change[S.pct_nchange++] =
+				k % (cfg->pct_steps ? cfg->pct_steps : 1024);
+		}
+		/* change point i gives priority i: below every initial one */
+	}
+	tsan_release(&S.tsan_run);
+	folio_sched_on = true;
+	first = runnable_mask();
+	if (first)
+		switch_to(pick(first, -1));
+	/* back here when the run is over (or frozen by a finding) */
+	S.cur = -1;
+	folio_sched_on = false;
+	tsan_acquire(&S.tsan_done);
+	tsan_acquire(&S.tsan_cb);
+	if (st)
+		*st = S.st;
+	return FS_OK;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.h - the deterministic scheduler behind fuzz_sched: up to
+ * FS_MAX_PROG logical threads (coroutines on the OS thread that calls
+ * fs_run) plus one RCU callback thread, switched only at the core's steps
+ * (folio/sched.h), in an order the input decides.
+ *
+ * Decision rule, at every step of the running thread:
+ *   - one runnable thread: it runs; no input byte is consumed;
+ *   - several (bytes mode): the next schedule byte b picks one:
+ *     b % n, counted from the running thread in thread order (so 0 means
+ *     "carry on", and a schedule of zeros runs each thread as far as it
+ *     can go); past the end of the bytes, a PRNG seeded from the input
+ *     decides, uniformly;
+ *   - several (PCT mode): the highest priority runs; priorities and the
+ *     d-1 steps at which the running thread drops below all others come
+ *     from the input (Burckhardt et al., ASPLOS 2010), so PCT's
+ *     probabilistic depth-d guarantee holds per input;
+ * A blocked thread (a lock held, a condition not signalled, a grace period
+ * or rcu_barrier not over) is not runnable; all program threads blocked is
+ * a deadlock finding; more than step_bound steps is a livelock finding.
+ *
+ * The RCU thread runs the oldest queued call_rcu callback once its grace
+ * period is over; it is scheduled like the others, so where a callback
+ * lands among the program threads' steps is part of the schedule.
+ *
+ * Feedback: for every load that reads a value another logical thread
+ * stored, the pair (store site, load site) is counted in fs_rf_counters
+ * (libFuzzer's extra counters; AFL++'s map), after "Greybox Fuzzing for
+ * Concurrency Testing" (ASPLOS 2024).  Off with FT_SCHED_RF=0.
+ */
+#ifndef FT_SCHED_H
+#define FT_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "folio/sched.h"
+
+#define FS_MAX_PROG 4			/* program threads */
+#define FS_RCU_TID FS_MAX_PROG		/* the RCU callback thread */
+#define FS_NR_THREADS (FS_MAX_PROG + 1)
+#define FS_RF_COUNTERS 4096
+
+enum fs_mode { FS_MODE_BYTES, FS_MODE_PCT };
+
+enum fs_verdict {
+	FS_OK,
+	FS_DEADLOCK,		/* every program thread blocked */
+	FS_LIVELOCK,		/* the step bound was reached */
+	FS_LOCK_LEAK,		/* a thread finished holding a lock */
+};
+
+/* One recorded step (replay only: the trace, the diagram, the hash). */
+struct fs_event {
+	const struct folio_site *site;
+	const volatile void *addr;
+	uint64_t rd, wr;
+	unsigned char tid;
+	unsigned char what;	/* FS_READ | FS_WROTE, FS_EV_* */
+	unsigned char switched;	/* a switch to this thread came just before */
+};
+#define FS_EV_BLOCK 0x10	/* the thread blocked here */
+
+struct fs_trace {
+	struct fs_event *ev;
+	size_t n, cap;
+};
+
+struct fs_config {
+	unsigned int nthreads;		/* program threads, 1..FS_MAX_PROG */
+	/* The work of program thread @tid (returns when it is done). */
+	void (*body)(unsigned int tid, void *ctx);
+	void *ctx;
+	const uint8_t *sched;		/* schedule bytes */
+	size_t sched_len;
+	enum fs_mode mode;
+	unsigned int pct_depth;		/* PCT: d >= 1 */
+	unsigned int pct_steps;		/* PCT: the change points fall below it */
+	uint64_t seed;			/* the PRNG past the end of the bytes */
+	unsigned long step_bound;
+	bool rf;			/* reads-from feedback */
+	struct fs_trace *trace;		/* record every step, or NULL */
+	/* Every decision as the byte that makes bytes mode take it (the
+	 * index counted from the running thread), so a run in either mode,
+	 * PRNG decisions included, can be frozen into an explicit schedule. */
+	uint8_t *decisions;
+	size_t decisions_cap;
+	/* A finding inside a run (deadlock, livelock): report and end the
+	 * process; does not return. */
+	void (*on_finding)(enum fs_verdict v, const char *what, void *ctx);
+};
+
+struct fs_stats {
+	unsigned long steps;		/* every step of every thread */
+	unsigned long decisions;	/* steps with more than one runnable */
+	unsigned long switches;		/* context switches */
+	unsigned long bytes_used;	/* schedule bytes consumed */
+	unsigned long prng_used;	/* decisions past the end of the bytes */
+	unsigned long preemptions;	/* switches away from a runnable thread */
+	size_t ndecisions;		/* logged in cfg->decisions */
+};
+
+/* Create the coroutines (once per process); 0 or -1. */
+int fs_setup(void);
+/* Run the threads to completion; FS_OK, or a finding's verdict if
+ * cfg->on_finding returns (it should not). */
+enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st);
+/* The logical thread running now, or -1 (main: setup, checker). */
+int fs_current(void);
+/* Stop scheduling for good (a finding is being reported). */
+void fs_freeze(void);
+/* The reads-from counters (libFuzzer's extra counters section). */
+extern uint8_t fs_rf_counters[FS_RF_COUNTERS];
+/* Whether FT_SCHED_RF allows reads-from feedback (default on). */
+bool fs_rf_default(void);
+
+/* trace.c: name an object of the world for the diagram (@elem: the size
+ * of its elements, printed as name[i]; 0: name+offset). */
+void fs_name_object(const void *p, size_t len, size_t elem, const char *name);
+void fs_names_clear(void);
+/* trace.c: a 64-bit hash of the trace, stable across processes and builds
+ * (addresses in the world's memory become offsets, host pointers vanish). */
+uint64_t fs_trace_hash(const struct fs_trace *t);
+void fs_trace_free(struct fs_trace *t);
+struct folio;
+/*
+ * The race diagram: one column per thread (CPU0 | CPU1 ...), rows in
+ * execution order; @focus (may be NULL: the last steps) selects the steps
+ * that touched that folio (its descriptor, its memmap words, its pages in
+ * an entry, a pointer to it); @full prints every step.
+ */
+void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
+		      const struct folio *focus, bool full, FILE *out);
+
+#endif /* FT_SCHED_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched_prog.c - the binary form of fuzz_sched inputs (see sched_prog.h).
+ */
+#include <string.h>
+
+#include "sched_prog.h"
+
+void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size)
+{
+	uint8_t hdr[PROG_HEADER_BYTES] = { 0 };
+	size_t pos = SCHED_HEADER_BYTES;
+	uint8_t b;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
+	prog_world_decode(&p->world, hdr);
+	b = size > PROG_HEADER_BYTES ? data[PROG_HEADER_BYTES] : 0;
+	p->nthreads = SCHED_MIN_THREADS + (b & 3u) % 3;
+	p->mode = b & 4 ? SCHED_PCT : SCHED_BYTES;
+	/* normalised: the depth means nothing in bytes mode */
+	p->pct_depth = p->mode == SCHED_PCT ? 1 + ((b >> 3) & 3u) : 1;
+	for (unsigned int t = 0; t < p->nthreads; t++) {
+		p->nops[t] = (pos < size ? data[pos] : 0) % (SCHED_MAX_OPS + 1);
+		pos++;
+		for (unsigned int i = 0; i < p->nops[t]; i++)
+			pos = prog_op_decode(&p->world, &p->ops[t][i], data,
+					     size, pos);
+	}
+	while (pos < size && p->nsched < SCHED_MAX_BYTES)
+		p->sched[p->nsched++] = data[pos++];
+}
+
+size_t sched_prog_encoded_max(void)
+{
+	return SCHED_HEADER_BYTES +
+	       SCHED_MAX_THREADS * (1 + SCHED_MAX_OPS * (1 + PROG_MAX_ARGS)) +
+	       SCHED_MAX_BYTES;
+}
+
+size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap)
+{
+	size_t n = SCHED_HEADER_BYTES;
+
+	if (cap < sched_prog_encoded_max())
+		return 0;
+	prog_world_encode(&p->world, out);
+	out[PROG_HEADER_BYTES] =
+		(uint8_t)((p->nthreads - SCHED_MIN_THREADS) |
+			  (p->mode == SCHED_PCT ? 4u : 0u) |
+			  (p->pct_depth - 1) << 3);
+	for (unsigned int t = 0; t < p->nthreads; t++) {
+		out[n++] = (uint8_t)p->nops[t];
+		for (unsigned int i = 0; i < p->nops[t]; i++)
+			n += prog_op_encode(&p->world, &p->ops[t][i], out + n,
+					    cap - n);
+	}
+	memcpy(out + n, p->sched, p->nsched);
+	return n + p->nsched;
+}
+
+#define DIFF(...) do { snprintf(buf, len, __VA_ARGS__); return 1; } while (0)
+
+int sched_prog_diff(const struct sched_prog *a, const struct sched_prog *b,
+		    char *buf, size_t len)
+{
+	if (memcmp(&a->world, &b->world, sizeof(a->world)))
+		DIFF("the worlds differ");
+	if (a->nthreads != b->nthreads || a->mode != b->mode ||
+	    a->pct_depth != b->pct_depth)
+		DIFF("threads %u/%u, mode %d/%d, depth %u/%u", a->nthreads,
+		     b->nthreads, a->mode, b->mode, a->pct_depth, b->pct_depth);
+	for (unsigned int t = 0; t < a->nthreads; t++) {
+		if (a->nops[t] != b->nops[t])
+			DIFF("thread %u: %u ops, %u ops", t, a->nops[t], b->nops[t]);
+		for (unsigned int i = 0; i < a->nops[t]; i++) {
+			const struct prog_op *x = &a->ops[t][i], *y = &b->ops[t][i];
+
+			if (x->code != y->code ||
+			    memcmp(x->arg, y->arg, sizeof(x->arg)))
+				DIFF("thread %u op %u differs", t, i);
+		}
+	}
+	if (a->nsched != b->nsched || memcmp(a->sched, b->sched, a->nsched))
+		DIFF("the schedules differ (%u, %u bytes)", a->nsched, b->nsched);
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched_prog.h - inputs of fuzz_sched: a world, 2 to 4 logical threads each
+ * with a short op-VM program (its own handles h0..h15), a scheduling mode,
+ * and the schedule bytes that decide, at every step where several threads
+ * could run, which one does (fuzz/sched/sched.h has the rule).
+ *
+ * Binary form (every byte string decodes; decode(encode(p)) == p):
+ *   3 bytes     the world, as in prog.h
+ *   1 byte      b: threads = 2 + (b & 3) % 3; PCT mode if b & 4;
+ *               PCT depth d = 1 + ((b >> 3) & 3)
+ *   per thread  1 byte n % (SCHED_MAX_OPS + 1) ops, then n ops as in prog.h
+ *   the rest    schedule bytes (at most SCHED_MAX_BYTES are kept)
+ *
+ * Text form (sched_text.c), '#' comments, round-trips with the binary one:
+ *   world files=1 mms=1 pmd_order=2 pages=96 file_pmds=2 anon_pmds=2
+ *   mode bytes                      (or: mode pct depth=2)
+ *   thread 0:
+ *   fault mm=0 va=0 order=2 write=1
+ *   thread 1:
+ *   gup mm=0 va=0 nr=4 flags=5
+ *   schedule 0 0 1 3*12 255         (bytes; B*N is B repeated N times;
+ *                                    several schedule lines concatenate)
+ */
+#ifndef FT_SCHED_PROG_H
+#define FT_SCHED_PROG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "prog.h"
+
+#define SCHED_MIN_THREADS 2
+#define SCHED_MAX_THREADS 4
+#define SCHED_MAX_OPS 16
+#define SCHED_MAX_BYTES 4096
+#define SCHED_HEADER_BYTES (PROG_HEADER_BYTES + 1)
+
+enum sched_mode { SCHED_BYTES, SCHED_PCT };
+
+struct sched_prog {
+	struct prog_world world;
+	unsigned int nthreads;
+	enum sched_mode mode;
+	unsigned int pct_depth;		/* 1..4 */
+	unsigned int nops[SCHED_MAX_THREADS];
+	struct prog_op ops[SCHED_MAX_THREADS][SCHED_MAX_OPS];
+	unsigned int nsched;
+	uint8_t sched[SCHED_MAX_BYTES];
+};
+
+/* Never fails. */
+void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size);
+/* Returns the bytes written (at most sched_prog_encoded_max()). */
+size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap);
+size_t sched_prog_encoded_max(void);
+/* 0 if equal, else 1 and the first difference in @buf. */
+int sched_prog_diff(const struct sched_prog *a, const struct sched_prog *b,
+		    char *buf, size_t len);
+
+/* Text form: 0, or -1 with @err filled. */
+int sched_prog_parse_text(struct sched_prog *p, const char *text, size_t len,
+			  struct prog_text_error *err);
+void sched_prog_print_text(const struct sched_prog *p, FILE *out);
+/* Does this text look like a fuzz_sched program (a "thread N:" line)? */
+int sched_prog_text_is_sched(const uint8_t *data, size_t size);
+
+#endif /* FT_SCHED_PROG_H */
