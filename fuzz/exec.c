@@ -4,6 +4,9 @@
  * headers.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec.h"
@@ -15,6 +18,58 @@
 #include "folio/page_ref.h"
 #include "folio/rcu.h"
 #include "folio/vmscan.h"
+
+exec_bug_fn exec_on_bug;
+
+static void bug(const char *rule, const struct folio *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void bug(const char *rule, const struct folio *f, const char *fmt, ...)
+{
+	char detail[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (exec_on_bug) {
+		exec_on_bug(rule, f, detail);
+		return;
+	}
+	fprintf(stderr, "exec: %s: %s\n", rule, detail);
+	abort();
+}
+
+/*
+ * The caller's checks, with plain loads (not steps: nothing can run
+ * between the core's return and these).  A lookup's folio is at @index of
+ * @m, or was truncated since (mapping NULL): it cannot have been split or
+ * freed, our reference forbids both.  A pfn get's folio covers @pfn.
+ */
+static void check_lookup(struct address_space *m, unsigned long index,
+			 const struct folio *f)
+{
+	const struct address_space *mapping = atomic_load(&f->mapping);
+	unsigned long idx = atomic_load(&f->index);
+	unsigned long nr = 1ul << atomic_load(&f->order);
+
+	if (mapping && (mapping != m || index < idx || index - idx >= nr))
+		bug("lookup-identity", f,
+		    "lookup of index %lu returned the folio of %s index %lu "
+		    "(%lu pages)", index, mapping == m ? "this file, at" :
+		    ((uintptr_t)mapping & FOLIO_MAPPING_ANON) ? "an mm, va" :
+		    "another file, at", idx, nr);
+}
+
+static void check_pfn(unsigned long pfn, const struct folio *f)
+{
+	unsigned long first = atomic_load(&f->pfn);
+	unsigned long nr = 1ul << atomic_load(&f->order);
+
+	if (pfn < first || pfn - first >= nr)
+		bug("pfn-identity", f, "a get of pfn %lu returned the folio of "
+		    "pfns %lu..%lu", pfn, first, first + nr - 1);
+}
 
 int exec_free_handle(const struct exec_ctx *x)
 {
@@ -142,17 +197,24 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		folio_put(f);
 		return r;
 	case OP_LOOKUP:
-		return hold(x, h, filemap_get_folio(x->files[a[0]], a[1]), made);
+		f = filemap_get_folio(x->files[a[0]], a[1]);
+		if (f)
+			check_lookup(x->files[a[0]], a[1], f);
+		return hold(x, h, f, made);
 	case OP_GET_PFN:
 		rcu_read_lock_model();
 		f = folio_try_get_pfn(a[0], 1);
 		rcu_read_unlock_model();
+		if (f)
+			check_pfn(a[0], f);
 		return hold(x, h, f, made);
 	case OP_GET_VA:
 		rcu_read_lock_model();
 		pfn = walk_pfn(mm, a[1]);
 		f = pfn != ~0ul ? folio_try_get_pfn(pfn, 1) : NULL;
 		rcu_read_unlock_model();
+		if (f)
+			check_pfn(pfn, f);
 		return hold(x, h, f, made);
 	case OP_PUT:
 		exec_release(x, a[0], 0);

@@ -38,6 +38,18 @@ struct exec_ctx {
 	struct exec_handle h[PROG_NR_HANDLES];
 };
 
+/*
+ * What a caller of the core checks about what it got, as the kernel's
+ * callers do (a folio from a lookup is the one at that index, unless
+ * truncated since; a folio got by pfn covers that pfn): a failed check is
+ * reported here, as rule "lookup-identity" or "pfn-identity".  The runner
+ * sets it (the VM records a finding, fuzz_sched reports and stops); unset,
+ * the report goes to stderr and the process aborts.
+ */
+typedef void (*exec_bug_fn)(const char *rule, const struct folio *f,
+			    const char *detail);
+extern exec_bug_fn exec_on_bug;
+
 /* Lowest free handle slot, -1 if none. */
 int exec_free_handle(const struct exec_ctx *x);
 /* Run @op; its result, or EXEC_SKIPPED.  *made: the slot filled, or -1. */

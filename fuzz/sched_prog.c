@@ -10,23 +10,34 @@ void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size)
 {
 	uint8_t hdr[PROG_HEADER_BYTES] = { 0 };
 	size_t pos = SCHED_HEADER_BYTES;
+	unsigned int t = 0;
 	uint8_t b;
 
 	memset(p, 0, sizeof(*p));
 	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
 	prog_world_decode(&p->world, hdr);
 	b = size > PROG_HEADER_BYTES ? data[PROG_HEADER_BYTES] : 0;
-	p->nthreads = SCHED_MIN_THREADS + (b & 3u) % 3;
 	p->mode = b & 4 ? SCHED_PCT : SCHED_BYTES;
 	/* normalised: the depth means nothing in bytes mode */
 	p->pct_depth = p->mode == SCHED_PCT ? 1 + ((b >> 3) & 3u) : 1;
-	for (unsigned int t = 0; t < p->nthreads; t++) {
-		p->nops[t] = (pos < size ? data[pos] : 0) % (SCHED_MAX_OPS + 1);
-		pos++;
-		for (unsigned int i = 0; i < p->nops[t]; i++)
-			pos = prog_op_decode(&p->world, &p->ops[t][i], data,
-					     size, pos);
+	while (pos < size) {
+		struct prog_op op;
+
+		if (data[pos] == SCHED_START) {
+			pos++;
+			break;
+		}
+		if (data[pos] >= SCHED_SEP) {
+			pos++;
+			if (t + 1 < SCHED_MAX_THREADS)
+				t++;
+			continue;
+		}
+		pos = prog_op_decode(&p->world, &op, data, size, pos);
+		if (p->nops[t] < SCHED_MAX_OPS)
+			p->ops[t][p->nops[t]++] = op;
 	}
+	p->nthreads = t + 1 < SCHED_MIN_THREADS ? SCHED_MIN_THREADS : t + 1;
 	while (pos < size && p->nsched < SCHED_MAX_BYTES)
 		p->sched[p->nsched++] = data[pos++];
 }
@@ -35,7 +46,7 @@ size_t sched_prog_encoded_max(void)
 {
 	return SCHED_HEADER_BYTES +
 	       SCHED_MAX_THREADS * (1 + SCHED_MAX_OPS * (1 + PROG_MAX_ARGS)) +
-	       SCHED_MAX_BYTES;
+	       1 + SCHED_MAX_BYTES;
 }
 
 size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap)
@@ -46,17 +57,21 @@ size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap)
 		return 0;
 	prog_world_encode(&p->world, out);
 	out[PROG_HEADER_BYTES] =
-		(uint8_t)((p->nthreads - SCHED_MIN_THREADS) |
-			  (p->mode == SCHED_PCT ? 4u : 0u) |
+		(uint8_t)((p->mode == SCHED_PCT ? 4u : 0u) |
 			  (p->pct_depth - 1) << 3);
 	for (unsigned int t = 0; t < p->nthreads; t++) {
-		out[n++] = (uint8_t)p->nops[t];
+		if (t)
+			out[n++] = SCHED_SEP;
 		for (unsigned int i = 0; i < p->nops[t]; i++)
 			n += prog_op_encode(&p->world, &p->ops[t][i], out + n,
 					    cap - n);
 	}
-	memcpy(out + n, p->sched, p->nsched);
-	return n + p->nsched;
+	if (p->nsched) {
+		out[n++] = SCHED_START;
+		memcpy(out + n, p->sched, p->nsched);
+		n += p->nsched;
+	}
+	return n;
 }
 
 #define DIFF(...) do { snprintf(buf, len, __VA_ARGS__); return 1; } while (0)

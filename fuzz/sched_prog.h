@@ -7,10 +7,17 @@
  *
  * Binary form (every byte string decodes; decode(encode(p)) == p):
  *   3 bytes     the world, as in prog.h
- *   1 byte      b: threads = 2 + (b & 3) % 3; PCT mode if b & 4;
- *               PCT depth d = 1 + ((b >> 3) & 3)
- *   per thread  1 byte n % (SCHED_MAX_OPS + 1) ops, then n ops as in prog.h
+ *   1 byte      b: PCT mode if b & 4, depth d = 1 + ((b >> 3) & 3)
+ *   ops         as in prog.h (an opcode byte below SCHED_SEP, then its
+ *               argument bytes, whatever their values), thread 0's first;
+ *               a byte SCHED_SEP..0xfe where an opcode is due starts the
+ *               next thread's ops (2 to 4 threads: a fifth section joins
+ *               the fourth, missing ones are empty; past SCHED_MAX_OPS a
+ *               thread's ops are dropped);
+ *   0xff        where an opcode is due: the schedule starts
  *   the rest    schedule bytes (at most SCHED_MAX_BYTES are kept)
+ * Separators rather than counts, so a fuzzer's insertion or deletion of
+ * an op disturbs that op only, as in fuzz_ops.
  *
  * Text form (sched_text.c), '#' comments, round-trips with the binary one:
  *   world files=1 mms=1 pmd_order=2 pages=96 file_pmds=2 anon_pmds=2
@@ -36,6 +43,8 @@
 #define SCHED_MAX_OPS 16
 #define SCHED_MAX_BYTES 4096
 #define SCHED_HEADER_BYTES (PROG_HEADER_BYTES + 1)
+#define SCHED_SEP 0xf0		/* ..0xfe: next thread */
+#define SCHED_START 0xff	/* the schedule follows */
 
 enum sched_mode { SCHED_BYTES, SCHED_PCT };
 

@@ -36,6 +36,7 @@ static void report(void)
 
 	if (!out)
 		return;
+	fs_stats_now(&R.r->st);
 	fprintf(out, "FINDING: %s: %s\n", R.r->rule, R.r->detail);
 	fprintf(out, "---- program\n");
 	sched_prog_print_text(R.p, out);
@@ -115,6 +116,15 @@ static void on_bug(const char *file, int line, const char *cond,
 		fflush(NULL);
 		exit(1);
 	}
+}
+
+/* exec.c's caller-side checks (a lookup's identity): a finding now. */
+static void on_exec_bug(const char *rule, const struct folio *f,
+			const char *detail)
+{
+	fs_freeze();
+	set_finding(rule, f, "%s", detail);
+	fatal();
 }
 
 static void body(unsigned int tid, void *ctx)
@@ -252,6 +262,7 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 	if (fs_setup())
 		return -1;
 	atomic_store(&folio_bug_hook, on_bug);
+	exec_on_bug = on_exec_bug;
 	if (setup()) {
 		folio_world_destroy(NULL);
 		return -1;

@@ -175,6 +175,17 @@ static int check(struct vm *v)
 	return finding(v, first.folio, -1, first.rule, "%s", first.detail);
 }
 
+/* exec.c's caller-side checks: the first failure is the op's finding. */
+static int exec_bug_found;
+
+static void on_exec_bug(const char *rule, const struct folio *f,
+			const char *detail)
+{
+	if (!exec_bug_found)
+		finding(&vm_state, f, -1, rule, "%s", detail);
+	exec_bug_found = 1;
+}
+
 static int step(struct vm *v, const struct prog_op *op)
 {
 	unsigned long failures = nr_alloc_failures();
@@ -186,7 +197,11 @@ static int step(struct vm *v, const struct prog_op *op)
 	long r, mr;
 	int made, real_made;
 
+	exec_on_bug = on_exec_bug;
+	exec_bug_found = 0;
 	r = exec_op(&v->ex, op, &real_made);	/* cmp_handles checks the slot */
+	if (exec_bug_found)
+		return 1;
 	o.real_rc = r;
 	o.alloc_failed = nr_alloc_failures() != failures;
 	mr = model_op(&v->m, op, &o, &made);

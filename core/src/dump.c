@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "folio/folio.h"
+#include "folio/mutant.h"
 #include "folio/page_ref.h"
 #include "internal.h"
 
@@ -58,6 +59,15 @@ void dump_folio(FILE *out, const struct folio *f, const char *reason)
 	fprintf(out, ")\n");
 	if (reason)
 		fprintf(out, "       reason: %s\n", reason);
+}
+
+#define FOLIO_MUTANT_NAME_(n) #n,
+const char *folio_mutant_name(void)
+{
+	static const char *const names[] = { NULL,
+		FOLIO_MUTANT_LIST(FOLIO_MUTANT_NAME_) };
+
+	return names[FOLIO_MUTANT_ID];
 }
 
 int folio_debug_name(const void *addr, char *buf, size_t n)

@@ -14,6 +14,7 @@
 
 #include "folio/filemap.h"
 #include "folio/lock.h"
+#include "folio/mutant.h"
 #include "folio/pgtable.h"
 #include "folio/rcu.h"
 #include "internal.h"
@@ -85,9 +86,13 @@ repeat:
 	if (!f)
 		goto out;
 	folio_race_point(RP_FILEMAP_LOADED, f);
-	if (!folio_try_get(f))
+	if (!folio_try_get(f)) {
+		fa_spin_hint();	/* frozen by a splitter: wait for it */
 		goto repeat;
+	}
 	folio_race_point(RP_FILEMAP_GOT, f);
+	if (FOLIO_MUTANT_IS(filemap_no_reload))
+		goto out;	/* the bug: trust the pointer loaded before */
 	if (f != fa_load_relaxed(&m->slots[index])) {
 		folio_put(f);
 		goto repeat;

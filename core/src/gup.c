@@ -22,6 +22,7 @@
  */
 #include "folio/gup.h"
 #include "folio/lock.h"
+#include "folio/mutant.h"
 #include "folio/rcu.h"
 #include "internal.h"
 
@@ -76,6 +77,8 @@ static struct folio *try_grab_folio_fast(unsigned long pfn, int refs,
 static bool folio_still_owns(struct folio *f, memdesc_t w, unsigned long pfn,
 			     int refs)
 {
+	if (FOLIO_MUTANT_IS(gup_no_recheck))
+		return true;	/* the 2021 bug: trust the decoded folio */
 	return fa_load_full(&folio_memmap[pfn]) == w &&
 	       pfn - folio_pfn(f) + (unsigned long)refs <= folio_nr_pages(f);
 }

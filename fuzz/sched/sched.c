@@ -76,6 +76,7 @@ static struct {
 	/* decisions */
 	size_t pos;			/* next schedule byte */
 	uint64_t prng;
+	enum { PH_BYTES, PH_PCT, PH_PRNG_PCT, PH_PRNG_UNIFORM } phase;
 	unsigned int pct_change[8];	/* PCT change point i: at this step */
 	unsigned int pct_nchange, pct_used;
 	/* grace periods of this run */
@@ -85,6 +86,7 @@ static struct {
 	uint32_t epoch;
 	unsigned long run_gen;
 	bool switched;			/* the next event follows a switch */
+	bool yielding;			/* the running thread yields */
 	char tsan_run, tsan_done, tsan_rcu, tsan_cb;	/* tokens */
 } S = { .cur = -1 };
 
@@ -111,6 +113,11 @@ int fs_setup(void)
 	S.cur = -1;
 	S.ready = true;
 	return 0;
+}
+
+void fs_stats_now(struct fs_stats *st)
+{
+	*st = S.st;
 }
 
 int fs_current(void)
@@ -202,14 +209,14 @@ static bool run_over(void)
 	return !S.th[FS_RCU_TID].in_callback;
 }
 
-/* The next decision byte: the input's, then the PRNG's. */
+/* The next byte of the input's schedule, or of the PRNG past its end
+ * (PCT's parameters when the input is short). */
 static unsigned int next_byte(void)
 {
 	if (S.pos < S.cfg->sched_len) {
 		S.st.bytes_used++;
 		return S.cfg->sched[S.pos++];
 	}
-	S.st.prng_used++;
 	return (unsigned int)(xorshift(&S.prng) >> 56);
 }
 
@@ -240,13 +247,45 @@ static unsigned int index_of(unsigned int m, int start, int t)
 	return k;
 }
 
+/*
+ * The schedule bytes are used up: from here the PRNG (seeded from the
+ * input) decides, with one of two strategies it draws: PCT (random
+ * priorities, then 1 or 2 change points within the next 128..2048 steps;
+ * most of the time: a short thread then waits for a long one and cuts in
+ * at one random point, the shape of most races here) or a uniform choice
+ * at every decision (fine-grained interleavings).
+ */
+static void enter_prng_phase(void)
+{
+	uint64_t r = xorshift(&S.prng);
+
+	if (r & 3) {
+		unsigned int d = 2 + (unsigned int)((r >> 8) & 1);
+		unsigned int k = 128u << ((r >> 16) % 5);
+
+		S.phase = PH_PRNG_PCT;
+		for (unsigned int i = 0; i < FS_NR_THREADS; i++)
+			S.th[i].prio = d + (unsigned int)((xorshift(&S.prng) >> 56) << 3) + i;
+		S.pct_nchange = S.pct_used = 0;
+		for (unsigned int i = 0; i + 1 < d; i++)
+			S.pct_change[S.pct_nchange++] = (unsigned int)S.st.steps +
+				(unsigned int)(xorshift(&S.prng) % k);
+	} else {
+		S.phase = PH_PRNG_UNIFORM;
+	}
+}
+
 /* The thread to run next among @m (not empty), from @from's point of view. */
 static int pick(unsigned int m, int from)
 {
 	unsigned int n = (unsigned int)__builtin_popcount(m);
 	int start = from < 0 ? 0 : from, best = -1;
+	bool pct;
 
-	if (S.cfg->mode == FS_MODE_PCT && from >= 0) {
+	if (S.phase == PH_BYTES && S.pos >= S.cfg->sched_len)
+		enter_prng_phase();
+	pct = S.phase == PH_PCT || S.phase == PH_PRNG_PCT;
+	if (pct && from >= 0) {
 		/* a change point: the running thread drops below all others */
 		for (unsigned int i = 0; i < S.pct_nchange; i++)
 			if (!(S.pct_used & (1u << i)) &&
@@ -258,14 +297,19 @@ static int pick(unsigned int m, int from)
 	if (n == 1)
 		return __builtin_ctz(m);
 	S.st.decisions++;
-	if (S.cfg->mode == FS_MODE_PCT) {
+	if (pct) {
 		for (unsigned int i = 0; i < FS_NR_THREADS; i++)
 			if ((m & (1u << i)) &&
 			    (best < 0 || S.th[i].prio > S.th[best].prio))
 				best = (int)i;
-	} else {
+		if (S.phase == PH_PRNG_PCT)
+			S.st.prng_used++;
+	} else if (S.phase == PH_BYTES) {
 		/* the k-th runnable thread counting from the running one */
 		best = kth(m, start, next_byte() % n);
+	} else {
+		S.st.prng_used++;
+		best = kth(m, start, (unsigned int)((xorshift(&S.prng) >> 32) % n));
 	}
 	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
 		S.cfg->decisions[S.st.ndecisions++] =
@@ -278,6 +322,10 @@ static void switch_to(int to)
 	struct ft_coro *from = S.cur < 0 ? &S.main : &S.th[S.cur].coro;
 	struct ft_coro *dest = to < 0 ? &S.main : &S.th[to].coro;
 
+	if (to >= 0) {	/* picked: runnable by construction */
+		S.th[to].state = TH_RUN;
+		S.th[to].wait = W_NONE;
+	}
 	if (to == S.cur)
 		return;
 	S.st.switches++;
@@ -298,6 +346,8 @@ static void schedule(void)
 	unsigned int m = runnable_mask();
 	int next;
 
+	if (S.yielding && (m & ~(1u << self)))
+		m &= ~(1u << self);	/* a yield lets the others run */
 	if (!m) {
 		if (!run_over())
 			finding(FS_DEADLOCK, "every thread is blocked");
@@ -307,10 +357,7 @@ static void schedule(void)
 	next = pick(m, self);
 	if (next != self && S.th[self].state == TH_RUN)
 		S.st.preemptions++;
-	switch_to(next);
-	/* picked: runnable by construction (nothing ran since the pick) */
-	S.th[self].state = TH_RUN;
-	S.th[self].wait = W_NONE;
+	switch_to(next);	/* marks @next running; we return when picked */
 }
 
 static void block(enum th_wait w, const void *obj, unsigned long arg)
@@ -499,11 +546,23 @@ void folio_sched_cond_broadcast(const struct folio_site *s, struct fl_cond *c)
 	c->waiters = 0;
 }
 
+/*
+ * A yield (a spinning thread): if another thread can run, this one is not
+ * a candidate at this decision, and under PCT it drops below every other
+ * thread, so a waiter cannot starve the thread it waits for.
+ */
 void folio_sched_yield(const struct folio_site *s)
 {
 	if (S.cur < 0 || S.frozen)
 		return;
-	folio_sched_step(s, NULL);
+	if (++S.st.steps > S.cfg->step_bound)
+		finding(FS_LIVELOCK, "the step bound was reached");
+	S.yielding = true;
+	if (S.phase == PH_PCT || S.phase == PH_PRNG_PCT)
+		S.th[S.cur].prio = 0;
+	schedule();
+	S.yielding = false;
+	record(s, NULL);
 }
 
 void folio_sched_rcu_read_lock(const struct folio_site *s)
@@ -658,7 +717,9 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 	if (S.th[FS_RCU_TID].in_callback)
 		abort();	/* cannot be: a run ends between callbacks */
 	S.pct_nchange = S.pct_used = 0;
+	S.phase = PH_BYTES;
 	if (cfg->mode == FS_MODE_PCT) {
+		S.phase = PH_PCT;
 		/* priorities d .. d+n-1 from the first bytes, ties by id */
 		unsigned int d = cfg->pct_depth ? cfg->pct_depth : 1;
 

@@ -11,7 +11,9 @@
  *     b % n, counted from the running thread in thread order (so 0 means
  *     "carry on", and a schedule of zeros runs each thread as far as it
  *     can go); past the end of the bytes, a PRNG seeded from the input
- *     decides, uniformly;
+ *     decides: PCT with random priorities and change points (3 runs in
+ *     4: a short thread waits for a long one and cuts in at one random
+ *     step) or a uniform pick at every decision;
  *   - several (PCT mode): the highest priority runs; priorities and the
  *     d-1 steps at which the running thread drops below all others come
  *     from the input (Burckhardt et al., ASPLOS 2010), so PCT's
@@ -103,6 +105,8 @@ struct fs_stats {
 	size_t ndecisions;		/* logged in cfg->decisions */
 };
 
+/* The running (or last) run's counts so far. */
+void fs_stats_now(struct fs_stats *st);
 /* Create the coroutines (once per process); 0 or -1. */
 int fs_setup(void);
 /* Run the threads to completion; FS_OK, or a finding's verdict if

@@ -219,6 +219,13 @@ static void name_value(const volatile void *a, uint64_t v, char *buf, size_t n)
 		snprintf(buf, n, "folio@%u", atomic_load(&f->pfn));
 		return;
 	}
+	for (unsigned int i = 0; i < nnames && v; i++)	/* a file, an mm */
+		if (!names[i].elem &&
+		    (uintptr_t)names[i].p == (uintptr_t)(v & ~(uint64_t)FOLIO_MAPPING_ANON)) {
+			snprintf(buf, n, "%s%s", names[i].name,
+				 v & FOLIO_MAPPING_ANON ? " (anon)" : "");
+			return;
+		}
 	if (v > 0xffffffffull)
 		snprintf(buf, n, "%#" PRIx64, v);
 	else
@@ -226,27 +233,77 @@ static void name_value(const volatile void *a, uint64_t v, char *buf, size_t n)
 			 (int64_t)v : (int64_t)(int32_t)v);
 }
 
-/* Does event @e touch folio @f (pages [pfn, pfn + nr))? */
-static bool touches(const struct fs_event *e, const struct folio *f,
-		    unsigned long pfn, unsigned long nr)
+/*
+ * The diagram's focus: the pages of the finding's folio, and every
+ * descriptor that owned one of them during the run (a folio that was split
+ * or freed and reused is another descriptor by the end).
+ */
+#define MAX_FOCUS 16
+struct focus {
+	unsigned long pfn, nr;
+	const void *desc[MAX_FOCUS];
+	unsigned int ndesc;
+};
+
+static bool in_focus_desc(const struct focus *fc, const volatile void *a)
+{
+	for (unsigned int i = 0; i < fc->ndesc; i++)
+		if ((const char *)a >= (const char *)fc->desc[i] &&
+		    (const char *)a < (const char *)fc->desc[i] + sizeof(struct folio))
+			return true;
+	return false;
+}
+
+static void focus_add(struct focus *fc, const void *d)
+{
+	for (unsigned int i = 0; i < fc->ndesc; i++)
+		if (fc->desc[i] == d)
+			return;
+	if (fc->ndesc < MAX_FOCUS)
+		fc->desc[fc->ndesc++] = d;
+}
+
+static void focus_build(struct focus *fc, const struct fs_trace *t,
+			const struct folio *f)
+{
+	fc->pfn = atomic_load(&f->pfn);
+	fc->nr = 1ul << atomic_load(&f->order);
+	fc->ndesc = 0;
+	focus_add(fc, f);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct fs_event *e = &t->ev[i];
+		unsigned long p;
+		uint64_t v[2] = { e->rd, e->wr };
+
+		if (!e->addr || !in_memmap(e->addr, &p) || p - fc->pfn >= fc->nr)
+			continue;
+		for (int k = 0; k < 2; k++)
+			if ((e->what & (k ? FS_WROTE : FS_READ)) &&
+			    memdesc_is_folio(v[k]))
+				focus_add(fc, memdesc_ptr(v[k]));
+	}
+}
+
+/* Does event @e touch the focus? */
+static bool touches(const struct fs_event *e, const struct focus *fc)
 {
 	unsigned long p;
 	uint64_t vals[2] = { e->rd, e->wr };
 
 	if (!e->addr)
 		return false;
-	if ((const char *)e->addr >= (const char *)f &&
-	    (const char *)e->addr < (const char *)(f + 1))
+	if (in_focus_desc(fc, e->addr))
 		return true;
 	if (in_memmap(e->addr, &p))
-		return p - pfn < nr;
+		return p - fc->pfn < fc->nr;
 	for (int i = 0; i < 2; i++) {
 		if (!(e->what & (i ? FS_WROTE : FS_READ)))
 			continue;
-		if (vals[i] == (uint64_t)(uintptr_t)f)
-			return true;
+		for (unsigned int k = 0; k < fc->ndesc; k++)
+			if (vals[i] == (uint64_t)(uintptr_t)fc->desc[k])
+				return true;
 		if (is_entry(e->addr) && vals[i] &&
-		    (vals[i] >> _PAGE_PFN_SHIFT) - pfn < nr &&
+		    (vals[i] >> _PAGE_PFN_SHIFT) - fc->pfn < fc->nr &&
 		    !(vals[i] & _PMD_TABLE))
 			return true;
 	}
@@ -265,14 +322,12 @@ static const char *base(const char *path)
 void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		      const struct folio *focus, bool full, FILE *out)
 {
-	unsigned long pfn = 0, nr = 0;
+	static struct focus fc;
 	size_t from = 0, shown = 0;
 	int last = -1;
 
-	if (focus) {
-		pfn = atomic_load(&focus->pfn);
-		nr = 1ul << atomic_load(&focus->order);
-	}
+	if (focus)
+		focus_build(&fc, t, focus);
 	if (!full && !focus && t->n > 40)
 		from = t->n - 40;	/* no folio to follow: the last steps */
 	fprintf(out, "       ");
@@ -292,7 +347,7 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		char an[48], rv[48], wv[48], cell[2][256];
 		unsigned int col = e->tid == FS_RCU_TID ? nthreads : e->tid;
 
-		if (!full && focus && !touches(e, focus, pfn, nr))
+		if (!full && focus && !touches(e, &fc))
 			continue;
 		shown++;
 		name_addr(e->addr, an, sizeof(an));

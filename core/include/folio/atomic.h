@@ -295,6 +295,13 @@ static inline void fl_cond_broadcast(struct fl_cond *c)
 
 /* A spinner gives the CPU away (the holder may be preempted). */
 #define fl_yield() sched_yield()
+/*
+ * A lock-free retry loop waits for another thread to make progress (a
+ * lookup retrying while a splitter holds the folio frozen).  Nothing on
+ * real CPUs (the other thread runs on its own); in the scheduled build a
+ * yield, so a priority scheduler does not spin the waiter forever.
+ */
+#define fa_spin_hint() ((void)0)
 
 #else /* FOLIO_SCHED: the scheduler owns every lock */
 /* owner: 0 free, else the scheduler's id of the holder; waiters: a mask of
@@ -356,6 +363,7 @@ static inline void fl_cond_destroy(struct fl_cond *c)
 		FS_SITE_(FS_YIELD, 0);                                     \
 		folio_sched_yield(&__fs);                                  \
 	})
+#define fa_spin_hint() fl_yield()
 #endif /* FOLIO_SCHED */
 
 #endif /* FOLIO_ATOMIC_H */
