@@ -37,7 +37,7 @@ enum fmt { FMT_AUTO, FMT_TEXT, FMT_BINARY };
 
 static struct {		/* options, then counters */
 	enum fmt fmt;
-	int quiet, sched, full;
+	int quiet, sched, full, windows;
 	unsigned int timeout_s, repeat;
 	const char *to_text, *to_binary, *minimize;
 	unsigned long inputs, passed, findings, malformed;
@@ -238,6 +238,8 @@ static void help(void)
 	       "                    passing run prints it too\n"
 	       "  --repeat N        fuzz_sched: run each input N times; a different\n"
 	       "                    trace is a finding (determinism)\n"
+	       "  --windows         fuzz_sched: print the race windows (R1..R12 of\n"
+	       "                    docs/design.md) the run was inside\n"
 	       "  --minimize OUT    fuzz_sched: shrink a finding of one FILE to the\n"
 	       "                    fewest preemptions, then the fewest ops, that\n"
 	       "                    still give the same rule; write it (text) to OUT\n"
@@ -318,6 +320,7 @@ static void replay_one(const char *path, void *ctx)
 	if (loaded_sched) {
 		struct replay_sched_opts so = { .quiet = rp.quiet, .full = rp.full,
 						.repeat = rp.repeat,
+						.windows = rp.windows,
 						.on_fatal = on_sched_fatal };
 
 		if (!rp.quiet)
@@ -511,6 +514,7 @@ int main(int argc, char **argv)
 		{ "full", no_argument, NULL, 'f' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "minimize", required_argument, NULL, 'm' },
+		{ "windows", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -529,6 +533,7 @@ int main(int argc, char **argv)
 		case 'f': rp.full = 1; break;
 		case 'r': rp.repeat = parse_count(optarg); break;
 		case 'm': rp.minimize = optarg; break;
+		case 'w': rp.windows = 1; break;
 		case 'h': help(); return 0;
 		case 'V':
 			printf("folio-replay %s (commit %s)%s%s\n", FT_VERSION,

@@ -99,6 +99,14 @@ int replay_sched_run(const char *path, const struct replay_sched_opts *o)
 	       "trace %016llx%s\n", path, r.st.steps, r.st.decisions,
 	       r.st.preemptions, (unsigned long long)r.trace_hash,
 	       o->repeat > 1 ? " (the same in every run)" : "");
+	if (o->windows) {
+		static const char *const names[] = FOLIO_WINDOW_NAMES;
+
+		printf("%s: windows:", path);
+		for (int w = 0; w < FW_NR; w++)
+			printf(" %s=%lu", names[w], r.windows[w]);
+		printf("\n");
+	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@ struct replay_sched_opts {
 	int quiet;		/* no listing: the verdict only */
 	int full;		/* the diagram shows every step */
 	unsigned int repeat;	/* run it this many times, same trace each */
+	int windows;		/* print the race windows the run hit */
 	void (*on_fatal)(void *ctx);	/* a finding ends the process */
 	void *ctx;
 };

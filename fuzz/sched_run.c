@@ -267,7 +267,9 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		folio_world_destroy(NULL);
 		return -1;
 	}
+	memset(folio_window_hits, 0, sizeof(folio_window_hits));
 	fs_run(&cfg, &r->st);
+	memcpy(r->windows, folio_window_hits, sizeof(r->windows));
 	if (o->trace)
 		r->trace_hash = fs_trace_hash(&R.trace);
 	check_and_teardown();

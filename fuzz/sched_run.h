@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "folio/window.h"
 #include "sched/sched.h"
 #include "sched_prog.h"
 
@@ -44,6 +45,7 @@ struct sched_result {
 	uint64_t trace_hash;		/* with opts->trace */
 	long results[SCHED_MAX_THREADS][SCHED_MAX_OPS];
 	unsigned int done[SCHED_MAX_THREADS];	/* ops each thread finished */
+	unsigned long windows[FW_NR];	/* race windows hit (folio/window.h) */
 };
 
 #define SCHED_STEP_BOUND 200000ul

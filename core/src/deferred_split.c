@@ -14,6 +14,7 @@
  */
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/window.h"
 #include "internal.h"
 
 struct fl_lock deferred_split_lock = FL_LOCK_INIT;
@@ -144,8 +145,11 @@ unsigned long deferred_split_scan(unsigned long nr)
 		if (taken == nr)
 			break;
 		/* R6/R7: lost the race to folio_put or folio_ref_freeze */
-		if (!folio_try_get(f))
+		if (!folio_try_get(f)) {
+			/* a splitter freezes under its folio lock */
+			folio_window(folio_test_locked(f) ? FW_R7 : FW_R6);
 			continue;
+		}
 		cds_list_del(&f->_deferred_list);
 		cds_list_add_tail(&f->_deferred_list, &dispose);
 		deferred_split_len--;

@@ -17,6 +17,7 @@
 #include "folio/mutant.h"
 #include "folio/pgtable.h"
 #include "folio/rcu.h"
+#include "folio/window.h"
 #include "internal.h"
 
 struct address_space *address_space_create(unsigned long nr_slots)
@@ -94,6 +95,7 @@ repeat:
 	if (FOLIO_MUTANT_IS(filemap_no_reload))
 		goto out;	/* the bug: trust the pointer loaded before */
 	if (f != fa_load_relaxed(&m->slots[index])) {
+		folio_window(FW_R5);
 		folio_put(f);
 		goto repeat;
 	}

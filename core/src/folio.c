@@ -24,6 +24,7 @@
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
+#include "folio/window.h"
 #include "internal.h"
 
 struct kmem_cache *folio_cache;
@@ -129,6 +130,7 @@ retry:
 		return NULL;	/* free or frozen: caller falls back */
 	folio_race_point(RP_TRY_GET_PFN_GOT, f);
 	if (memmap_word_load(pfn) != w) {
+		folio_window(FW_R5);
 		folio_put_refs(f, refs);
 		goto retry;
 	}

@@ -24,6 +24,7 @@
 #include "folio/lock.h"
 #include "folio/mutant.h"
 #include "folio/rcu.h"
+#include "folio/window.h"
 #include "internal.h"
 
 bool folio_maybe_dma_pinned(const struct folio *f)
@@ -124,6 +125,7 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 			folio_race_point(RP_GUP_GRABBED, f);
 			if (!folio_still_owns(f, w, base, refs) ||
 			    fa_load_full(pmdp) != pmd) {
+				folio_window(FW_R2);
 				gup_put_folio(f, refs, flags);
 				return got;
 			}
@@ -174,6 +176,7 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 			ok = entry_ok(now, flags) && pte_pfn(now) == pfn + j;
 		}
 		if (!ok) {
+			folio_window(FW_R2);
 			gup_put_folio(f, (int)k, flags);
 			return got;
 		}

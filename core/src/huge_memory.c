@@ -11,6 +11,7 @@
 #include "folio/page_alloc.h"
 #include "folio/slab.h"
 #include "folio/world.h"
+#include "folio/window.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -151,12 +152,14 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 		fl_lock(&mapping->i_pages_lock);
 		if (fa_load_relaxed(&mapping->slots[index]) != f ||
 		    !folio_ref_freeze(f, cache + 1)) {
+			folio_window(FW_R1);
 			fl_unlock(&mapping->i_pages_lock);
 			goto fail;
 		}
 	} else {
 		fl_lock(&deferred_split_lock);
 		if (!folio_ref_freeze(f, 1)) {
+			folio_window(FW_R1);
 			fl_unlock(&deferred_split_lock);
 			goto fail;
 		}

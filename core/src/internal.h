@@ -39,6 +39,7 @@ struct folio_world {
 	unsigned long nr_pages;
 	unsigned int pmd_order;
 	void *membase;			/* nr_pages * PAGE_SIZE, NORESERVE */
+	size_t maplen;			/* the mapping's length (reused: >=) */
 	struct fl_lock files_lock;
 	struct cds_list_head files;	/* every address_space */
 	unsigned int next_file_id;

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "folio/lock.h"
+#include "folio/window.h"
 #include "internal.h"
 
 _Atomic(folio_lock_hook_fn) folio_lock_hook;
@@ -156,8 +157,10 @@ static void folio_lock_hashed(struct folio *f)
 		 * word: an unlock after our failed trylock must see the bit.
 		 */
 		fa_or_relaxed(&f->flags, 1ul << PG_waiters);
-		if (folio_trylock(f))
+		if (folio_trylock(f)) {
+			folio_window(FW_R12);	/* unlocked in our window */
 			break;
+		}
 		lock_hook(FOLIO_LOCK_HOOK_TRYLOCK_FAILED, f);
 		w.woken = false;
 		cds_list_add_tail(&w.link, &q->waiters);

@@ -9,6 +9,7 @@
 #include "folio/lock.h"
 #include "folio/filemap.h"
 #include "folio/rcu.h"
+#include "folio/window.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -51,12 +52,20 @@ struct fl_lock *pte_table_lock(struct mm_struct *mm, unsigned long va,
 	return ptl;
 }
 
-void folio_unmap_maybe_queue(struct folio *f, int map)
+void folio_unmap_maybe_queue(struct folio *f, int map, int held)
 {
 	if (folio_test_anon(f) && folio_order(f) > 1 && map > 0 &&
 	    (unsigned long)map < folio_nr_pages(f) &&
-	    folio_entire_mapcount(f) == 0 && !folio_test_partially_mapped(f))
+	    folio_entire_mapcount(f) == 0 && !folio_test_partially_mapped(f)) {
+		/*
+		 * R8: the mappings we counted are gone too (another thread
+		 * zapped them meanwhile): only our references keep it alive
+		 * while we queue it
+		 */
+		if (folio_ref_count(f) <= held)
+			folio_window(FW_R8);
 		deferred_split_folio(f, true);
+	}
 }
 
 static int do_huge_pmd_anonymous_page(struct mm_struct *mm, unsigned long va,
@@ -313,7 +322,7 @@ again:
 		if (dirty && !folio_test_anon(f))
 			folio_set_dirty(f);
 		map = folio_remove_rmap_ptes(f, (int)n);
-		folio_unmap_maybe_queue(f, map);
+		folio_unmap_maybe_queue(f, map, (int)n);
 		batch[nb++] = (struct zap_batch){ f, (int)n };
 		total += (long)n;
 		ptes += n;

@@ -19,6 +19,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* scheduled build: the free lists' steps give the fuzzer no feedback */
+#define FOLIO_SCHED_SITE_FLAGS FS_SITE_QUIET
+
 #include "folio/page_alloc.h"
 #include "folio/debug.h"
 #include "internal.h"
@@ -237,11 +240,23 @@ int buddy_for_each_free_block(int (*fn)(unsigned long, unsigned int, void *),
 	return ret;
 }
 
+/* The last world's memmap, for a next world of the same size (world.c). */
+static _Atomic memdesc_t *spare_memmap;
+static unsigned long spare_nr, memmap_alloc_nr;
+
 int buddy_init(unsigned long nr_pages)
 {
 	unsigned long pfn = 0;
 
-	folio_memmap = calloc(nr_pages, sizeof(*folio_memmap));
+	if (spare_memmap && spare_nr >= nr_pages) {
+		folio_memmap = spare_memmap;	/* every word used is stored below */
+		memmap_alloc_nr = spare_nr;
+	} else {
+		free((void *)spare_memmap);
+		folio_memmap = calloc(nr_pages, sizeof(*folio_memmap));
+		memmap_alloc_nr = nr_pages;
+	}
+	spare_memmap = NULL;
 	if (!folio_memmap)
 		return -ENOMEM;
 	folio_nr_pages_total = nr_pages;
@@ -268,7 +283,13 @@ int buddy_init(unsigned long nr_pages)
 
 void buddy_destroy(void)
 {
-	free((void *)folio_memmap);
+	if (memmap_alloc_nr <= (1ul << 16)) {	/* small: keep it */
+		free((void *)spare_memmap);
+		spare_memmap = folio_memmap;
+		spare_nr = memmap_alloc_nr;
+	} else {
+		free((void *)folio_memmap);
+	}
 	folio_memmap = NULL;
 	folio_nr_pages_total = 0;
 }

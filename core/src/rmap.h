@@ -56,9 +56,10 @@ static inline void folio_remove_rmap_pmd(struct folio *f)
 /*
  * After a PTE unmap left @map mappings: a large anon folio with some but
  * not all pages mapped (and no PMD) goes on the deferred-split queue.  The
- * caller still holds the unmapped PTEs' references (R8: rc > 0).
+ * caller still holds the unmapped PTEs' references (R8: rc > 0); @held is
+ * how many references the caller holds now (the window counter's test).
  */
-void folio_unmap_maybe_queue(struct folio *f, int map);
+void folio_unmap_maybe_queue(struct folio *f, int map, int held);
 
 enum rmap_mode {
 	RMAP_UNMAP,	/* clear every mapping (truncate) */

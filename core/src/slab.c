@@ -24,6 +24,8 @@
  *
  * Lock order: any cache's lock -> slab_cache's lock -> zone lock.
  */
+/* scheduled build: the caches' steps give the fuzzer no feedback */
+#define FOLIO_SCHED_SITE_FLAGS FS_SITE_QUIET
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -22,6 +22,7 @@
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
 #include "folio/vmscan.h"
+#include "folio/window.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -32,11 +33,15 @@ static int lazyfree_verdict(struct folio *f, bool entries_dirty)
 	int map = folio_mapcount(f);
 
 	if (entries_dirty || folio_test_dirty(f)) {
+		if (!entries_dirty)
+			folio_window(FW_R9);	/* dirtied through a reference */
 		folio_set_swapbacked(f);
 		return -EBUSY;
 	}
-	if (ref != 1 + map)
+	if (ref != 1 + map) {
+		folio_window(FW_R3);	/* GUP or a speculative reference */
 		return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -105,7 +110,7 @@ static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
 		return err;
 	}
 	if (n)
-		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, n));
+		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, n), n + 1);
 	*to_put = n;
 	*judged = true;
 	return 0;
@@ -137,7 +142,7 @@ static int unmap_ptes_one_by_one(_Atomic pte_t *ptes, unsigned long nr,
 		}
 		/* a stop part-way leaves it partially mapped: queue it (R8:
 		 * our isolation reference keeps rc > 0) */
-		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, 1));
+		folio_unmap_maybe_queue(f, folio_remove_rmap_ptes(f, 1), 2);
 		folio_put(f);
 		*judged = true;
 	}
@@ -203,8 +208,10 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 		return -EAGAIN;
 	folio_race_point(RP_RECLAIM_UNMAPPED, f);
 	/* shrink_folio_list: only the isolation reference may remain */
-	if (!folio_ref_freeze(f, 1))
+	if (!folio_ref_freeze(f, 1)) {
+		folio_window(FW_R1);
 		return -EAGAIN;
+	}
 	/*
 	 * docs/design.md 6: a lazyfree folio is discarded only if it was clean and
 	 * held no extra reference.  "Clean" is asserted only when a verdict

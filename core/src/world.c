@@ -17,6 +17,18 @@
 struct folio_world folio_world = { .files_lock = FL_LOCK_INIT,
 				   .mms_lock = FL_LOCK_INIT };
 
+/*
+ * The last world's memory, kept for the next world of the same size: a
+ * fuzzer builds one world per input, and a fresh mapping costs a page
+ * fault for every slab and page-table page it touches.  Safe to reuse:
+ * every page is zeroed (slab and table pages) and ASan-unpoisoned when it
+ * is allocated, and nothing reads a page before that.
+ */
+static struct {
+	void *base;
+	size_t len;
+} spare;
+
 int folio_world_init(const struct folio_config *cfg)
 {
 	int err;
@@ -33,10 +45,20 @@ int folio_world_init(const struct folio_config *cfg)
 	 * Virtual space for every page; only slab and page-table pages are
 	 * ever touched, so with NORESERVE the rest costs nothing.
 	 */
-	folio_world.membase = mmap(NULL, cfg->nr_pages * PAGE_SIZE,
-				   PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				   -1, 0);
+	if (spare.base && spare.len >= cfg->nr_pages * PAGE_SIZE) {
+		folio_world.membase = spare.base;	/* its first pages */
+		folio_world.maplen = spare.len;
+	} else {
+		if (spare.base)
+			munmap(spare.base, spare.len);
+		folio_world.maplen = cfg->nr_pages * PAGE_SIZE;
+		folio_world.membase = mmap(NULL, folio_world.maplen,
+					   PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS |
+						   MAP_NORESERVE,
+					   -1, 0);
+	}
+	spare.base = NULL;
 	if (folio_world.membase == MAP_FAILED)
 		return -ENOMEM;
 	err = buddy_init(cfg->nr_pages);
@@ -73,7 +95,7 @@ out_slab:
 out_buddy:
 	buddy_destroy();
 out_unmap:
-	munmap(folio_world.membase, cfg->nr_pages * PAGE_SIZE);
+	munmap(folio_world.membase, folio_world.maplen);
 	return err;
 }
 
@@ -161,7 +183,12 @@ unsigned long folio_world_destroy(FILE *report)
 	folio_cache = NULL;
 	ptdesc_cache = NULL;
 	buddy_destroy();
-	munmap(folio_world.membase, nr * PAGE_SIZE);
+	if (folio_world.maplen <= (64ul << 20)) {	/* small: keep it */
+		spare.base = folio_world.membase;
+		spare.len = folio_world.maplen;
+	} else {
+		munmap(folio_world.membase, folio_world.maplen);
+	}
 	folio_world.membase = NULL;
 	folio_world.live = false;
 	return leaks;

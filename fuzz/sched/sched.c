@@ -76,9 +76,11 @@ static struct {
 	/* decisions */
 	size_t pos;			/* next schedule byte */
 	uint64_t prng;
+	unsigned int run_mask, blk_mask;	/* TH_RUN / TH_BLOCKED threads */
 	enum { PH_BYTES, PH_PCT, PH_PRNG_PCT, PH_PRNG_UNIFORM } phase;
 	unsigned int pct_change[8];	/* PCT change point i: at this step */
 	unsigned int pct_nchange, pct_used;
+	unsigned long pct_next_step;	/* the earliest unused change point */
 	/* grace periods of this run */
 	struct gp_snap *gp;
 	unsigned int ngp, gp_cap;
@@ -90,7 +92,7 @@ static struct {
 	char tsan_run, tsan_done, tsan_rcu, tsan_cb;	/* tokens */
 } S = { .cur = -1 };
 
-#define SHADOW_SIZE 8192		/* power of two */
+#define SHADOW_SIZE 16384		/* power of two, direct-mapped */
 static struct shadow {
 	const volatile void *addr;
 	const struct folio_site *site;
@@ -186,15 +188,24 @@ static bool can_go(const struct fs_thread *t)
 	}
 }
 
+/* Every state change goes through here: the masks follow the states. */
+static void set_state(struct fs_thread *t, enum th_state st)
+{
+	unsigned int bit = 1u << t->id;
+
+	t->state = st;
+	S.run_mask = st == TH_RUN ? S.run_mask | bit : S.run_mask & ~bit;
+	S.blk_mask = st == TH_BLOCKED ? S.blk_mask | bit : S.blk_mask & ~bit;
+}
+
 static unsigned int runnable_mask(void)
 {
-	unsigned int m = 0;
+	unsigned int m = S.run_mask;
 
-	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
-		struct fs_thread *t = &S.th[i];
+	for (unsigned int b = S.blk_mask; b; b &= b - 1) {
+		unsigned int i = (unsigned int)__builtin_ctz(b);
 
-		if (t->state == TH_RUN ||
-		    (t->state == TH_BLOCKED && can_go(t)))
+		if (can_go(&S.th[i]))
 			m |= 1u << i;
 	}
 	return m;
@@ -270,6 +281,7 @@ static void enter_prng_phase(void)
 		for (unsigned int i = 0; i + 1 < d; i++)
 			S.pct_change[S.pct_nchange++] = (unsigned int)S.st.steps +
 				(unsigned int)(xorshift(&S.prng) % k);
+		S.pct_next_step = 0;	/* look at them at the next pick */
 	} else {
 		S.phase = PH_PRNG_UNIFORM;
 	}
@@ -285,14 +297,19 @@ static int pick(unsigned int m, int from)
 	if (S.phase == PH_BYTES && S.pos >= S.cfg->sched_len)
 		enter_prng_phase();
 	pct = S.phase == PH_PCT || S.phase == PH_PRNG_PCT;
-	if (pct && from >= 0) {
+	if (pct && from >= 0 && S.st.steps >= S.pct_next_step) {
 		/* a change point: the running thread drops below all others */
-		for (unsigned int i = 0; i < S.pct_nchange; i++)
-			if (!(S.pct_used & (1u << i)) &&
-			    S.st.steps >= S.pct_change[i]) {
+		S.pct_next_step = ~0ul;
+		for (unsigned int i = 0; i < S.pct_nchange; i++) {
+			if (S.pct_used & (1u << i))
+				continue;
+			if (S.st.steps >= S.pct_change[i]) {
 				S.pct_used |= 1u << i;
 				S.th[from].prio = i;
+			} else if (S.pct_change[i] < S.pct_next_step) {
+				S.pct_next_step = S.pct_change[i];
 			}
+		}
 	}
 	if (n == 1)
 		return __builtin_ctz(m);
@@ -323,7 +340,7 @@ static void switch_to(int to)
 	struct ft_coro *dest = to < 0 ? &S.main : &S.th[to].coro;
 
 	if (to >= 0) {	/* picked: runnable by construction */
-		S.th[to].state = TH_RUN;
+		set_state(&S.th[to], TH_RUN);
 		S.th[to].wait = W_NONE;
 	}
 	if (to == S.cur)
@@ -346,6 +363,8 @@ static void schedule(void)
 	unsigned int m = runnable_mask();
 	int next;
 
+	if (m == 1u << self && S.phase != PH_PCT && S.phase != PH_PRNG_PCT)
+		return;		/* alone: carry on, no decision */
 	if (S.yielding && (m & ~(1u << self)))
 		m &= ~(1u << self);	/* a yield lets the others run */
 	if (!m) {
@@ -364,7 +383,7 @@ static void block(enum th_wait w, const void *obj, unsigned long arg)
 {
 	struct fs_thread *t = &S.th[S.cur];
 
-	t->state = TH_BLOCKED;
+	set_state(t, TH_BLOCKED);
 	t->wait = w;
 	t->wait_obj = obj;
 	t->wait_arg = arg;
@@ -442,25 +461,25 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 	}
 	if (!S.cfg->rf)
 		return;
-	/* linear probing over a few slots; an old epoch is an empty slot */
-	for (unsigned int i = shadow_slot(a), k = 0; k < 8;
-	     i = (i + 1) & (SHADOW_SIZE - 1), k++) {
-		struct shadow *sh = &shadow[i];
+	/*
+	 * Direct-mapped: a collision forgets the older address's writer
+	 * (a pair not counted, which only weakens feedback); an entry of an
+	 * older run is empty.
+	 */
+	{
+		struct shadow *sh = &shadow[shadow_slot(a)];
 
-		if (sh->epoch != S.epoch) {
-			if (what & FS_WROTE)
-				*sh = (struct shadow){ a, s, S.epoch, (uint8_t)S.cur };
+		if (sh->epoch == S.epoch && sh->addr == a) {
+			/* a quiet (allocator) load counts nothing; its
+			 * stores stay visible to the protocol's loads */
+			if ((what & FS_READ) && sh->tid != S.cur &&
+			    !(s->flags & FS_SITE_QUIET))
+				rf_count(sh->site, s);
+		} else if (!(what & FS_WROTE)) {
 			return;
 		}
-		if (sh->addr != a)
-			continue;
-		if ((what & FS_READ) && sh->tid != S.cur)
-			rf_count(sh->site, s);
-		if (what & FS_WROTE) {
-			sh->site = s;
-			sh->tid = (uint8_t)S.cur;
-		}
-		return;
+		if (what & FS_WROTE)
+			*sh = (struct shadow){ a, s, S.epoch, (uint8_t)S.cur };
 	}
 }
 
@@ -521,7 +540,7 @@ void folio_sched_cond_wait(const struct folio_site *s, struct fl_cond *c,
 			   struct fl_lock *l)
 {
 	static const struct folio_site relock = { __FILE__, __func__, __LINE__,
-						  FS_LOCK, 0 };
+						  FS_LOCK, 0, 0 };
 
 	if (S.cur < 0 || S.frozen) {
 		fprintf(stderr, "fuzz_sched: main would wait on a condition\n");
@@ -679,7 +698,7 @@ static void thread_main(void *arg)
 			rcu_thread(t);		/* never returns */
 		S.cfg->body(t->id, S.cfg->ctx);
 		tsan_release(&S.tsan_done);	/* main checks what we did */
-		t->state = TH_DONE;
+		set_state(t, TH_DONE);
 		schedule();
 		/* the next run starts here */
 	}
@@ -702,10 +721,10 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 		struct fs_thread *t = &S.th[i];
 		bool used = i < cfg->nthreads || i == FS_RCU_TID;
 
-		t->state = used ? TH_RUN : TH_IDLE;
+		set_state(t, used ? TH_RUN : TH_IDLE);
 		t->wait = W_NONE;
 		if (i == FS_RCU_TID) {	/* runs once a callback is due */
-			t->state = TH_BLOCKED;
+			set_state(t, TH_BLOCKED);
 			t->wait = W_WORK;
 		}
 		t->woken = false;
@@ -717,6 +736,7 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 	if (S.th[FS_RCU_TID].in_callback)
 		abort();	/* cannot be: a run ends between callbacks */
 	S.pct_nchange = S.pct_used = 0;
+	S.pct_next_step = 0;
 	S.phase = PH_BYTES;
 	if (cfg->mode == FS_MODE_PCT) {
 		S.phase = PH_PCT;

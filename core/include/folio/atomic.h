@@ -130,7 +130,8 @@ static inline void folio_step_at(const char *file, int line)
 /* The call site, once per expansion (a static in its own block). */
 #define FS_SITE_(k, m)                                                     \
 	static const struct folio_site __fs = { __FILE__, __func__,        \
-						__LINE__, (k), (m) }
+						__LINE__, (k), (m),        \
+						FOLIO_SCHED_SITE_FLAGS }
 #define FS_U64(x) ((uint64_t)(uintptr_t)(x))
 
 #define FA_SCHED_LOAD(p, m)                                                \

@@ -55,7 +55,21 @@ struct folio_site {
 	unsigned short line;
 	unsigned char kind;	/* enum folio_step_kind */
 	unsigned char mo;	/* memory_order of the access */
+	unsigned char flags;	/* FS_SITE_* */
 };
+
+/*
+ * A site of the allocators' internals (a translation unit defines
+ * FOLIO_SCHED_SITE_FLAGS FS_SITE_QUIET before its includes): still a
+ * scheduling point, but its loads' reads-from pairs are not fed back to
+ * the fuzzer: free-list bookkeeping says nothing about the protocol and
+ * would drown its pairs.  Its stores still count when the protocol reads
+ * them (a GUP-fast reading a memmap word the allocator wrote).
+ */
+#define FS_SITE_QUIET 1u
+#ifndef FOLIO_SCHED_SITE_FLAGS
+#define FOLIO_SCHED_SITE_FLAGS 0
+#endif
 
 /* Set by the scheduler while logical threads run. */
 extern bool folio_sched_on;
