@@ -146,7 +146,7 @@ unsigned long deferred_split_scan(unsigned long nr)
 			break;
 		/* R6/R7: lost the race to folio_put or folio_ref_freeze */
 		if (!folio_try_get(f)) {
-			/* a splitter freezes under its folio lock */
+			/* frozen under the folio lock: reclaim (folio/window.h) */
 			folio_window(folio_test_locked(f) ? FW_R7 : FW_R6);
 			continue;
 		}

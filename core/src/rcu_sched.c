@@ -18,6 +18,13 @@
  *
  * Only one logical thread runs at a time and switches happen only at
  * steps, so the queue below (touched between steps only) needs no lock.
+ * The queue is the scheduler's state more than the core's: the scheduler
+ * reads it at every step, from whichever logical thread runs.  So its
+ * accesses are not ThreadSanitizer's business (NO_TSAN below): TSan sees
+ * the logical threads as fibers switched without synchronisation, and a
+ * token acquired and released at every step would order every thread
+ * after every other and hide the races fuzz_sched's tsan build is for.
+ * The callbacks themselves run instrumented.
  */
 #include <stddef.h>
 
@@ -29,6 +36,28 @@ unsigned long folio_window_hits[FW_NR];
 
 static struct folio_rcu_head *cb_head, **cb_tail = &cb_head;
 static unsigned long cb_queued, cb_done;
+
+#define NO_TSAN __attribute__((no_sanitize("thread")))
+
+/*
+ * liburcu's callback queue orders call_rcu's caller before the callback
+ * (the hand-off through its wait-free queue is release/acquire).  The
+ * queue above is invisible to TSan, so that edge is told explicitly, per
+ * callback head; without it, the callback's first read of the head races
+ * with call_rcu's writes in TSan's eyes.
+ */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_THREAD__) || __has_feature(thread_sanitizer)
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define cb_handoff_release(h) __tsan_release(h)
+#define cb_handoff_acquire(h) __tsan_acquire(h)
+#else
+#define cb_handoff_release(h) ((void)(h))
+#define cb_handoff_acquire(h) ((void)(h))
+#endif
 
 void folio_thread_online(void)
 {
@@ -44,28 +73,53 @@ void folio_rcu_set_single_threaded(bool on)
 	rcu_barrier_model();
 }
 
-bool folio_rcu_sched_ready(void)
+NO_TSAN bool folio_rcu_sched_ready(void)
 {
 	return cb_head && folio_sched_gp_done(cb_head->gp);
 }
 
-void folio_rcu_sched_run_one(void)
+static NO_TSAN struct folio_rcu_head *queue_pop(void)
 {
 	struct folio_rcu_head *h = cb_head;
 
 	cb_head = h->next;
 	if (!cb_head)
 		cb_tail = &cb_head;
-	h->func(h);
+	return h;
+}
+
+static NO_TSAN void queue_push(struct folio_rcu_head *h)
+{
+	*cb_tail = h;
+	cb_tail = &h->next;
+	cb_queued++;
+}
+
+static NO_TSAN void queue_ran(void)
+{
 	cb_done++;
 }
 
-unsigned long folio_rcu_sched_queued(void)
+static NO_TSAN bool queue_empty(void)
+{
+	return !cb_head;
+}
+
+void folio_rcu_sched_run_one(void)
+{
+	struct folio_rcu_head *h = queue_pop();
+
+	cb_handoff_acquire(h);
+	h->func(h);
+	queue_ran();
+}
+
+NO_TSAN unsigned long folio_rcu_sched_queued(void)
 {
 	return cb_queued;
 }
 
-unsigned long folio_rcu_sched_done(void)
+NO_TSAN unsigned long folio_rcu_sched_done(void)
 {
 	return cb_done;
 }
@@ -79,9 +133,8 @@ void call_rcu_model(struct folio_rcu_head *h,
 	h->func = func;
 	h->next = NULL;
 	h->gp = folio_sched_gp_start();
-	*cb_tail = h;
-	cb_tail = &h->next;
-	cb_queued++;
+	cb_handoff_release(h);
+	queue_push(h);
 	folio_sched_rcu_kick();
 }
 
@@ -99,9 +152,9 @@ void rcu_barrier_model(void)
 	FS_SITE_(FS_RCU_BARRIER, 0);
 
 	if (!folio_sched_on) {
-		while (cb_head)
+		while (!queue_empty())
 			folio_rcu_sched_run_one();
 		return;
 	}
-	folio_sched_rcu_barrier_wait(&__fs, cb_queued);
+	folio_sched_rcu_barrier_wait(&__fs, folio_rcu_sched_queued());
 }

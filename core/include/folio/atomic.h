@@ -142,32 +142,42 @@ static inline void folio_step_at(const char *file, int line)
 		folio_sched_after(&__fs, (p), FS_U64(__v), 0, FS_READ);    \
 		__v;                                                       \
 	})
+/*
+ * Operands are evaluated before the step, never between the step and the
+ * access: in fa_store(p, fa_load(q) + 1) the load's step must come first,
+ * or the load and the store would run back to back with no switch between
+ * them and the lost-update race between the two would be hidden.
+ */
 #define FA_SCHED_STORE(p, v, m)                                            \
 	({                                                                 \
 		FS_SITE_(FS_STORE, m);                                     \
-		folio_sched_before(&__fs, (p));                            \
 		__auto_type __w = (v);                                     \
+		folio_sched_before(&__fs, (p));                            \
 		atomic_store_explicit((p), __w, (m));                      \
 		folio_sched_after(&__fs, (p), 0, FS_U64(__w), FS_WROTE);   \
 		(void)0;                                                   \
 	})
-/* fetch_OP: returns the old value; NEW is the value left behind. */
-#define FA_SCHED_RMW(kind, fn, p, v, m, NEW)                               \
+/* fetch_OP: NEW is the value left behind; RES (__old or NEW) is returned. */
+#define FA_SCHED_RMW_(kind, fn, p, v, m, NEW, RES)                         \
 	({                                                                 \
 		FS_SITE_(kind, m);                                         \
-		folio_sched_before(&__fs, (p));                            \
 		__auto_type __a = (v);                                     \
+		folio_sched_before(&__fs, (p));                            \
 		__auto_type __old = fn((p), __a, (m));                     \
 		folio_sched_after(&__fs, (p), FS_U64(__old), FS_U64(NEW),  \
 				  FS_READ | FS_WROTE);                     \
-		__old;                                                     \
+		RES;                                                       \
 	})
+#define FA_SCHED_RMW(kind, fn, p, v, m, NEW)                               \
+	FA_SCHED_RMW_(kind, fn, p, v, m, NEW, __old)
+#define FA_SCHED_RMW_NEW(kind, fn, p, v, m, NEW)                           \
+	FA_SCHED_RMW_(kind, fn, p, v, m, NEW, NEW)
 #define FA_SCHED_CAS(fn, p, e, d)                                          \
 	({                                                                 \
 		FS_SITE_(FS_CAS, memory_order_seq_cst);                    \
-		folio_sched_before(&__fs, (p));                            \
 		__auto_type __e = (e);                                     \
 		__auto_type __d = (d);                                     \
+		folio_sched_before(&__fs, (p));                            \
 		__typeof__(*__e) __want = *__e;                            \
 		bool __ok = fn((p), __e, __d, memory_order_seq_cst,        \
 			       memory_order_relaxed);                      \
@@ -190,17 +200,17 @@ static inline void folio_step_at(const char *file, int line)
 	((void)FA_SCHED_RMW(FS_RMW, atomic_fetch_sub_explicit, p, v,       \
 			    memory_order_relaxed, __old - __a))
 #define fa_add_return_full(p, v)                                           \
-	(FA_SCHED_RMW(FS_RMW, atomic_fetch_add_explicit, p, v,             \
-		      memory_order_seq_cst, __old + __a) + (v))
+	FA_SCHED_RMW_NEW(FS_RMW, atomic_fetch_add_explicit, p, v,         \
+			 memory_order_seq_cst, __old + __a)
 #define fa_sub_return_full(p, v)                                           \
-	(FA_SCHED_RMW(FS_RMW, atomic_fetch_sub_explicit, p, v,             \
-		      memory_order_seq_cst, __old - __a) - (v))
+	FA_SCHED_RMW_NEW(FS_RMW, atomic_fetch_sub_explicit, p, v,         \
+			 memory_order_seq_cst, __old - __a)
 #define fa_add_return_relaxed(p, v)                                        \
-	(FA_SCHED_RMW(FS_RMW, atomic_fetch_add_explicit, p, v,             \
-		      memory_order_relaxed, __old + __a) + (v))
+	FA_SCHED_RMW_NEW(FS_RMW, atomic_fetch_add_explicit, p, v,         \
+			 memory_order_relaxed, __old + __a)
 #define fa_sub_return_relaxed(p, v)                                        \
-	(FA_SCHED_RMW(FS_RMW, atomic_fetch_sub_explicit, p, v,             \
-		      memory_order_relaxed, __old - __a) - (v))
+	FA_SCHED_RMW_NEW(FS_RMW, atomic_fetch_sub_explicit, p, v,         \
+			 memory_order_relaxed, __old - __a)
 #define fa_or_acquire(p, v)                                                \
 	FA_SCHED_RMW(FS_RMW, atomic_fetch_or_explicit, p, v,               \
 		     memory_order_acquire, __old | __a)

@@ -21,7 +21,7 @@ enum folio_window {
 	FW_R3,	/* lazyfree reclaim saw GUP's reference after clearing */
 	FW_R5,	/* a lookup's reload (slot, memmap word) saw another folio */
 	FW_R6,	/* the deferred scanner met a folio on its way to free */
-	FW_R7,	/* the deferred scanner met a folio frozen by a splitter */
+	FW_R7,	/* the deferred scanner met a folio frozen under its lock */
 	FW_R8,	/* a partial-unmap enqueue kept alive by the unmapper only */
 	FW_R9,	/* reclaim found the folio dirtied behind its back */
 	FW_R12,	/* a folio-lock waiter's last trylock won after PG_waiters */
@@ -33,7 +33,12 @@ enum folio_window {
 
 #ifdef FOLIO_SCHED
 extern unsigned long folio_window_hits[FW_NR];
-#define folio_window(w) ((void)(folio_window_hits[w]++))
+/*
+ * Relaxed atomic, not a step: the logical threads are TSan fibers, and a
+ * plain ++ from two of them is a report on the harness's own counter.
+ */
+#define folio_window(w)                                                    \
+	((void)__atomic_fetch_add(&folio_window_hits[w], 1, __ATOMIC_RELAXED))
 #else
 #define folio_window(w) ((void)0)
 #endif
