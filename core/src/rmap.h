@@ -20,12 +20,16 @@
 #ifndef FOLIO_RMAP_H
 #define FOLIO_RMAP_H
 
+#include "folio/mutant.h"
 #include "folio/pgtable.h"
 
 static inline void folio_add_rmap_ptes(struct folio *f, int nr)
 {
 	VM_BUG_ON_FOLIO(folio_ref_count(f) <= 0, f);	/* refs come first */
-	fa_add_relaxed(&f->_mapcount, nr);
+	if (FOLIO_MUTANT_IS(mapcount_plain))	/* two PTLs, one counter */
+		*(volatile int *)&f->_mapcount += nr;
+	else
+		fa_add_relaxed(&f->_mapcount, nr);
 }
 
 static inline void folio_add_rmap_pmd(struct folio *f)
@@ -38,7 +42,12 @@ static inline void folio_add_rmap_pmd(struct folio *f)
 /* Returns the new total mapcount. */
 static inline int folio_remove_rmap_ptes(struct folio *f, int nr)
 {
-	int v = fa_sub_return_relaxed(&f->_mapcount, nr);
+	int v;
+
+	if (FOLIO_MUTANT_IS(mapcount_plain))	/* a zap under one PTL only */
+		v = (*(volatile int *)&f->_mapcount -= nr);
+	else
+		v = fa_sub_return_relaxed(&f->_mapcount, nr);
 
 	VM_BUG_ON_FOLIO(v < 0, f);
 	return v;

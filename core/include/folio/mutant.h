@@ -22,13 +22,17 @@
  * |                   | of the memmap word nor of the run inside the folio  | split_huge_page()                                              | pin on the wrong folio)         | free and reuse                 |
  * | filemap_no_reload | the page-cache lookup returns the folio it got a    | (the xas_reload() of filemap_get_entry / find_get_entry,       | the lookup's identity (a folio  | R5: load .. try_get vs         |
  * |                   | reference on without reloading the slot             | since the lockless page cache, 2.6.27)                         | of another index or owner)      | truncate and reuse             |
+ * | mapcount_plain    | the PTE rmap add and remove are plain               | (the class of bug KCSAN reports: a counter updated under two   | I-map (a lost update); a data   | a zap in one mm (its PTL) vs a |
+ * |                   | read-modify-writes of _mapcount: a zap in one mm    | different locks)                                               | race for TSan, which is what    | map in another (its PTL and    |
+ * |                   | and a map in another hold no common lock            |                                                                | fuzz_sched's tsan build shows   | the folio lock)                |
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
 
 #define FOLIO_MUTANT_LIST(X) \
 	X(gup_no_recheck)    \
-	X(filemap_no_reload)
+	X(filemap_no_reload) \
+	X(mapcount_plain)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {
