@@ -96,6 +96,7 @@ static void on_finding(enum fs_verdict v, const char *what, void *ctx)
 	static const char *const rules[] = {
 		[FS_DEADLOCK] = "deadlock", [FS_LIVELOCK] = "livelock",
 		[FS_LOCK_LEAK] = "lock-leak",
+		[FS_LOCK_MISUSE] = "lock-misuse",
 	};
 
 	(void)ctx;

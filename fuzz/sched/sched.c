@@ -55,6 +55,7 @@ struct fs_thread {
 	bool woken;			/* W_COND: broadcast since it slept */
 	bool in_callback;		/* RCU thread: running a callback */
 	unsigned int rcu_depth;
+	unsigned int nlocks;		/* fl_locks held now */
 	uint32_t rcu_exits;		/* outermost read-side exits */
 	unsigned int prio;		/* PCT */
 };
@@ -361,11 +362,18 @@ static void schedule(void)
 {
 	int self = S.cur;
 	unsigned int m = runnable_mask();
+	bool yielding = S.yielding;
 	int next;
 
+	/*
+	 * The flag is this decision's only: left set while the yielder is
+	 * switched out, it would send back the thread picked next at that
+	 * thread's own first step.
+	 */
+	S.yielding = false;
 	if (m == 1u << self && S.phase != PH_PCT && S.phase != PH_PRNG_PCT)
 		return;		/* alone: carry on, no decision */
-	if (S.yielding && (m & ~(1u << self)))
+	if (yielding && (m & ~(1u << self)))
 		m &= ~(1u << self);	/* a yield lets the others run */
 	if (!m) {
 		if (!run_over())
@@ -501,6 +509,7 @@ void folio_sched_lock(const struct folio_site *s, struct fl_lock *l)
 	}
 	l->waiters &= ~(1u << S.cur);
 	l->owner = S.cur + 1;
+	S.th[S.cur].nlocks++;
 	tsan_acquire(l);
 	folio_sched_seen(s, l, 0, 1, FS_WROTE);
 }
@@ -519,6 +528,7 @@ bool folio_sched_trylock(const struct folio_site *s, struct fl_lock *l)
 		return false;
 	}
 	l->owner = S.cur + 1;
+	S.th[S.cur].nlocks++;
 	tsan_acquire(l);
 	folio_sched_seen(s, l, 0, 1, FS_READ | FS_WROTE);
 	return true;
@@ -531,6 +541,12 @@ void folio_sched_unlock(const struct folio_site *s, struct fl_lock *l)
 		return;
 	}
 	folio_sched_step(s, l);
+	if (l->owner != S.cur + 1) {
+		fprintf(stderr, "fuzz_sched: thread %d unlocks a lock %s\n",
+			S.cur, l->owner ? "another thread holds" : "nobody holds");
+		finding(FS_LOCK_MISUSE, "unlock of a lock the thread does not hold");
+	}
+	S.th[S.cur].nlocks--;
 	tsan_release(l);
 	l->owner = 0;
 	folio_sched_seen(s, l, 1, 0, FS_WROTE);
@@ -549,6 +565,9 @@ void folio_sched_cond_wait(const struct folio_site *s, struct fl_cond *c,
 	folio_sched_step(s, c);
 	c->waiters |= 1u << S.cur;
 	S.th[S.cur].woken = false;
+	if (l->owner != S.cur + 1)
+		finding(FS_LOCK_MISUSE, "a condition wait without its lock");
+	S.th[S.cur].nlocks--;		/* folio_sched_lock counts it again */
 	tsan_release(l);
 	l->owner = 0;			/* unlock and sleep, as one step */
 	block(W_COND, c, 0);
@@ -580,7 +599,6 @@ void folio_sched_yield(const struct folio_site *s)
 	if (S.phase == PH_PCT || S.phase == PH_PRNG_PCT)
 		S.th[S.cur].prio = 0;
 	schedule();
-	S.yielding = false;
 	record(s, NULL);
 }
 
@@ -669,6 +687,21 @@ void folio_sched_rcu_kick(void)
 
 /* ---- the threads ---- */
 
+/* A thread's body (or a callback) may not leave a lock or a reader behind. */
+static void thread_end_check(const struct fs_thread *t, const char *when)
+{
+	if (t->nlocks) {
+		fprintf(stderr, "fuzz_sched: thread %u %s holding %u lock(s)\n",
+			t->id, when, t->nlocks);
+		finding(FS_LOCK_LEAK, "a thread finished holding a lock");
+	}
+	if (t->rcu_depth) {
+		fprintf(stderr, "fuzz_sched: thread %u %s inside an RCU "
+			"read-side section\n", t->id, when);
+		finding(FS_LOCK_LEAK, "a thread finished inside rcu_read_lock");
+	}
+}
+
 static void rcu_thread(struct fs_thread *t)
 {
 	unsigned long run = 0;
@@ -683,6 +716,7 @@ static void rcu_thread(struct fs_thread *t)
 		t->in_callback = true;
 		tsan_acquire(&S.tsan_rcu);
 		folio_rcu_sched_run_one();
+		thread_end_check(t, "ended an RCU callback");
 		tsan_release(&S.tsan_cb);
 		t->in_callback = false;
 	}
@@ -697,6 +731,7 @@ static void thread_main(void *arg)
 		if (t->id == FS_RCU_TID)
 			rcu_thread(t);		/* never returns */
 		S.cfg->body(t->id, S.cfg->ctx);
+		thread_end_check(t, "finished");
 		tsan_release(&S.tsan_done);	/* main checks what we did */
 		set_state(t, TH_DONE);
 		schedule();
@@ -708,6 +743,11 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 {
 	unsigned int first;
 
+	if (!cfg->nthreads || cfg->nthreads > FS_MAX_PROG) {
+		fprintf(stderr, "fs_run: %u threads (1..%d)\n", cfg->nthreads,
+			FS_MAX_PROG);
+		abort();	/* the caller's bug: its parser bounds them */
+	}
 	S.cfg = cfg;
 	memset(&S.st, 0, sizeof(S.st));
 	S.pos = 0;
@@ -729,6 +769,7 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 		}
 		t->woken = false;
 		t->rcu_depth = 0;
+		t->nlocks = 0;
 		t->rcu_exits = 0;
 		t->prio = 0;
 	}

@@ -52,7 +52,9 @@ enum fs_verdict {
 	FS_OK,
 	FS_DEADLOCK,		/* every program thread blocked */
 	FS_LIVELOCK,		/* the step bound was reached */
-	FS_LOCK_LEAK,		/* a thread finished holding a lock */
+	FS_LOCK_LEAK,		/* a thread finished holding a lock or
+				 * inside an RCU read-side section */
+	FS_LOCK_MISUSE,		/* unlock of a lock the thread does not hold */
 };
 
 /* One recorded step (replay only: the trace, the diagram, the hash). */
