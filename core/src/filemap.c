@@ -177,8 +177,8 @@ unsigned long truncate_inode_pages_range(struct address_space *m,
 		 * or split (it no longer covers index).  Then just move on.
 		 */
 		if (folio_mapping(f) == m && folio_index(f) <= index &&
-		    index < folio_index(f) + folio_nr_pages(f)) {
-			next = folio_index(f) + folio_nr_pages(f);
+		    index < folio_next_index(f)) {
+			next = folio_next_index(f);
 			/* every mapping goes before the cache's references */
 			unmap_mapping_folio(f);
 			filemap_remove_folio(f);

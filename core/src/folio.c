@@ -77,6 +77,9 @@ struct folio *folio_alloc_anon(unsigned int order)
 
 void __folio_put(struct folio *f)
 {
+	unsigned long pfn;
+	unsigned int order;
+
 	/* A-free (page_alloc.c free checks): nothing may still use it. */
 	VM_BUG_ON_FOLIO(folio_ref_count(f) != 0, f);
 	VM_BUG_ON_FOLIO(folio_mapcount(f) != 0, f);
@@ -91,7 +94,11 @@ void __folio_put(struct folio *f)
 	folio_unqueue_deferred_split(f);
 	VM_BUG_ON_FOLIO(!cds_list_empty(&f->_deferred_list), f);
 
-	free_pages_desc(folio_pfn(f), folio_order(f));
+	/* one statement each: argument order differs between compilers, and
+	 * each read is a step of the scheduled build (same trace everywhere) */
+	pfn = folio_pfn(f);
+	order = folio_order(f);
+	free_pages_desc(pfn, order);
 	/* Anon mapping is reset at free (free_pages_prepare). */
 	fa_store_relaxed(&f->mapping, NULL);
 	fa_store_relaxed(&f->flags, 0ul);
@@ -134,6 +141,6 @@ retry:
 		folio_put_refs(f, refs);
 		goto retry;
 	}
-	VM_BUG_ON_FOLIO(pfn - folio_pfn(f) >= folio_nr_pages(f), f);
+	VM_BUG_ON_FOLIO(!folio_has_pfn(f, pfn), f);
 	return f;
 }

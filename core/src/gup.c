@@ -78,10 +78,15 @@ static struct folio *try_grab_folio_fast(unsigned long pfn, int refs,
 static bool folio_still_owns(struct folio *f, memdesc_t w, unsigned long pfn,
 			     int refs)
 {
+	unsigned long off;
+
 	if (FOLIO_MUTANT_IS(gup_no_recheck))
 		return true;	/* the 2021 bug: trust the decoded folio */
-	return fa_load_full(&folio_memmap[pfn]) == w &&
-	       pfn - folio_pfn(f) + (unsigned long)refs <= folio_nr_pages(f);
+	if (fa_load_full(&folio_memmap[pfn]) != w)
+		return false;
+	/* the run's last page is f's too (one read per statement: folio.h) */
+	off = folio_pfn_offset(f, pfn);
+	return off + (unsigned long)refs <= folio_nr_pages(f);
 }
 
 /* record_subpages: a plain loop the compiler can vectorise */

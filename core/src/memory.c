@@ -312,7 +312,7 @@ again:
 			pte_t next = fa_load_relaxed(&ptes[n]);
 
 			if (!pte_present(next) || pte_pfn(next) != pfn + n ||
-			    pfn + n - folio_pfn(f) >= folio_nr_pages(f))
+			    !folio_has_pfn(f, pfn + n))
 				break;
 			n++;
 		}

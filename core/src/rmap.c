@@ -37,7 +37,7 @@ static long remap_ptes(_Atomic pte_t *ptes, unsigned long n,
 			pte_t next = fa_load_relaxed(&ptes[i + k]);
 
 			if (!pte_migration(next) || pte_pfn(next) != p + k ||
-			    p + k - folio_pfn(f) >= folio_nr_pages(f))
+			    !folio_has_pfn(f, p + k))
 				break;
 			k++;
 		}
@@ -146,7 +146,12 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 
 void unmap_mapping_folio(struct folio *f)
 {
+	struct address_space *m;
+	unsigned long index, pfn;
+
 	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
-	rmap_walk_range(folio_mapping(f), folio_index(f), folio_pfn(f),
-			folio_nr_pages(f), RMAP_UNMAP);
+	m = folio_mapping(f);	/* one read per statement: see folio.h */
+	index = folio_index(f);
+	pfn = folio_pfn(f);
+	rmap_walk_range(m, index, pfn, folio_nr_pages(f), RMAP_UNMAP);
 }

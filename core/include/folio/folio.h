@@ -149,6 +149,33 @@ static inline unsigned long folio_index(const struct folio *f)
 {
 	return fa_load_relaxed((_Atomic unsigned long *)&f->index);
 }
+/*
+ * Two reads in one expression (a + b, f(a, b)) are unsequenced in C: gcc
+ * and clang order them differently, and in the scheduled build each read
+ * is a step, so a schedule would mean other steps under another compiler.
+ * These read in one fixed order, one statement each.
+ */
+/* The pfn offset of @pfn in f; >= folio_nr_pages(f) when outside. */
+static inline unsigned long folio_pfn_offset(const struct folio *f,
+					     unsigned long pfn)
+{
+	unsigned long first = folio_pfn(f);
+
+	return pfn - first;
+}
+static inline bool folio_has_pfn(const struct folio *f, unsigned long pfn)
+{
+	unsigned long off = folio_pfn_offset(f, pfn);
+
+	return off < folio_nr_pages(f);
+}
+/* The index just past the folio (the kernel's folio_next_index). */
+static inline unsigned long folio_next_index(const struct folio *f)
+{
+	unsigned long index = folio_index(f);
+
+	return index + folio_nr_pages(f);
+}
 static inline int folio_mapcount(const struct folio *f)
 {
 	return fa_load_relaxed((atomic_int *)&f->_mapcount);
