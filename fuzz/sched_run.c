@@ -33,6 +33,7 @@ const struct fs_trace *sched_run_trace(void)
 static void report(void)
 {
 	FILE *out = R.o->report;
+	char state[160];
 
 	if (!out)
 		return;
@@ -52,7 +53,11 @@ static void report(void)
 		} else {
 			fprintf(out, "\n");
 		}
+		fs_thread_state(t, state, sizeof(state));
+		fprintf(out, "          %s\n", state);
 	}
+	fs_thread_state(FS_RCU_TID, state, sizeof(state));
+	fprintf(out, "RCU callbacks: %s\n", state);
 	fprintf(out, "---- %lu steps, %lu decisions, %lu preemptions, "
 		"%lu schedule bytes used, %lu PRNG decisions\n",
 		R.r->st.steps, R.r->st.decisions, R.r->st.preemptions,

@@ -17,11 +17,13 @@
  */
 #define _GNU_SOURCE	/* open_memstream */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "folio/atomic.h"
+#include "sanitizer.h"	/* FT_ASAN */
 #include "folio/rcu.h"
 #include "ft_test.h"
 #include "sched/sched.h"
@@ -528,6 +530,89 @@ static void test_yield_leak(void)
 	CHECK_EQ(st.switches, 4);
 }
 
+/*
+ * Two spinners and the thread they wait for, which yielded once itself.
+ * Yields once all dropped to one lowest priority; the tie went to the
+ * lowest id, so T0 and T1 handed the CPU to each other forever and T2,
+ * runnable, never ran (a livelock finding on the correct core, found by
+ * fuzz_sched).  Now every yield goes below the earlier ones.
+ */
+static _Atomic int go;
+
+static void body_two_spinners(unsigned int tid, void *ctx)
+{
+	if (tid == 2) {
+		ev('y');
+		fl_yield();
+		ev('s');
+		fa_store_relaxed(&go, 1);
+		return;
+	}
+	while (!fa_load_relaxed(&go))
+		fl_yield();
+	ev((char)('0' + tid));
+}
+
+static void test_yield_starvation(void)
+{
+	/* T2 first (highest), then T0, T1: all three yield, then T2 must run */
+	static const uint8_t t2_high[] = { 1, 0, 255, 0, 0 };
+
+	atomic_store(&go, 0);
+	CHECK_EQ(run_forked(CFG(3, body_two_spinners, BYTES(t2_high),
+				.mode = FS_MODE_PCT, .pct_depth = 1,
+				.step_bound = 5000)), 0);
+	atomic_store(&go, 0);
+	run(CFG(3, body_two_spinners, BYTES(t2_high), .mode = FS_MODE_PCT,
+		.pct_depth = 1, .step_bound = 5000));
+	CHECK_LOG("ys01");
+	CHECK(st.steps < 20);
+}
+
+/*
+ * A finding abandons the threads mid-op: what an op allocated lives only
+ * on its coroutine's stack, which LeakSanitizer does not scan unless
+ * fs_freeze makes it a root region.  Without that, every finding in an
+ * ASan build ended in a false leak report at exit.
+ */
+#ifdef FT_ASAN
+#include <sanitizer/lsan_interface.h>
+
+/* T1 allocates, then blocks on the lock T0 holds while T0 spins to the
+ * step bound: the finding runs on T0's stack, T1's pointer is on T1's. */
+static void body_alloc_block(unsigned int tid, void *ctx)
+{
+	if (tid == 0) {
+		fl_lock(&la);
+		for (;;)
+			fl_yield();
+	} else {
+		char *volatile p = malloc(64);
+
+		p[0] = 1;
+		fl_lock(&la);
+		fl_unlock(&la);
+		free(p);
+	}
+}
+
+static void exit_leak_check(enum fs_verdict v, const char *what, void *ctx)
+{
+	fs_freeze();
+	_exit(__lsan_do_recoverable_leak_check() ? 99 : 100 + (int)v);
+}
+
+static void test_finding_no_leak(void)
+{
+	static const uint8_t zeros[8];
+
+	CHECK_EQ(run_forked(CFG(2, body_alloc_block, BYTES(zeros),
+				.step_bound = 100,
+				.on_finding = exit_leak_check)),
+		 100 + FS_LIVELOCK);
+}
+#endif
+
 /* ---- 7. RCU ---- */
 
 static _Atomic int inside[3], started, synced;
@@ -774,6 +859,10 @@ int main(void)
 	FT_RUN(test_livelock);
 	FT_RUN(test_yield_pct);
 	FT_RUN(test_yield_leak);
+	FT_RUN(test_yield_starvation);
+#ifdef FT_ASAN
+	FT_RUN(test_finding_no_leak);
+#endif
 	FT_RUN(test_rcu);
 	FT_RUN(test_cond);
 	FT_RUN(test_format);

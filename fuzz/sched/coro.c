@@ -12,6 +12,7 @@
 
 #ifdef FT_ASAN
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 #ifdef FT_TSAN
 void *__tsan_get_current_fiber(void);
@@ -115,8 +116,25 @@ int ft_coro_create(struct ft_coro *c, size_t stack_size,
 	return 0;
 }
 
+void ft_coro_stack_is_root(struct ft_coro *c)
+{
+#ifdef FT_ASAN
+	if (c->stack && !c->lsan_root) {
+		__lsan_register_root_region((const void *)c->stack_lo,
+					    c->stack_len);
+		c->lsan_root = true;
+	}
+#endif
+	(void)c;
+}
+
 void ft_coro_destroy(struct ft_coro *c)
 {
+#ifdef FT_ASAN
+	if (c->lsan_root)
+		__lsan_unregister_root_region((const void *)c->stack_lo,
+					      c->stack_len);
+#endif
 #ifdef FT_TSAN
 	if (c->tsan_fiber)
 		__tsan_destroy_fiber(c->tsan_fiber);

@@ -14,6 +14,7 @@
 #ifndef FT_CORO_H
 #define FT_CORO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #if !defined(FT_CORO_SETJMP) && !defined(__x86_64__)
@@ -39,6 +40,7 @@ struct ft_coro {
 	void *arg;
 	void *asan_fake_stack;		/* ASan's fake-stack save slot */
 	void *tsan_fiber;		/* TSan's fiber, or NULL */
+	bool lsan_root;			/* stack registered with LSan */
 };
 
 /* The OS thread's own context, to switch back to. */
@@ -48,6 +50,14 @@ void ft_coro_init_main(struct ft_coro *main);
 int ft_coro_create(struct ft_coro *c, size_t stack_size,
 		   void (*fn)(void *arg), void *arg);
 void ft_coro_destroy(struct ft_coro *c);
+/*
+ * LeakSanitizer scans the OS thread's stack, never a coroutine's: a run
+ * abandoned at a finding leaves live pointers (an op's allocation in
+ * flight) only there, and the exit-time leak check would report them.
+ * Make the whole stack a root region (stale words in it may hide a leak:
+ * only for a run that is over anyway).
+ */
+void ft_coro_stack_is_root(struct ft_coro *c);
 /* Suspend @from (the running one) and run @to. */
 void ft_coro_switch(struct ft_coro *from, struct ft_coro *to);
 

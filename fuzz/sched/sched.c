@@ -44,6 +44,12 @@ enum th_state { TH_IDLE, TH_RUN, TH_BLOCKED, TH_DONE };
 enum th_wait { W_NONE, W_LOCK, W_COND, W_GP, W_BARRIER, W_WORK };
 
 #define MAIN_OWNER 0x7fff	/* fl_lock owner: the main context */
+/*
+ * PCT priorities: a thread's initial one is above PRIO_BASE + depth; change
+ * point i gives PRIO_BASE + i (below every initial one); the k-th yield of
+ * a run gives PRIO_BASE - k (below everything, and below earlier yields).
+ */
+#define PRIO_BASE (1u << 24)
 
 struct fs_thread {
 	struct ft_coro coro;
@@ -90,6 +96,7 @@ static struct {
 	unsigned long run_gen;
 	bool switched;			/* the next event follows a switch */
 	bool yielding;			/* the running thread yields */
+	unsigned int yield_seq;		/* PCT: yields so far this run */
 	char tsan_run, tsan_done, tsan_rcu, tsan_cb;	/* tokens */
 } S = { .cur = -1 };
 
@@ -132,6 +139,9 @@ void fs_freeze(void)
 {
 	S.frozen = true;
 	folio_sched_on = false;
+	/* the threads stop mid-op: their stacks hold what they allocated */
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++)
+		ft_coro_stack_is_root(&S.th[i].coro);
 }
 
 bool fs_rf_default(void)
@@ -187,6 +197,68 @@ static bool can_go(const struct fs_thread *t)
 	default:
 		return true;
 	}
+}
+
+void fs_thread_state(unsigned int tid, char *buf, size_t n)
+{
+	const struct fs_thread *t = &S.th[tid];
+	char obj[64] = "";
+	int len = 0;
+
+	if (tid >= FS_NR_THREADS) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	if (t->wait_obj)
+		fs_name_addr(t->wait_obj, obj, sizeof(obj));
+	switch (t->state) {
+	case TH_IDLE:
+		len = snprintf(buf, n, "not in this run");
+		break;
+	case TH_DONE:
+		len = snprintf(buf, n, "done");
+		break;
+	case TH_RUN:
+		len = snprintf(buf, n, "%s", (int)tid == S.cur ? "running" :
+			       "runnable");
+		break;
+	case TH_BLOCKED:
+		switch (t->wait) {
+		case W_LOCK: {
+			int o = ((const struct fl_lock *)t->wait_obj)->owner;
+
+			if (o == MAIN_OWNER)
+				len = snprintf(buf, n, "blocked on %s, held by main",
+					       obj);
+			else if (o)
+				len = snprintf(buf, n, "blocked on %s, held by "
+					       "thread %d", obj, o - 1);
+			else
+				len = snprintf(buf, n, "blocked on %s (free now)",
+					       obj);
+			break;
+		}
+		case W_COND:
+			len = snprintf(buf, n, "waiting on %s%s", obj,
+				       t->woken ? " (woken)" : "");
+			break;
+		case W_GP:
+			len = snprintf(buf, n, "in synchronize_rcu");
+			break;
+		case W_BARRIER:
+			len = snprintf(buf, n, "in rcu_barrier");
+			break;
+		case W_WORK:
+			len = snprintf(buf, n, "idle (no callback due)");
+			break;
+		default:
+			len = snprintf(buf, n, "blocked");
+		}
+		break;
+	}
+	if (len > 0 && (size_t)len < n && (t->nlocks || t->rcu_depth))
+		snprintf(buf + len, n - (size_t)len, "; holds %u lock(s)%s",
+			 t->nlocks, t->rcu_depth ? ", in rcu_read_lock" : "");
 }
 
 /* Every state change goes through here: the masks follow the states. */
@@ -277,7 +349,8 @@ static void enter_prng_phase(void)
 
 		S.phase = PH_PRNG_PCT;
 		for (unsigned int i = 0; i < FS_NR_THREADS; i++)
-			S.th[i].prio = d + (unsigned int)((xorshift(&S.prng) >> 56) << 3) + i;
+			S.th[i].prio = PRIO_BASE + d +
+				(unsigned int)((xorshift(&S.prng) >> 56) << 3) + i;
 		S.pct_nchange = S.pct_used = 0;
 		for (unsigned int i = 0; i + 1 < d; i++)
 			S.pct_change[S.pct_nchange++] = (unsigned int)S.st.steps +
@@ -306,7 +379,7 @@ static int pick(unsigned int m, int from)
 				continue;
 			if (S.st.steps >= S.pct_change[i]) {
 				S.pct_used |= 1u << i;
-				S.th[from].prio = i;
+				S.th[from].prio = PRIO_BASE + i;
 			} else if (S.pct_change[i] < S.pct_next_step) {
 				S.pct_next_step = S.pct_change[i];
 			}
@@ -587,7 +660,11 @@ void folio_sched_cond_broadcast(const struct folio_site *s, struct fl_cond *c)
 /*
  * A yield (a spinning thread): if another thread can run, this one is not
  * a candidate at this decision, and under PCT it drops below every other
- * thread, so a waiter cannot starve the thread it waits for.
+ * thread, so a waiter cannot starve the thread it waits for.  Below the
+ * earlier yielders too: with two spinners at one equal lowest priority,
+ * the tie (lowest id) picked them in turn forever and starved a third
+ * thread, runnable, that they waited for; now the yielders take turns
+ * behind every other thread, the one that yielded longest ago first.
  */
 void folio_sched_yield(const struct folio_site *s)
 {
@@ -596,8 +673,9 @@ void folio_sched_yield(const struct folio_site *s)
 	if (++S.st.steps > S.cfg->step_bound)
 		finding(FS_LIVELOCK, "the step bound was reached");
 	S.yielding = true;
-	if (S.phase == PH_PCT || S.phase == PH_PRNG_PCT)
-		S.th[S.cur].prio = 0;
+	if ((S.phase == PH_PCT || S.phase == PH_PRNG_PCT) &&
+	    S.yield_seq < PRIO_BASE - 1)
+		S.th[S.cur].prio = PRIO_BASE - ++S.yield_seq;
 	schedule();
 	record(s, NULL);
 }
@@ -777,15 +855,16 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 	if (S.th[FS_RCU_TID].in_callback)
 		abort();	/* cannot be: a run ends between callbacks */
 	S.pct_nchange = S.pct_used = 0;
+	S.yield_seq = 0;
 	S.pct_next_step = 0;
 	S.phase = PH_BYTES;
 	if (cfg->mode == FS_MODE_PCT) {
 		S.phase = PH_PCT;
-		/* priorities d .. d+n-1 from the first bytes, ties by id */
+		/* priorities above d from the first bytes, ties by id */
 		unsigned int d = cfg->pct_depth ? cfg->pct_depth : 1;
 
 		for (unsigned int i = 0; i < FS_NR_THREADS; i++)
-			S.th[i].prio = d + (next_byte() << 3) + i;
+			S.th[i].prio = PRIO_BASE + d + (next_byte() << 3) + i;
 		for (unsigned int i = 0; i + 1 < d && i < 8; i++) {
 			unsigned int k = next_byte() << 8;
 

@@ -126,6 +126,11 @@ bool fs_rf_default(void);
 /* trace.c: name an object of the world for the diagram (@elem: the size
  * of its elements, printed as name[i]; 0: name+offset). */
 void fs_name_object(const void *p, size_t len, size_t elem, const char *name);
+/* The name the diagram gives address @a (folio@68._refcount, mm1.pmd_lock). */
+void fs_name_addr(const volatile void *a, char *buf, size_t n);
+/* What logical thread @tid is doing now, in words (for a finding's report:
+ * "blocked on file0.i_pages_lock, held by thread 2"), and its last step. */
+void fs_thread_state(unsigned int tid, char *buf, size_t n);
 void fs_names_clear(void);
 /* trace.c: a 64-bit hash of the trace, stable across processes and builds
  * (addresses in the world's memory become offsets, host pointers vanish). */

@@ -167,6 +167,11 @@ static void name_addr(const volatile void *a, char *buf, size_t n)
 	snprintf(buf, n, "?");
 }
 
+void fs_name_addr(const volatile void *a, char *buf, size_t n)
+{
+	name_addr(a, buf, n);
+}
+
 /* Is @v (read from or written to @a) a page-table entry? */
 static bool is_entry(const volatile void *a)
 {
