@@ -226,6 +226,15 @@ long filemap_map_pages(struct mm_struct *mm, struct address_space *mapping,
 			if (folio_mapping(f) == mapping && fidx <= index) {
 				unsigned long fend = fidx + folio_nr_pages(f);
 
+				/*
+				 * Our reference since the lookup kept it from
+				 * being split (the freeze fails, R1), and the
+				 * lookup's reload (R5) made it the folio of
+				 * @index: it still covers @index.  Mapping
+				 * [index, fend) otherwise would wrap.
+				 */
+				VM_BUG_ON_FOLIO(index >= fend, f);
+
 				next = fend < end ? fend : end;
 				total += map_folio_range(mm, base, f, index, next, pmd);
 			}
