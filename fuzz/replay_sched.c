@@ -296,7 +296,8 @@ int replay_sched_minimize(const char *path, const struct replay_sched_opts *o,
 				       sizeof(cand.ops[t][0]));
 				tries++;
 				if (!try_run(&cand, &got, NULL, 0) &&
-				    same(&got, &want)) {
+				    same(&got, &want) &&
+				    got.preemptions <= cur.preemptions) {
 					best = cand;
 					cur = got;
 					changed = true;
@@ -304,16 +305,27 @@ int replay_sched_minimize(const char *path, const struct replay_sched_opts *o,
 			}
 		/* 4: freeze what is left, then drop trailing zeros it can lose */
 		cand = best;
-		if (!freeze(&cand, &want, &got))
+		if (!freeze(&cand, &want, &got) &&
+		    got.preemptions <= cur.preemptions)
 			best = cand, cur = got;
+		/* past the end the PRNG decides: same rule, no more preemptions */
 		while (best.nsched && !best.sched[best.nsched - 1]) {
 			cand = best;
 			cand.nsched--;
 			tries++;
-			if (try_run(&cand, &got, NULL, 0) || !same(&got, &want))
+			if (try_run(&cand, &got, NULL, 0) || !same(&got, &want) ||
+			    got.preemptions > cur.preemptions)
 				break;
 			best = cand;
+			cur = got;
 		}
+	}
+	/* what is written is what was measured: run it once more */
+	if (try_run(&best, &cur, NULL, 0) || !same(&cur, &want)) {
+		printf("minimize: the result does not reproduce (got: %s); "
+		       "keeping the input\n", cur.sig);
+		*out_prog = sp;
+		return 0;
 	}
 	printf("minimize: %u candidates in %u rounds: %u ops, %u schedule "
 	       "bytes, %lu preemptions, still %s\n", tries, rounds,

@@ -23,6 +23,7 @@ static struct {
 	struct exec_ctx ex[SCHED_MAX_THREADS];
 	struct fs_trace trace;
 	const struct folio *bad;	/* the finding's folio, or NULL */
+	bool full_printed;		/* --full: every step is out already */
 } R;
 
 const struct fs_trace *sched_run_trace(void)
@@ -62,10 +63,13 @@ static void report(void)
 		"%lu schedule bytes used, %lu PRNG decisions\n",
 		R.r->st.steps, R.r->st.decisions, R.r->st.preemptions,
 		R.r->st.bytes_used, R.r->st.prng_used);
-	if (R.o->trace && !R.o->full) {
+	if (R.o->trace && R.o->full && !R.full_printed) {
+		fprintf(out, "---- every step\n");	/* a finding inside the run */
+		fs_trace_diagram(&R.trace, R.p->nthreads, NULL, true, out);
+	} else if (R.o->trace && !R.o->full) {
 		fprintf(out, "---- the race%s\n", R.bad ?
 			": the steps that touched the folio of the finding" : "");
-		fs_trace_diagram(&R.trace, R.p->nthreads, R.bad, R.o->full, out);
+		fs_trace_diagram(&R.trace, R.p->nthreads, R.bad, false, out);
 	}
 	if (R.bad)
 		dump_folio(out, R.bad, "at the finding");
@@ -205,6 +209,7 @@ static void check_and_teardown(void)
 	if (R.o->full && R.o->report) {	/* every step, while names resolve */
 		fprintf(R.o->report, "---- every step\n");
 		fs_trace_diagram(&R.trace, R.p->nthreads, NULL, true, R.o->report);
+		R.full_printed = true;
 	}
 	if (folio_check_quiescent(&co, &first)) {
 		set_finding(first.rule, first.folio, "%s", first.detail);
@@ -252,6 +257,7 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 	R.o = o;
 	R.r = r;
 	R.bad = NULL;
+	R.full_printed = false;
 	R.trace.n = 0;
 	cfg.trace = o->trace ? &R.trace : NULL;
 	/* the PRNG past the schedule's end: seeded from the whole input */

@@ -324,17 +324,74 @@ static const char *base(const char *path)
 
 #define COL 46
 
+/*
+ * The focused diagram leaves out what tells nothing about the race:
+ *   - the steps before a second thread first ran, but the last
+ *     PROLOGUE of them on the folio (one thread alone cannot race);
+ *   - a read that repeats its thread's last access to that address, same
+ *     value, with no write to it in between (a field read again and
+ *     again).
+ * Writes, and every first read of a value, stay.  --full shows all.
+ */
+#define PROLOGUE 3
+#define SEEN_SIZE 1024			/* power of two, direct-mapped */
+static struct seen {
+	const volatile void *addr;
+	uint64_t val;
+	unsigned char tid;
+	bool wrote;
+} seen[SEEN_SIZE];
+
+/* Is @e a read that repeats the last access to its address? Remember @e. */
+static bool repeats(const struct fs_event *e)
+{
+	struct seen *s = &seen[((uintptr_t)e->addr >> 2) & (SEEN_SIZE - 1)];
+	bool rep = s->addr == e->addr && !s->wrote && s->tid == e->tid &&
+		   (e->what & (FS_READ | FS_WROTE)) == FS_READ &&
+		   s->val == e->rd;
+
+	if (e->what & FS_WROTE)
+		*s = (struct seen){ e->addr, e->wr, e->tid, true };
+	else if (e->what & FS_READ)
+		*s = (struct seen){ e->addr, e->rd, e->tid, false };
+	return rep;
+}
+
+/* The first step of the second thread to run (program threads or RCU). */
+static size_t first_interleaving(const struct fs_trace *t)
+{
+	for (size_t i = 1; i < t->n; i++)
+		if (t->ev[i].tid != t->ev[0].tid)
+			return i;
+	return t->n;
+}
+
 void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		      const struct folio *focus, bool full, FILE *out)
 {
 	static struct focus fc;
-	size_t from = 0, shown = 0;
+	size_t from = 0, shown = 0, elided = 0;
 	int last = -1;
+	bool compact = !full && focus;
 
 	if (focus)
 		focus_build(&fc, t, focus);
 	if (!full && !focus && t->n > 40)
 		from = t->n - 40;	/* no folio to follow: the last steps */
+	if (compact) {
+		size_t start = first_interleaving(t), k = 0;
+
+		memset(seen, 0, sizeof(seen));
+		/* back up over the last PROLOGUE focus steps before it */
+		for (from = start; from > 0 && k < PROLOGUE; from--)
+			if (touches(&t->ev[from - 1], &fc))
+				k++;
+		for (size_t i = 0; i < from; i++) {
+			if (touches(&t->ev[i], &fc))
+				elided++;
+			repeats(&t->ev[i]);
+		}
+	}
 	fprintf(out, "       ");
 	for (unsigned int c = 0; c <= nthreads; c++) {
 		char h[32];
@@ -347,6 +404,9 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		fprintf(out, "%-*s", COL, h);
 	}
 	fprintf(out, "\n");
+	if (elided)
+		fprintf(out, "%7s(%zu earlier steps on the folio, before a second "
+			"thread ran)\n", "", elided);
 	for (size_t i = from; i < t->n; i++) {
 		const struct fs_event *e = &t->ev[i];
 		char an[48], rv[48], wv[48], cell[2][256];
@@ -354,6 +414,10 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 
 		if (!full && focus && !touches(e, &fc))
 			continue;
+		if (compact && repeats(e)) {
+			elided++;
+			continue;
+		}
 		shown++;
 		name_addr(e->addr, an, sizeof(an));
 		snprintf(cell[0], sizeof(cell[0]), "%s (%s:%u)", e->site->func,
@@ -388,8 +452,10 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 			fprintf(out, "%*s%.*s\n", (int)(col * COL), "", COL + 40, cell[l]);
 		}
 	}
-	fprintf(out, "(%zu of %zu steps shown%s)\n", shown, t->n,
-		full ? "" : focus ? ": those that touched the folio" : ": the last ones");
+	fprintf(out, "(%zu of %zu steps shown%s; --full shows every step)\n",
+		shown, t->n, full ? "" : focus ?
+		": those that touched the folio, less repeated reads and "
+		"the steps before the threads met" : ": the last ones");
 }
 
 /* ---- the hash ---- */
