@@ -15,20 +15,40 @@
  * Built with libFuzzer (libfuzzer preset), AFL++'s driver (afl preset) or
  * standalone_main.c (every other preset).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "fuzz_common.h"
 #include "sched_run.h"
 
 static struct sched_prog prog;	/* static: no allocation per input */
 static bool rf;
 
+/* Per-run averages for the benchmark (with libFuzzer's -print_final_stats=1). */
+static struct {
+	unsigned long runs, steps, decisions, switches, preemptions, prng;
+} tot;
+
+static void print_stats(void)
+{
+	double n = tot.runs ? (double)tot.runs : 1.0;
+
+	fprintf(stderr, "fuzz_sched: %lu runs; per run: %.1f steps, %.1f "
+		"decisions, %.1f context switches, %.1f preemptions, %.1f "
+		"PRNG decisions\n", tot.runs, (double)tot.steps / n,
+		(double)tot.decisions / n, (double)tot.switches / n,
+		(double)tot.preemptions / n, (double)tot.prng / n);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	(void)argc;
-	(void)argv;
 	rf = fs_rf_default();
+	for (int i = 1; argc && argv && i < *argc; i++)
+		if (!strcmp((*argv)[i], "-print_final_stats=1"))
+			atexit(print_stats);
 	return 0;
 }
 
@@ -41,6 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	sched_prog_decode(&prog, data, size);
 	rc = sched_run(&prog, &o, &r);
+	tot.runs++;
+	tot.steps += r.st.steps;
+	tot.decisions += r.st.decisions;
+	tot.switches += r.st.switches;
+	tot.preemptions += r.st.preemptions;
+	tot.prng += r.st.prng_used;
 	if (rc == 0)
 		return 0;
 	if (rc == 1)

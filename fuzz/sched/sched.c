@@ -304,31 +304,35 @@ static unsigned int next_byte(void)
 	return (unsigned int)(xorshift(&S.prng) >> 56);
 }
 
+/* @m rotated so that thread @start is bit 0 (FS_NR_THREADS bits). */
+static inline unsigned int rot(unsigned int m, int start)
+{
+	const unsigned int all = (1u << FS_NR_THREADS) - 1;
+
+	return ((m >> start) | (m << (FS_NR_THREADS - start))) & all;
+}
+
 /* Runnable thread number @k of @m, counting cyclically from @start. */
 static int kth(unsigned int m, int start, unsigned int k)
 {
-	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
-		int t = (start + (int)i) % FS_NR_THREADS;
+	unsigned int r = rot(m, start);
+	int t;
 
-		if ((m & (1u << t)) && k-- == 0)
-			return t;
-	}
-	return __builtin_ctz(m);
+	while (k-- && (r & (r - 1)))
+		r &= r - 1;		/* drop the lowest: k times */
+	t = start + __builtin_ctz(r);
+	return t >= FS_NR_THREADS ? t - FS_NR_THREADS : t;
 }
 
 /* ... and the number of thread @t among them (the inverse). */
 static unsigned int index_of(unsigned int m, int start, int t)
 {
-	unsigned int k = 0;
+	int d = t - start;
 
-	for (unsigned int i = 0; i < FS_NR_THREADS; i++) {
-		int u = (start + (int)i) % FS_NR_THREADS;
-
-		if (u == t)
-			break;
-		k += !!(m & (1u << u));
-	}
-	return k;
+	if (d < 0)
+		d += FS_NR_THREADS;
+	return (unsigned int)__builtin_popcount(rot(m, start) &
+						((1u << d) - 1));
 }
 
 /*
