@@ -34,9 +34,18 @@ void __tsan_release(void *addr);
 __attribute__((section("__libfuzzer_extra_counters")))
 uint8_t fs_rf_counters[FS_RF_COUNTERS];
 
-/* AFL++'s coverage map, when the target is built with afl-clang-fast. */
-extern uint8_t *__afl_area_ptr __attribute__((weak));
-extern uint32_t __afl_map_size __attribute__((weak));
+/*
+ * AFL++ (afl-clang-fast, PCGUARD mode): one guard per counter, in the
+ * section the instrumentation's guards live in, so AFL++'s runtime gives
+ * each a map slot of its own when it numbers the guards at start-up;
+ * counting a pair is then what an edge does.  (Naming __afl_area_ptr here
+ * instead clashes with the declaration the pass adds to every module.)
+ */
+#ifdef __AFL_COMPILER
+static uint32_t afl_rf_guards[FS_RF_COUNTERS]
+	__attribute__((section("__sancov_guards"), used));
+void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
+#endif
 
 bool folio_sched_on;
 
@@ -528,8 +537,9 @@ static void rf_count(const struct folio_site *w, const struct folio_site *r)
 
 	if (fs_rf_counters[i] != 0xff)
 		fs_rf_counters[i]++;
-	if (&__afl_area_ptr && __afl_area_ptr && &__afl_map_size && __afl_map_size)
-		__afl_area_ptr[(unsigned int)(h >> 32) % __afl_map_size]++;
+#ifdef __AFL_COMPILER
+	__sanitizer_cov_trace_pc_guard(&afl_rf_guards[i]);
+#endif
 }
 
 void folio_sched_seen(const struct folio_site *s, const volatile void *a,
