@@ -190,8 +190,14 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		f = folio_alloc(a[2]);
 		if (!f)
 			return -ENOMEM;
-		if (!folio_trylock(f))
-			return -EDEADLK;	/* a new folio is never locked */
+		/*
+		 * Not a trylock: the new folio's memmap words are published at
+		 * allocation, so another thread's get_pfn may already hold a
+		 * reference and the lock (a split op on its handle).  The
+		 * trylock's early return leaked the allocation's reference
+		 * (fuzz_sched, an I-ref finding on the correct core).
+		 */
+		folio_lock(f);
 		r = filemap_add_folio(x->files[a[0]], f, a[1]);
 		folio_unlock(f);
 		folio_put(f);
