@@ -16,8 +16,10 @@
  * teardown leak check.  Options: options.c; the summary and JSON:
  * report.c.
  */
+#define _GNU_SOURCE	/* pthread_timedjoin_np */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,105 @@ static void on_sanitizer_report(void)
 	ft_print_summary(&run, &scenario);
 }
 
+/*
+ * A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) in a build without a
+ * sanitizer: the corrupted world is the finding, and the rerun command must
+ * not be lost with it.  Both lines are formatted before the workers start;
+ * the handler only write()s them (async-signal-safe) and exits 1.  The JSON
+ * is not written (stdio is not safe here).  Sanitizer builds report through
+ * harness/sanitizer.h instead.
+ */
+static char crash_msg[8192];
+static size_t crash_len;
+
+static void on_crash(int sig)
+{
+	char num[4] = { (char)('0' + sig / 10 % 10), (char)('0' + sig % 10),
+			'\n', 0 };
+	static const char head[] = "\nfoliotorture: fatal signal ";
+	ssize_t rc;
+
+	rc = write(2, head, sizeof(head) - 1);
+	rc = write(2, sig >= 10 ? num : num + 1, sig >= 10 ? 3 : 2);
+	rc = write(1, crash_msg, crash_len);
+	(void)rc;
+	_exit(1);
+}
+
+static void crash_handler_install(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa = { .sa_handler = on_crash,
+				.sa_flags = (int)SA_RESETHAND };
+	char cmd[4096];
+	int n;
+
+	if (ft_sanitizer_name())
+		return;
+	ft_command_line(cmd, sizeof(cmd), &ft.o);
+	n = snprintf(crash_msg, sizeof(crash_msg),
+		     "foliotorture: crash: rerun: %s\n"
+		     "foliotorture: FAIL seed=%" PRIu64 " scenario=%s threads=%u "
+		     "rule=crash\n", cmd, ft.o.seed, scenario.name, ft.o.threads);
+	crash_len = n < 0 ? 0 : (size_t)n < sizeof(crash_msg) ? (size_t)n :
+		    sizeof(crash_msg) - 1;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned int i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* now + @s as an absolute CLOCK_REALTIME time (pthread's timed waits). */
+static struct timespec deadline(double s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)s;
+	ts.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/*
+ * A worker did not park for a check, or did not stop, within
+ * --hang-timeout: an op that never returns (a livelocked retry loop, a lost
+ * wake-up).  Say which workers and in which op, report FAIL rule=hang and
+ * leave at once: the stuck threads cannot be joined, and the world they
+ * hold cannot be checked or freed.
+ */
+static _Noreturn void hang(const char *waiting_for)
+{
+	int n = 0;
+
+	run.result = FT_FAIL;
+	run.fail_rule = "hang";
+	for (unsigned int i = 0; i < ft.o.threads; i++) {
+		int op = atomic_load_explicit(&ft.workers[i].cur_op,
+					      memory_order_relaxed);
+
+		if (op < 0 || ft.workers[i].exited)
+			continue;
+		if (!n++)
+			fprintf(stderr, "BUG: hang: no progress for %gs while "
+				"waiting for workers %s:\n", ft.o.hang_timeout,
+				waiting_for);
+		fprintf(stderr, "  worker %u: in %s\n", i, ft_op_names[op]);
+	}
+	snprintf(run.fail_detail, sizeof(run.fail_detail),
+		 "%d worker(s) still in an op after %gs (waiting for them %s)",
+		 n, ft.o.hang_timeout, waiting_for);
+	fprintf(stderr, "%s\n", run.fail_detail);
+	ft_print_rings(stderr);
+	run.elapsed = now() - t0;
+	ft_write_json(&run, &scenario);
+	ft_print_summary(&run, &scenario);
+	fflush(NULL);
+	_exit(1);
+}
+
 /* Check with every worker parked (or exited); returns violations. */
 static unsigned long quiescent_check(bool workers_running)
 {
@@ -80,10 +181,15 @@ static unsigned long quiescent_check(bool workers_running)
 	unsigned long nv;
 
 	if (workers_running) {
+		struct timespec until = deadline(ft.o.hang_timeout);
+
 		atomic_store_explicit(&ft.park_req, true, memory_order_release);
 		pthread_mutex_lock(&ft.park_lock);
 		while (ft.nparked < ft.nrunning)
-			pthread_cond_wait(&ft.parked_cond, &ft.park_lock);
+			if (pthread_cond_timedwait(&ft.parked_cond,
+						   &ft.park_lock, &until) == ETIMEDOUT &&
+			    ft.nparked < ft.nrunning)
+				hang("to park for a check");
 	}
 	for (unsigned int i = 0; i < ft.o.threads; i++) {
 		for (unsigned int j = 0; j < ft.workers[i].ledger.nr; j++)
@@ -143,6 +249,7 @@ static int start(void)
 		}
 		ft.workers[i].group = &scenario.groups[g < scenario.nr_groups ? g : 0];
 		ft.workers[i].id = i;
+		atomic_init(&ft.workers[i].cur_op, -1);
 		ft.workers[i].rng = ft_splitmix(ft.o.seed + i + 1);
 		if (pthread_create(&ft.workers[i].tid, NULL, ft_worker_main,
 				   &ft.workers[i])) {
@@ -205,9 +312,13 @@ static void run_loop(void)
 /* Stop, check once more, release everything, count leaks. */
 static void finish(void)
 {
+	struct timespec until;
+
 	atomic_store(&ft.stop, true);
+	until = deadline(ft.o.hang_timeout);
 	for (unsigned int i = 0; i < ft.o.threads; i++)
-		pthread_join(ft.workers[i].tid, NULL);
+		if (pthread_timedjoin_np(ft.workers[i].tid, NULL, &until))
+			hang("to stop");
 	run.workers_stopped = true;
 	run.elapsed = now() - t0;
 	if (!run.violations) {
@@ -263,6 +374,7 @@ int main(int argc, char **argv)
 	       ft_sanitizer_name() ? ft_sanitizer_name() : "");
 	fflush(stdout);
 	ft_interrupt_install();
+	crash_handler_install();
 	if (start())
 		return 2;
 	t0 = now();

@@ -52,13 +52,18 @@ static void usage(FILE *out)
 "                           scenario's, and the header line says so)\n"
 "  -C, --chaos LEVEL        0-3: random yields/sleeps at every core step\n"
 "      --json FILE          write the result as JSON (atomically)\n"
+"      --hang-timeout S     a worker that takes longer to park for a check\n"
+"                           or to stop is hung: FAIL rule=hang (default 60)\n"
 "      --self-test[=KIND]   plant a bug the run must report (exit 1):\n"
 "                           leak (default) leaks one reference (I-ref);\n"
-"                           sanitizer makes the build's sanitizer report\n"
+"                           sanitizer makes the build's sanitizer report;\n"
+"                           hang makes a worker spin in an op forever;\n"
+"                           crash makes a worker dereference NULL\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "\n"
-"Exit: 0 PASS, 1 FAIL (invariant violation, leak, sanitizer report),\n"
+"Exit: 0 PASS, 1 FAIL (invariant violation, leak, sanitizer report, hang,\n"
+"crash),\n"
 "2 usage error or bad scenario, 128+N INTERRUPTED by signal N (SIGINT:\n"
 "130, SIGTERM: 143) with nothing found.  The last line is the summary;\n"
 "on a failure the line before it is the command that reruns the same\n"
@@ -207,13 +212,14 @@ static void set_defaults(struct ft_opts *o)
 		.nr_mms = 2,
 		.anon_pages = 2048,
 		.scenario = "all",
+		.hang_timeout = 60,
 	};
 }
 
 int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 		  struct ft_scenario *sc)
 {
-	enum { O_SIZE = 256, O_JSON = O_SIZE + SZ_NR, O_SELF_TEST };
+	enum { O_SIZE = 256, O_JSON = O_SIZE + SZ_NR, O_SELF_TEST, O_HANG };
 	static const struct option lo[] = {
 		{ "scenario", required_argument, 0, 'S' },
 		{ "list-scenarios", no_argument, 0, 'L' },
@@ -232,6 +238,7 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 		{ "anon-pages", required_argument, 0, O_SIZE + SZ_ANON_PAGES },
 		{ "json", required_argument, 0, O_JSON },
 		{ "self-test", optional_argument, 0, O_SELF_TEST },
+		{ "hang-timeout", required_argument, 0, O_HANG },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -291,14 +298,23 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 		case O_JSON:
 			o->json = optarg;
 			break;
+		case O_HANG:
+			if (parse_seconds("hang-timeout", optarg, false,
+					  &o->hang_timeout))
+				return 2;
+			break;
 		case O_SELF_TEST:
 			if (!optarg || !strcmp(optarg, "leak")) {
 				o->self_test = FT_SELF_TEST_LEAK;
 			} else if (!strcmp(optarg, "sanitizer")) {
 				o->self_test = FT_SELF_TEST_SANITIZER;
+			} else if (!strcmp(optarg, "hang")) {
+				o->self_test = FT_SELF_TEST_HANG;
+			} else if (!strcmp(optarg, "crash")) {
+				o->self_test = FT_SELF_TEST_CRASH;
 			} else {
 				usage_error("--self-test: unknown kind '%s' "
-					    "(leak or sanitizer)%s", optarg, "");
+					    "(leak, sanitizer, hang or crash)%s", optarg, "");
 				return 2;
 			}
 			break;
@@ -417,4 +433,10 @@ void ft_command_line(char *buf, size_t n, const struct ft_opts *o)
 		put_word(buf, n, "--self-test=leak");
 	else if (o->self_test == FT_SELF_TEST_SANITIZER)
 		put_word(buf, n, "--self-test=sanitizer");
+	else if (o->self_test == FT_SELF_TEST_HANG)
+		put_word(buf, n, "--self-test=hang");
+	else if (o->self_test == FT_SELF_TEST_CRASH)
+		put_word(buf, n, "--self-test=crash");
+	if (o->hang_timeout != 60)
+		put_opt(buf, n, "--hang-timeout", "%g", o->hang_timeout);
 }

@@ -18,6 +18,7 @@
 
 /* external and read back: the compiler must keep both writes */
 int ft_planted_victim;
+int *volatile ft_null_ptr;
 int ft_planted_read(void);
 static atomic_int planted_turn;
 

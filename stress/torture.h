@@ -52,6 +52,8 @@ enum ft_self_test {
 	FT_SELF_TEST_NONE,
 	FT_SELF_TEST_LEAK,	/* leak one reference: I-ref must fire */
 	FT_SELF_TEST_SANITIZER,	/* a bug only the build's sanitizer sees */
+	FT_SELF_TEST_HANG,	/* one worker never finishes an op: a hang */
+	FT_SELF_TEST_CRASH,	/* one worker dereferences NULL: a crash */
 };
 
 struct ft_opts {
@@ -72,6 +74,7 @@ struct ft_opts {
 	const char *scenario;
 	unsigned int chaos;
 	enum ft_self_test self_test;
+	double hang_timeout;	/* s a worker may take to park or to stop */
 	unsigned int overrides;	/* 1 << enum ft_size: a size option beat the scenario */
 };
 
@@ -97,6 +100,7 @@ struct ft_worker {
 	struct ft_ring ring;
 	atomic_ulong ops[FT_OP_NR];
 	atomic_ulong fails[FT_OP_NR];	/* expected failures: miss, -EEXIST, ENOMEM */
+	atomic_int cur_op;		/* the op it is in, or -1 (a hang's report) */
 	bool exited;
 };
 
@@ -148,6 +152,8 @@ int ft_write_json(const struct ft_run *run, const struct ft_scenario *sc);
 void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc);
 /* selftest.c: the bug --self-test=sanitizer plants (sanitizer builds) */
 void ft_self_test_sanitizer(void);
+/* NULL, where the compiler cannot see it (--self-test=crash). */
+extern int *volatile ft_null_ptr;
 
 void *ft_worker_main(void *arg);
 /* The file / mm a worker works on (its own in a private scenario). */

@@ -7,6 +7,7 @@
  * asks for a quiescent point.
  */
 #include <errno.h>
+#include <sched.h>
 
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
@@ -245,6 +246,14 @@ void *ft_worker_main(void *arg)
 			continue;
 		}
 		op = pick(w);
+		atomic_store_explicit(&w->cur_op, (int)op, memory_order_relaxed);
+		if (ft.o.self_test == FT_SELF_TEST_HANG && w->id == 0 &&
+		    atomic_load_explicit(&w->ops[op], memory_order_relaxed) > 100)
+			for (;;)	/* the planted hang: never parks, never stops */
+				sched_yield();
+		if (ft.o.self_test == FT_SELF_TEST_CRASH && w->id == 0 &&
+		    atomic_load_explicit(&w->ops[op], memory_order_relaxed) > 100)
+			(void)*(volatile int *)ft_null_ptr;	/* the planted crash */
 		switch (op) {
 		case FT_OP_LOOKUP: r = op_lookup(w, false); break;
 		case FT_OP_LOOKUP_LOCKED: r = op_lookup(w, true); break;
@@ -256,6 +265,7 @@ void *ft_worker_main(void *arg)
 		case FT_OP_NR: break;
 		default: r = ft_mm_op(w, op); break;
 		}
+		atomic_store_explicit(&w->cur_op, -1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&w->ops[op], 1, memory_order_relaxed);
 		if (r)
 			atomic_fetch_add_explicit(&w->fails[op], 1,
