@@ -18,6 +18,8 @@
 /* The dynamic annotations TSan exports: stop checking this thread. */
 void AnnotateIgnoreReadsBegin(const char *file, int line);
 void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
 #endif
 
 static void (*user_fn)(void);
@@ -44,7 +46,28 @@ static void on_death(void)
 	}
 	fflush(stdout);
 	fflush(stderr);
+#ifdef FT_TSAN
+	/* a thread that exits with ignores enabled is itself a TSan error */
+	AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+	AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+#endif
 	_exit(1);
+}
+
+void ft_sanitizer_ignore_begin(void)
+{
+#ifdef FT_TSAN
+	AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+	AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+#endif
+}
+
+void ft_sanitizer_ignore_end(void)
+{
+#ifdef FT_TSAN
+	AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+	AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+#endif
 }
 
 void ft_sanitizer_on_report(void (*fn)(void))
@@ -82,6 +105,14 @@ const char *ft_sanitizer_name(void)
 bool ft_sanitizer_leak_check(void)
 {
 	return false;
+}
+
+void ft_sanitizer_ignore_begin(void)
+{
+}
+
+void ft_sanitizer_ignore_end(void)
+{
 }
 
 #endif

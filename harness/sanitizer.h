@@ -43,5 +43,14 @@ const char *ft_sanitizer_name(void);
  * after a PASS.
  */
 bool ft_sanitizer_leak_check(void);
+/*
+ * TSan does not check the calling thread's accesses between begin and end:
+ * for a report of a run being abandoned (foliotorture's hang report reads
+ * the rings of workers that are still running, on purpose). The two must
+ * pair before the thread exits: TSan dies on a thread that finishes with
+ * ignores enabled. No-ops in other builds.
+ */
+void ft_sanitizer_ignore_begin(void);
+void ft_sanitizer_ignore_end(void);
 
 #endif /* FT_HARNESS_SANITIZER_H */

@@ -106,10 +106,16 @@ static void exit_finding(enum fs_verdict v, const char *what, void *ctx)
 	_exit(100 + (int)v);
 }
 
+#define FORK_SKIPPED (-77)	/* TSan: see CHECK_FORKED */
 static int run_forked(struct fs_config c)
 {
 	int status;
 	pid_t pid;
+
+#ifdef FT_TSAN
+	(void)c;
+	return FORK_SKIPPED;
+#endif
 
 	fflush(NULL);
 	pid = fork();
@@ -124,6 +130,23 @@ static int run_forked(struct fs_config c)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status);
 }
+
+/*
+ * A check whose run must end the process (a finding) runs in a forked
+ * child.  Not under TSan: it drops the fibers' happens-before edges across
+ * fork() and reports the child's first write to what the parent touched
+ * (log_buf).  Those checks run in the debug, release and asan builds.
+ */
+static unsigned int forked_skipped;
+#define CHECK_FORKED(cfg, want)                                            \
+	do {                                                               \
+		int r_ = run_forked(cfg);                                  \
+									   \
+		if (r_ == FORK_SKIPPED)                                    \
+			forked_skipped++;                                  \
+		else                                                       \
+			CHECK_EQ(r_, (want));                              \
+	} while (0)
 
 /* ---- 1. the decision rule, bytes mode ---- */
 
@@ -369,12 +392,12 @@ static void test_deadlock(void)
 	fl_init(&la);
 	fl_init(&lb);
 	fl_cond_init(&cv);
-	CHECK_EQ(run_forked(CFG(2, body_abba, BYTES(abba))), dead);
+	CHECK_FORKED(CFG(2, body_abba, BYTES(abba)), dead);
 	/* T0 first, all the way: no deadlock */
-	CHECK_EQ(run_forked(CFG(2, body_abba, BYTES(zeros))), 0);
+	CHECK_FORKED(CFG(2, body_abba, BYTES(zeros)), 0);
 	/* a broadcast before an unconditional wait is lost: T1 first */
-	CHECK_EQ(run_forked(CFG(2, body_lost_wakeup, BYTES(one))), dead);
-	CHECK_EQ(run_forked(CFG(2, body_lost_wakeup, BYTES(zeros))), 0);
+	CHECK_FORKED(CFG(2, body_lost_wakeup, BYTES(one)), dead);
+	CHECK_FORKED(CFG(2, body_lost_wakeup, BYTES(zeros)), 0);
 }
 
 /* A thread that returns holding a lock, or inside a read-side section, or
@@ -405,13 +428,13 @@ static void test_lock_leak(void)
 	static const uint8_t zeros[32];
 	static int how[4] = { 0, 1, 2, 3 };
 
-	CHECK_EQ(run_forked(CFG(2, body_leak, BYTES(zeros), .ctx = &how[0])),
+	CHECK_FORKED(CFG(2, body_leak, BYTES(zeros), .ctx = &how[0]),
 		 100 + FS_LOCK_LEAK);
-	CHECK_EQ(run_forked(CFG(2, body_leak, BYTES(zeros), .ctx = &how[1])),
+	CHECK_FORKED(CFG(2, body_leak, BYTES(zeros), .ctx = &how[1]),
 		 100 + FS_LOCK_LEAK);
-	CHECK_EQ(run_forked(CFG(2, body_leak, BYTES(zeros), .ctx = &how[2])),
+	CHECK_FORKED(CFG(2, body_leak, BYTES(zeros), .ctx = &how[2]),
 		 100 + FS_LOCK_MISUSE);
-	CHECK_EQ(run_forked(CFG(2, body_leak, BYTES(zeros), .ctx = &how[3])),
+	CHECK_FORKED(CFG(2, body_leak, BYTES(zeros), .ctx = &how[3]),
 		 0);
 }
 
@@ -462,9 +485,9 @@ static void test_livelock(void)
 				   .on_finding = exit_livelock);
 
 	atomic_store(&flag, 0);		/* nobody sets it */
-	CHECK_EQ(run_forked(cfg), 100 + FS_LIVELOCK);
+	CHECK_FORKED(cfg, 100 + FS_LIVELOCK);
 	cfg.ctx = &yield_spin;		/* a yield is a step too */
-	CHECK_EQ(run_forked(cfg), 100 + FS_LIVELOCK);
+	CHECK_FORKED(cfg, 100 + FS_LIVELOCK);
 	/* the same bound, a flag that is set: over in a few steps */
 	run(CFG(2, body_spin, BYTES(t1_first), .ctx = &woken,
 		.step_bound = BOUND));
@@ -493,9 +516,9 @@ static void test_yield_pct(void)
 				CHECK_LOG("1110");
 			}
 	atomic_store(&flag, 0);
-	CHECK_EQ(run_forked(CFG(2, body_spin, BYTES(t0_high),
+	CHECK_FORKED(CFG(2, body_spin, BYTES(t0_high),
 				.ctx = &spinning, .mode = FS_MODE_PCT,
-				.pct_depth = 1, .step_bound = BOUND)),
+				.pct_depth = 1, .step_bound = BOUND),
 		 100 + FS_LIVELOCK);
 }
 
@@ -559,9 +582,9 @@ static void test_yield_starvation(void)
 	static const uint8_t t2_high[] = { 1, 0, 255, 0, 0 };
 
 	atomic_store(&go, 0);
-	CHECK_EQ(run_forked(CFG(3, body_two_spinners, BYTES(t2_high),
+	CHECK_FORKED(CFG(3, body_two_spinners, BYTES(t2_high),
 				.mode = FS_MODE_PCT, .pct_depth = 1,
-				.step_bound = 5000)), 0);
+				.step_bound = 5000), 0);
 	atomic_store(&go, 0);
 	run(CFG(3, body_two_spinners, BYTES(t2_high), .mode = FS_MODE_PCT,
 		.pct_depth = 1, .step_bound = 5000));
@@ -606,9 +629,9 @@ static void test_finding_no_leak(void)
 {
 	static const uint8_t zeros[8];
 
-	CHECK_EQ(run_forked(CFG(2, body_alloc_block, BYTES(zeros),
+	CHECK_FORKED(CFG(2, body_alloc_block, BYTES(zeros),
 				.step_bound = 100,
-				.on_finding = exit_leak_check)),
+				.on_finding = exit_leak_check),
 		 100 + FS_LIVELOCK);
 }
 #endif
@@ -866,5 +889,8 @@ int main(void)
 	FT_RUN(test_rcu);
 	FT_RUN(test_cond);
 	FT_RUN(test_format);
+	if (forked_skipped)
+		printf("(%u checks that need a forked child skipped under TSan)\n",
+		       forked_skipped);
 	return ft_done();
 }
