@@ -52,5 +52,8 @@ bool ft_sanitizer_leak_check(void);
  */
 void ft_sanitizer_ignore_begin(void);
 void ft_sanitizer_ignore_end(void);
+/* _exit(code) without the sanitizers' exit interceptors (their finalizer
+ * can deadlock against a report in flight); flush stdio first. */
+_Noreturn void ft_sanitizer_exit_now(int code);
 
 #endif /* FT_HARNESS_SANITIZER_H */

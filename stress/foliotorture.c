@@ -174,7 +174,7 @@ static _Noreturn void hang(const char *waiting_for)
 	ft_write_json(&run, &scenario);
 	ft_print_summary(&run, &scenario);
 	fflush(NULL);
-	_exit(1);
+	ft_sanitizer_exit_now(1);
 }
 
 /* Check with every worker parked (or exited); returns violations. */
@@ -223,7 +223,10 @@ static int start(void)
 		return -1;
 	}
 	ft.files = calloc(ft.o.nr_files, sizeof(*ft.files));
-	ft.workers = calloc(ft.o.threads, sizeof(*ft.workers));
+	ft.workers = aligned_alloc(_Alignof(struct ft_worker),
+				   ft.o.threads * sizeof(*ft.workers));
+	if (ft.workers)
+		memset(ft.workers, 0, ft.o.threads * sizeof(*ft.workers));
 	ft.mms = calloc(ft.o.nr_mms, sizeof(*ft.mms));
 	if (!ft.files || !ft.workers || !ft.mms) {
 		fprintf(stderr, "foliotorture: out of memory\n");

@@ -102,7 +102,12 @@ struct ft_worker {
 	atomic_ulong fails[FT_OP_NR];	/* expected failures: miss, -EEXIST, ENOMEM */
 	atomic_int cur_op;		/* the op it is in, or -1 (a hang's report) */
 	bool exited;
-};
+	/*
+	 * A worker's lines are its own: its counters, written every op, must
+	 * not share a cache line with the next worker's group pointer, read
+	 * every op (that false sharing cost a two-thread private run ~20%).
+	 */
+} __attribute__((aligned(64)));
 
 struct ft_state {
 	struct ft_opts o;

@@ -266,10 +266,21 @@ void *ft_worker_main(void *arg)
 		default: r = ft_mm_op(w, op); break;
 		}
 		atomic_store_explicit(&w->cur_op, -1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&w->ops[op], 1, memory_order_relaxed);
+		/*
+		 * One writer (this worker), readers that want a snapshot (the
+		 * stats line): a relaxed load and store, no locked add -- a
+		 * locked RMW per op cost 9% of a two-thread private run.
+		 */
+		atomic_store_explicit(&w->ops[op],
+				      atomic_load_explicit(&w->ops[op],
+							   memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 		if (r)
-			atomic_fetch_add_explicit(&w->fails[op], 1,
-						  memory_order_relaxed);
+			atomic_store_explicit(
+				&w->fails[op],
+				atomic_load_explicit(&w->fails[op],
+						     memory_order_relaxed) + 1,
+				memory_order_relaxed);
 	}
 	pthread_mutex_lock(&ft.park_lock);
 	ft.nrunning--;
