@@ -25,9 +25,16 @@ static void up(void)
 	CHECK(mm != NULL);
 }
 
+/* The test's files: destroyed after the mm that maps them (a mapped file
+ * cannot be destroyed: -EBUSY). */
+static struct address_space *files[MM_MAX_WINDOWS + 2];
+static unsigned int nfiles;
+
 static void down(void)
 {
 	mm_destroy(mm);
+	while (nfiles)
+		CHECK_EQ(address_space_destroy(files[--nfiles]), 0);
 	ft_world_down();
 }
 
@@ -167,7 +174,7 @@ static void test_file_map_and_truncate(void)
 	CHECK(pte_at((unsigned long)base + PN) == 0);
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	CHECK_EQ(filemap_map_pages(mm, m, 0, 5 * PN, false), -EINVAL);
-	CHECK_EQ(address_space_destroy(m), 0);
+	files[nfiles++] = m;
 	down();
 }
 
@@ -190,7 +197,7 @@ static void test_file_dirty_on_zap(void)
 	CHECK_EQ(folio_ref_count(f), 4);
 	CHECK(!folio_on_deferred_list(f));	/* file folios are never queued */
 	truncate_inode_pages_range(m, 0, PN);
-	CHECK_EQ(address_space_destroy(m), 0);
+	files[nfiles++] = m;
 	down();
 }
 
@@ -205,9 +212,12 @@ static void test_window_errors(void)
 		m[i] = address_space_create(PN);
 		CHECK_EQ(mm_add_file_window(mm, m[i]) < 0, i == MM_MAX_WINDOWS);
 	}
-	for (int i = 0; i <= MM_MAX_WINDOWS; i++)
-		address_space_destroy(m[i]);
-	address_space_destroy(big);
+	/* a file an mm maps cannot go; one it does not map can */
+	CHECK_EQ(address_space_destroy(m[0]), -EBUSY);
+	CHECK_EQ(address_space_destroy(m[MM_MAX_WINDOWS]), 0);
+	for (int i = 0; i < MM_MAX_WINDOWS; i++)
+		files[nfiles++] = m[i];
+	files[nfiles++] = big;
 	down();
 }
 

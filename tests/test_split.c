@@ -27,9 +27,16 @@ static void up(void)
 	mm = mm_create(8 * PN, 4 * PN);
 }
 
+/* The test's files: destroyed after the mm that maps them (a mapped file
+ * cannot be destroyed: -EBUSY). */
+static struct address_space *files[MM_MAX_WINDOWS + 2];
+static unsigned int nfiles;
+
 static void down(void)
 {
 	mm_destroy(mm);
+	while (nfiles)
+		CHECK_EQ(address_space_destroy(files[--nfiles]), 0);
 	ft_world_down();
 }
 
@@ -135,7 +142,7 @@ static void test_split_file(void)
 	folio_put(g);
 	truncate_inode_pages_range(m, 0, 2 * PN);
 	CHECK(base > 0);
-	address_space_destroy(m);
+	files[nfiles++] = m;
 	down();
 }
 
@@ -176,7 +183,7 @@ static void test_race_split_vs_lookup(void)
 	CHECK_EQ(split_fired, 1);
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	truncate_inode_pages_range(sm, 0, 2 * PN);
-	address_space_destroy(sm);
+	files[nfiles++] = sm;
 	down();
 }
 
@@ -355,7 +362,7 @@ static void test_race_split_precheck_vs_lookup(void)
 	CHECK_EQ(split_locked(pf, 0), 0);		/* now it can */
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	truncate_inode_pages_range(pm, 0, 2 * PN);
-	address_space_destroy(pm);
+	files[nfiles++] = pm;
 	down();
 }
 

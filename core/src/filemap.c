@@ -33,6 +33,8 @@ struct address_space *address_space_create(unsigned long nr_slots)
 	}
 	m->nr_slots = nr_slots;
 	fl_init(&m->i_pages_lock);
+	fl_init(&m->i_mmap_lock);
+	CDS_INIT_LIST_HEAD(&m->i_mmap);
 	fl_lock(&folio_world.files_lock);
 	m->id = folio_world.next_file_id++;
 	cds_list_add_tail(&m->world_link, &folio_world.files);
@@ -50,9 +52,16 @@ int address_space_destroy(struct address_space *m)
 		}
 	}
 	fl_unlock(&m->i_pages_lock);
+	fl_lock(&m->i_mmap_lock);
+	if (!cds_list_empty(&m->i_mmap)) {	/* an mm still maps it */
+		fl_unlock(&m->i_mmap_lock);
+		return -EBUSY;
+	}
+	fl_unlock(&m->i_mmap_lock);
 	fl_lock(&folio_world.files_lock);
 	cds_list_del(&m->world_link);
 	fl_unlock(&folio_world.files_lock);
+	fl_destroy(&m->i_mmap_lock);
 	fl_destroy(&m->i_pages_lock);
 	free((void *)m->slots);
 	free(m);

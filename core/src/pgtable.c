@@ -134,6 +134,7 @@ struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages
 
 long mm_add_file_window(struct mm_struct *mm, struct address_space *mapping)
 {
+	struct mm_window *w;
 	long base;
 
 	if (mapping->nr_slots > mm->window_pages)
@@ -144,11 +145,17 @@ long mm_add_file_window(struct mm_struct *mm, struct address_space *mapping)
 		return -ENOSPC;
 	}
 	base = (long)mm->next_window;
-	mm->windows[mm->nr_windows].mapping = mapping;
-	mm->windows[mm->nr_windows].base = (unsigned long)base;
+	w = &mm->windows[mm->nr_windows];
+	w->mapping = mapping;
+	w->base = (unsigned long)base;
+	w->mm = mm;
 	mm->nr_windows++;
 	mm->next_window += mm->window_pages;
 	fl_unlock(&folio_world.mms_lock);
+	/* visible to the file's rmap walks from here on */
+	fl_lock(&mapping->i_mmap_lock);
+	cds_list_add_tail(&w->i_mmap_link, &mapping->i_mmap);
+	fl_unlock(&mapping->i_mmap_lock);
 	return base;
 }
 
@@ -169,6 +176,14 @@ void mm_destroy(struct mm_struct *mm)
 	fl_lock(&folio_world.mms_lock);
 	cds_list_del(&mm->world_link);
 	fl_unlock(&folio_world.mms_lock);
+	/* the files' rmap walks stop finding this mm before its tables go */
+	for (unsigned int i = 0; i < mm->nr_windows; i++) {
+		struct address_space *m = mm->windows[i].mapping;
+
+		fl_lock(&m->i_mmap_lock);
+		cds_list_del(&mm->windows[i].i_mmap_link);
+		fl_unlock(&m->i_mmap_lock);
+	}
 	zap_page_range(mm, 0, mm->nr_pmds << pmd_order());
 	for (unsigned long i = 0; i < mm->nr_pmds; i++) {
 		pmd_t pmd = fa_load_relaxed(&mm->pmds[i]);

@@ -126,21 +126,17 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 		     unsigned long pfn, unsigned long nr, enum rmap_mode mode)
 {
 	uintptr_t m = (uintptr_t)mapping;
-	struct mm_struct *mm;
+	struct mm_window *w;
 	long done = 0;
 
 	if (m & FOLIO_MAPPING_ANON)
 		return rmap_one((struct mm_struct *)(m & ~FOLIO_MAPPING_ANON),
 				index, pfn, nr, mode);
-	fl_lock(&folio_world.mms_lock);
-	cds_list_for_each_entry(mm, &folio_world.mms, world_link) {
-		long base = mm_file_window(mm, mapping);
-
-		if (base >= 0)
-			done += rmap_one(mm, (unsigned long)base + index, pfn,
-					 nr, mode);
-	}
-	fl_unlock(&folio_world.mms_lock);
+	/* the file's own list of windows: walks of two files never meet */
+	fl_lock(&mapping->i_mmap_lock);
+	cds_list_for_each_entry(w, &mapping->i_mmap, i_mmap_link)
+		done += rmap_one(w->mm, w->base + index, pfn, nr, mode);
+	fl_unlock(&mapping->i_mmap_lock);
 	return done;
 }
 

@@ -156,6 +156,9 @@ static void name_addr(const volatile void *a, char *buf, size_t n)
 					 off / names[i].elem);
 			else if (off == 0 && strncmp(names[i].name, "file", 4) == 0)
 				snprintf(buf, n, "%s.i_pages_lock", names[i].name);
+			else if (off == offsetof(struct address_space, i_mmap_lock) &&
+				 strncmp(names[i].name, "file", 4) == 0)
+				snprintf(buf, n, "%s.i_mmap_lock", names[i].name);
 			else if (strncmp(names[i].name, "mm", 2) == 0 &&
 				 off == offsetof(struct mm_struct, pmd_lock))
 				snprintf(buf, n, "%s.pmd_lock", names[i].name);

@@ -16,6 +16,13 @@
 
 struct address_space {
 	struct fl_lock i_pages_lock;	/* the xa_lock */
+	/*
+	 * i_mmap: every mm's window onto this file (mm_add_file_window), so
+	 * a file rmap walk visits only the mms that map it, under this
+	 * file's lock (the kernel's i_mmap_rwsem), not one world-wide lock.
+	 */
+	struct fl_lock i_mmap_lock;
+	struct cds_list_head i_mmap;
 	unsigned long nr_slots;
 	_Atomic(struct folio *) *slots;
 	unsigned int id;
@@ -24,7 +31,8 @@ struct address_space {
 
 /* Create an empty file of @nr_slots pages.  NULL on allocation failure. */
 struct address_space *address_space_create(unsigned long nr_slots);
-/* Destroy an empty file (truncate it first).  Returns -EBUSY if not empty. */
+/* Destroy an empty file (truncate it first).  Returns -EBUSY if not empty
+ * or still mapped by an mm (mm_destroy that mm first). */
 int address_space_destroy(struct address_space *mapping);
 
 /*

@@ -53,9 +53,11 @@ struct mm_struct {
 	struct fl_lock pmd_lock;
 	unsigned long anon_pages;	/* anon region: va [0, anon_pages) */
 	unsigned long next_window;	/* va where the next file window goes */
-	struct {
+	struct mm_window {
 		struct address_space *mapping;
 		unsigned long base;
+		struct mm_struct *mm;
+		struct cds_list_head i_mmap_link; /* on mapping->i_mmap */
 	} windows[MM_MAX_WINDOWS];
 	unsigned int nr_windows;
 	unsigned long window_pages;	/* capacity of each file window */
