@@ -256,11 +256,35 @@ static void test_ifree_corrupt_free_list(void)
 	b = folio_alloc(0);
 	folio_put(a);
 	folio_put(b);
+	/* the CPU's sheaf keeps them: give them back to the slab's list */
+	kmem_cache_shrink(folio_cache);
 	/* b is on the free list ahead of a; make the list loop */
 	saved = a->_slab_next;
 	a->_slab_next = b;
 	expect_rule("I-free", NULL, 0);
 	a->_slab_next = saved;
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	teardown();
+}
+
+/* A descriptor in a CPU's sheaf and on its slab's free list: freed twice. */
+static void test_ifree_sheaf_and_free_list(void)
+{
+	struct folio *a;
+	struct slab *s;
+	void *saved;
+
+	setup();
+	a = folio_alloc(0);
+	folio_put(a);		/* into this CPU's sheaf */
+	s = virt_to_slab(a);
+	saved = s->freelist;
+	a->_slab_next = saved;
+	s->freelist = a;	/* and on the free list too */
+	expect_rule("I-free", NULL, 0);
+	s->freelist = saved;
+	a->_slab_next = NULL;
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	teardown();
 }
 
@@ -281,6 +305,7 @@ int main(void)
 	FT_RUN(test_ifree_refcount_on_free_descriptor);
 	FT_RUN(test_ifree_leaked_descriptor);
 	FT_RUN(test_ifree_corrupt_free_list);
+	FT_RUN(test_ifree_sheaf_and_free_list);
 	folio_thread_offline();
 	return ft_done();
 }

@@ -53,7 +53,7 @@ extern struct kmem_cache *ptdesc_cache;
 extern struct folio_world folio_world;
 
 /* page_alloc.c */
-int buddy_init(unsigned long nr_pages);
+int buddy_init(unsigned long nr_pages, unsigned int pmd_order);
 void buddy_destroy(void);
 /* Is this BUDDY word the first page of a free block (not a tail)? */
 bool buddy_word_is_block_head(memdesc_t w);
@@ -61,6 +61,9 @@ bool buddy_word_is_block_head(memdesc_t w);
 int buddy_for_each_free_block(int (*fn)(unsigned long pfn, unsigned int order,
 					void *ctx),
 			      void *ctx);
+
+/* percpu.c: forget the CPUs seen (a new world) */
+void percpu_reset(void);
 
 /* slab.c */
 int slab_init(void);

@@ -22,7 +22,30 @@
  * object 0, so allocating a page for it needs no other descriptor; the
  * page counts as empty when object 0 is its only object in use.
  *
- * Lock order: any cache's lock -> slab_cache's lock -> zone lock.
+ * Per-CPU sheaves (the kernel's percpu sheaves, SLUB's cpu slabs in
+ * spirit): each CPU keeps up to SHEAF_CAP free objects of each cache in an
+ * array, a LIFO: an object freed on a CPU is the next one that CPU
+ * allocates, without the cache's lock.  An empty sheaf is refilled with
+ * SHEAF_CAP / 2 objects under the cache lock, a full one gives half back.
+ * Objects in a sheaf are free for their users (refcount 0, walks report
+ * them free) but still count in their slab's inuse, so a slab page never
+ * leaves while one of its objects sits in a sheaf, and its grace period
+ * still starts only when the last object comes back to it.
+ *
+ *   stale reader (RCU)                freer and allocator, one CPU
+ *   f = decode(word of pfn P)
+ *                                     free folio f: P -> pcp, f -> sheaf
+ *                                     alloc: gets f back (LIFO), and P too
+ *   try_get(f) succeeds
+ *   reload word(P) == word            the same descriptor at the same PFN:
+ *                                     the reader holds the folio that now
+ *                                     covers P, which is all a pfn get
+ *                                     promises; every other lookup
+ *                                     rechecks a slot or a PTE, not P
+ *
+ * Lock order: a cache's CPU lock -> its cache lock; any cache's locks ->
+ * slab_cache's locks -> a page list's CPU lock -> zone lock.  Whoever
+ * takes several CPUs' locks (shrink, stats, walk) takes them in CPU order.
  */
 /* scheduled build: the caches' steps give the fuzzer no feedback */
 #define FOLIO_SCHED_SITE_FLAGS FS_SITE_QUIET
@@ -33,6 +56,7 @@
 
 #include "folio/debug.h"
 #include "folio/page_alloc.h"
+#include "folio/percpu.h"
 #include "folio/slab.h"
 #include "folio/world.h"
 #include "internal.h"
@@ -66,6 +90,14 @@ void page_unpoison(unsigned long pfn)
 
 #define SLAB_MIN_EMPTY 1	/* empty slabs a cache keeps */
 #define SLAB_MAX_CACHES 8
+#define SHEAF_CAP 32		/* free objects a CPU keeps per cache */
+
+/* One CPU's sheaf of one cache. */
+struct kmem_cache_cpu {
+	struct fl_lock lock;
+	unsigned int nr;
+	void *objs[SHEAF_CAP];
+} __attribute__((aligned(64)));
 
 struct kmem_cache {
 	const char *name;
@@ -81,6 +113,7 @@ struct kmem_cache {
 	unsigned long nr_active;
 	unsigned long nr_empty;
 	atomic_ulong nr_rcu_pending;
+	struct kmem_cache_cpu cpu[FOLIO_NR_CPUS];
 };
 
 static struct kmem_cache caches[SLAB_MAX_CACHES];
@@ -214,22 +247,14 @@ static void slab_discard(struct slab *s)
 	}
 }
 
-void *kmem_cache_alloc(struct kmem_cache *c)
+/* One object off the cache's slabs, or NULL if none is free.  c->lock. */
+static void *slab_take(struct kmem_cache *c)
 {
 	struct slab *s;
 	void *obj;
 
-	fl_lock(&c->lock);
-	if (cds_list_empty(&c->partial)) {
-		fl_unlock(&c->lock);
-		s = slab_new(c);
-		if (!s)
-			return NULL;
-		fl_lock(&c->lock);
-		cds_list_add(&s->list, &c->partial);
-		c->nr_slabs++;
-		c->nr_empty++;
-	}
+	if (cds_list_empty(&c->partial))
+		return NULL;
 	s = cds_list_entry(c->partial.next, struct slab, list);
 	if (s->inuse == slab_base_inuse(c))
 		c->nr_empty--;
@@ -240,17 +265,14 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	c->nr_active++;
 	if (s->inuse == s->objects)
 		cds_list_move(&s->list, &c->full);
-	fl_unlock(&c->lock);
 	return obj;
 }
 
-void kmem_cache_free(struct kmem_cache *c, void *obj)
+/* Put @obj back on its slab; returns the slab if it must leave.  c->lock. */
+static struct slab *slab_put(struct kmem_cache *c, void *obj)
 {
-	struct slab *s = virt_to_slab(obj), *discard = NULL;
+	struct slab *s = virt_to_slab(obj);
 
-	VM_BUG_ON(!s || s->cache != c);
-	VM_BUG_ON(((char *)obj - (char *)pfn_to_virt(s->pfn)) % c->size);
-	fl_lock(&c->lock);
 	if (s->inuse == s->objects)
 		cds_list_move(&s->list, &c->partial);
 	*freeptr(c, obj) = s->freelist;
@@ -261,14 +283,132 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 		if (c->nr_empty >= SLAB_MIN_EMPTY) {
 			cds_list_del(&s->list);
 			c->nr_slabs--;
-			discard = s;
-		} else {
-			c->nr_empty++;
+			return s;
 		}
+		c->nr_empty++;
+	}
+	return NULL;
+}
+
+/* Fill an empty sheaf with up to SHEAF_CAP / 2 objects.  cc->lock held. */
+static void sheaf_refill(struct kmem_cache *c, struct kmem_cache_cpu *cc)
+{
+	struct slab *s;
+	void *obj;
+
+	fl_lock(&c->lock);
+	while (cc->nr < SHEAF_CAP / 2) {
+		obj = slab_take(c);
+		if (obj) {
+			cc->objs[cc->nr++] = obj;
+			continue;
+		}
+		if (cc->nr)
+			break;
+		/* a new slab: allocated without c->lock (it may take
+		 * slab_cache's and the page lists' locks) */
+		fl_unlock(&c->lock);
+		s = slab_new(c);
+		fl_lock(&c->lock);
+		if (!s)
+			break;
+		cds_list_add(&s->list, &c->partial);
+		c->nr_slabs++;
+		c->nr_empty++;
 	}
 	fl_unlock(&c->lock);
-	if (discard)
-		slab_discard(discard);
+}
+
+/*
+ * Give the oldest @n objects of a sheaf back to their slabs; the slabs
+ * that must leave go to @gone (given back by the caller, without locks).
+ * cc->lock held.
+ */
+static unsigned int sheaf_flush(struct kmem_cache *c, struct kmem_cache_cpu *cc,
+				unsigned int n, struct slab **gone)
+{
+	unsigned int ngone = 0;
+
+	fl_lock(&c->lock);
+	for (unsigned int i = 0; i < n; i++) {
+		struct slab *s = slab_put(c, cc->objs[i]);
+
+		if (s)
+			gone[ngone++] = s;
+	}
+	fl_unlock(&c->lock);
+	memmove(cc->objs, cc->objs + n, (cc->nr - n) * sizeof(cc->objs[0]));
+	cc->nr -= n;
+	return ngone;
+}
+
+/*
+ *   this thread                       another thread
+ *   cc = sheaf of CPU 0
+ *   (migrates to CPU 1)               runs on CPU 0: kmem_cache_free
+ *   lock cc   <- waits for it         lock cc, push, unlock
+ *
+ * The sheaf's lock makes a stale CPU number harmless, as pcp_alloc's does.
+ */
+void *kmem_cache_alloc(struct kmem_cache *c)
+{
+	struct kmem_cache_cpu *cc = &c->cpu[folio_this_cpu()];
+	void *obj = NULL;
+
+	fl_lock(&cc->lock);
+	if (!cc->nr)
+		sheaf_refill(c, cc);
+	if (cc->nr)
+		obj = cc->objs[--cc->nr];
+	fl_unlock(&cc->lock);
+	return obj;
+}
+
+void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	struct slab *s = virt_to_slab(obj), *gone[SHEAF_CAP / 2];
+	struct kmem_cache_cpu *cc;
+	unsigned int ngone = 0;
+
+	VM_BUG_ON(!s || s->cache != c);
+	VM_BUG_ON(((char *)obj - (char *)pfn_to_virt(s->pfn)) % c->size);
+	cc = &c->cpu[folio_this_cpu()];
+	fl_lock(&cc->lock);
+	if (cc->nr == SHEAF_CAP)
+		ngone = sheaf_flush(c, cc, SHEAF_CAP / 2, gone);
+	cc->objs[cc->nr++] = obj;
+	fl_unlock(&cc->lock);
+	for (unsigned int i = 0; i < ngone; i++)
+		slab_discard(gone[i]);
+}
+
+static void sheaves_lock_all(struct kmem_cache *c, unsigned int n)
+{
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		fl_lock(&c->cpu[cpu].lock);
+}
+
+static void sheaves_unlock_all(struct kmem_cache *c, unsigned int n)
+{
+	for (unsigned int cpu = n; cpu-- > 0;)
+		fl_unlock(&c->cpu[cpu].lock);
+}
+
+/* Every CPU's sheaf of @c back to the slabs. */
+static void sheaves_drain(struct kmem_cache *c)
+{
+	struct slab *gone[SHEAF_CAP];
+	unsigned int n = folio_nr_cpu_ids(), ngone;
+
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		struct kmem_cache_cpu *cc = &c->cpu[cpu];
+
+		fl_lock(&cc->lock);
+		ngone = sheaf_flush(c, cc, cc->nr, gone);
+		fl_unlock(&cc->lock);
+		for (unsigned int i = 0; i < ngone; i++)
+			slab_discard(gone[i]);
+	}
 }
 
 void kmem_cache_shrink(struct kmem_cache *c)
@@ -276,6 +416,7 @@ void kmem_cache_shrink(struct kmem_cache *c)
 	struct slab *s, *tmp;
 	struct cds_list_head gone;
 
+	sheaves_drain(c);
 	CDS_INIT_LIST_HEAD(&gone);
 	fl_lock(&c->lock);
 	cds_list_for_each_entry_safe(s, tmp, &c->partial, list) {
@@ -313,6 +454,8 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 	c->flags = flags;
 	c->objs_per_slab = PAGE_SIZE / size;
 	fl_init(&c->lock);
+	for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++)
+		fl_init(&c->cpu[cpu].lock);
 	CDS_INIT_LIST_HEAD(&c->partial);
 	CDS_INIT_LIST_HEAD(&c->full);
 	return c;
@@ -321,21 +464,62 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 void kmem_cache_destroy(struct kmem_cache *c)
 {
 	kmem_cache_shrink(c);
+	for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++)
+		fl_destroy(&c->cpu[cpu].lock);
 	fl_destroy(&c->lock);
 }
 
 void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *st)
 {
+	unsigned int n = folio_nr_cpu_ids();
+
+	sheaves_lock_all(c, n);
 	fl_lock(&c->lock);
 	st->nr_slabs = c->nr_slabs;
 	st->nr_objs = c->nr_slabs * c->objs_per_slab;
-	st->nr_active = c->nr_active;
+	st->nr_active = c->nr_active;	/* sheaves' objects: in use by the slabs */
 	fl_unlock(&c->lock);
+	st->nr_cached = 0;
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		st->nr_cached += c->cpu[cpu].nr;
+	st->nr_active -= st->nr_cached;
+	sheaves_unlock_all(c, n);
 	st->nr_rcu_pending =
 		atomic_load_explicit(&c->nr_rcu_pending, memory_order_relaxed);
 }
 
+struct sheaf_set {
+	void **objs;		/* every sheaf's objects, sorted */
+	size_t n;
+};
+
+/* Mark the sheaf objects inside @s's page; -EFAULT if one is already free. */
+static int mark_sheaf_objs(struct kmem_cache *c, struct slab *s,
+			   const struct sheaf_set *set, unsigned char *is_free)
+{
+	char *page = pfn_to_virt(s->pfn);
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {	/* the first object at or after the page */
+		size_t mid = (lo + hi) / 2;
+
+		if ((char *)set->objs[mid] < page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < set->n && (char *)set->objs[lo] < page + PAGE_SIZE; lo++) {
+		size_t i = (size_t)((char *)set->objs[lo] - page) / c->size;
+
+		if (i >= s->objects || is_free[i])
+			return -EFAULT;	/* in a sheaf twice, or also on the free list */
+		is_free[i] = 1;
+	}
+	return 0;
+}
+
 static int walk_slab(struct kmem_cache *c, struct slab *s,
+		     const struct sheaf_set *set,
 		     int (*fn)(void *, bool, void *), void *ctx)
 {
 	unsigned char is_free[PAGE_SIZE / 16];
@@ -351,6 +535,8 @@ static int walk_slab(struct kmem_cache *c, struct slab *s,
 			return -EFAULT;	/* corrupt free list */
 		is_free[i] = 1;
 	}
+	if (mark_sheaf_objs(c, s, set, is_free))
+		return -EFAULT;
 	for (unsigned int i = slab_base_inuse(c); i < s->objects; i++) {
 		ret = fn(page + (size_t)i * c->size, is_free[i], ctx);
 		if (ret)
@@ -359,21 +545,40 @@ static int walk_slab(struct kmem_cache *c, struct slab *s,
 	return 0;
 }
 
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int kmem_cache_walk(struct kmem_cache *c, int (*fn)(void *, bool, void *),
 		    void *ctx)
 {
+	unsigned int ncpu = folio_nr_cpu_ids();
+	void **objs = malloc((ncpu * SHEAF_CAP + 1) * sizeof(*objs));
+	struct sheaf_set set = { .objs = objs };
 	struct slab *s;
 	int ret = 0;
 
+	if (!objs)
+		return -ENOMEM;
+	sheaves_lock_all(c, ncpu);
+	for (unsigned int cpu = 0; cpu < ncpu; cpu++)
+		for (unsigned int i = 0; i < c->cpu[cpu].nr; i++)
+			objs[set.n++] = c->cpu[cpu].objs[i];
+	qsort(objs, set.n, sizeof(objs[0]), ptr_cmp);
 	fl_lock(&c->lock);
 	cds_list_for_each_entry(s, &c->partial, list)
-		if ((ret = walk_slab(c, s, fn, ctx)))
+		if ((ret = walk_slab(c, s, &set, fn, ctx)))
 			goto out;
 	cds_list_for_each_entry(s, &c->full, list)
-		if ((ret = walk_slab(c, s, fn, ctx)))
+		if ((ret = walk_slab(c, s, &set, fn, ctx)))
 			goto out;
 out:
 	fl_unlock(&c->lock);
+	sheaves_unlock_all(c, ncpu);
+	free(objs);
 	return ret;
 }
 
@@ -393,11 +598,18 @@ int slab_debug_name(const void *addr, char *buf, size_t n)
 {
 	struct ptdesc *pt;
 
-	for (unsigned int i = 0; i < nr_caches; i++)
+	for (unsigned int i = 0; i < nr_caches; i++) {
 		if (addr == &caches[i].lock) {
 			snprintf(buf, n, "slab:%s.lock", caches[i].name);
 			return 1;
 		}
+		for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++)
+			if (addr == &caches[i].cpu[cpu].lock) {
+				snprintf(buf, n, "slab:%s.cpu[%u].lock",
+					 caches[i].name, cpu);
+				return 1;
+			}
+	}
 	pt = ptdesc_cache ? kmem_cache_object_at(ptdesc_cache, addr) : NULL;
 	if (pt && addr == &pt->ptl) {
 		snprintf(buf, n, "ptl(table %lu)", pt->pfn);

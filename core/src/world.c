@@ -61,7 +61,7 @@ int folio_world_init(const struct folio_config *cfg)
 	spare.base = NULL;
 	if (folio_world.membase == MAP_FAILED)
 		return -ENOMEM;
-	err = buddy_init(cfg->nr_pages);
+	err = buddy_init(cfg->nr_pages, folio_world.pmd_order);
 	if (err)
 		goto out_unmap;
 	err = slab_init();

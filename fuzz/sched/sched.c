@@ -16,6 +16,7 @@
 
 #include "coro.h"
 #include "folio/atomic.h"
+#include "folio/percpu.h"
 #include "folio/rcu.h"
 #include "sanitizer.h"	/* FT_TSAN */
 #include "sched.h"
@@ -119,8 +120,20 @@ static struct shadow {
 
 static void thread_main(void *arg);
 
+/*
+ * Each logical thread is a CPU of its own (the main context, which sets
+ * up and checks, is CPU 0 with thread 0): the per-CPU page lists and
+ * sheaves are reused within a thread and drained across threads exactly
+ * as on a machine whose threads never migrate.
+ */
+static unsigned int sched_cpu(void)
+{
+	return S.cur < 0 ? 0u : (unsigned int)S.cur;
+}
+
 int fs_setup(void)
 {
+	atomic_store_explicit(&folio_cpu_hook, sched_cpu, memory_order_relaxed);
 	if (S.ready)
 		return 0;
 	ft_coro_init_main(&S.main);

@@ -2,7 +2,8 @@
 /*
  * folio/page_alloc.h - the buddy allocator over the simulated PFNs.
  *
- * One zone, one lock (the kernel's zone->lock).  Free lists live in the
+ * One zone, one lock (the kernel's zone->lock), and per-CPU lists in front
+ * of it (struct per_cpu_pages, page_alloc.c).  Free lists live in the
  * free pages' own memmap words, so the memmap stays at 8 bytes per page.
  * Allocation writes the caller's memdesc word into every page of the block
  * with release stores: a lockless reader that decodes the word still has to
@@ -30,7 +31,12 @@ long alloc_pages_desc(unsigned int order, memdesc_t word);
 /* Give 2^order pages back; the words become BUDDY before this returns. */
 void free_pages_desc(unsigned long pfn, unsigned int order);
 
+/* Free pages: the zone's and those on per-CPU lists. */
 unsigned long nr_free_pages(void);
+/* The free pages sitting on per-CPU lists (part of nr_free_pages). */
+unsigned long nr_pcp_pages(void);
+/* Give every CPU's listed pages back to the zone, where they merge. */
+void drain_all_pages(void);
 /*
  * Allocations refused since the world came up.  The op VM's reference
  * model reads it to tell an -ENOMEM (or a silently skipped page table)

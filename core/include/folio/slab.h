@@ -33,6 +33,7 @@ struct kmem_cache_stats {
 	unsigned long nr_slabs;        /* pages carved for this cache */
 	unsigned long nr_objs;         /* objects those pages hold */
 	unsigned long nr_active;       /* objects handed out */
+	unsigned long nr_cached;       /* free objects in CPU sheaves */
 	unsigned long nr_rcu_pending;  /* empty slabs waiting for a grace period */
 };
 
