@@ -146,6 +146,27 @@ static void test_split_file(void)
 	down();
 }
 
+/*
+ * An anon folio a pfn getter holds before its first mapping has no owner
+ * mm yet (mapping NULL): its split walks no rmap (it crashed there once).
+ */
+static void test_split_unmapped_anon(void)
+{
+	struct folio *f;
+
+	up();
+	f = folio_alloc_anon(2);
+	CHECK(f != NULL && folio_mapping(f) == NULL);
+	folio_lock(f);
+	CHECK_EQ(split_folio_to_order(f, 0), 0);
+	CHECK_EQ(folio_order(f), 0);
+	CHECK_EQ(folio_ref_count(f), 1);	/* the other pieces were freed */
+	folio_unlock(f);
+	CHECK_EQ(ft_check(&(struct folio_held){ f, 1, 0 }, 1, NULL), 0);
+	folio_put(f);
+	down();
+}
+
 /* split vs lookup, forced while the old folio is frozen. */
 static struct address_space *sm;
 static struct folio *sf;
@@ -417,6 +438,7 @@ int main(void)
 	FT_RUN(test_split_anon_ptes);
 	FT_RUN(test_split_eagain);
 	FT_RUN(test_split_file);
+	FT_RUN(test_split_unmapped_anon);
 	FT_RUN(test_race_split_vs_lookup);
 	FT_RUN(test_deferred_scan_splits);
 	FT_RUN(test_race_scan_vs_frozen_and_held);

@@ -132,6 +132,15 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 	if (m & FOLIO_MAPPING_ANON)
 		return rmap_one((struct mm_struct *)(m & ~FOLIO_MAPPING_ANON),
 				index, pfn, nr, mode);
+	/*
+	 * No mapping, so no mm maps it: a file folio truncated while the
+	 * caller held it (truncation unmaps before it clears the mapping), or
+	 * an anon folio a pfn getter took between its allocation and its
+	 * first mapping, which names its owner mm (foliotorture's split of
+	 * one crashed here once the walk took the file's own lock).
+	 */
+	if (!mapping)
+		return 0;
 	/* the file's own list of windows: walks of two files never meet */
 	fl_lock(&mapping->i_mmap_lock);
 	cds_list_for_each_entry(w, &mapping->i_mmap, i_mmap_link)
