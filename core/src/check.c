@@ -98,7 +98,7 @@ static const struct folio_held *held_of(struct ck *c, const struct folio *f)
 static int add_live(struct ck *c, const struct folio *f)
 {
 	if (c->nlive == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
+		size_t cap = c->cap ? c->cap * 2 : 64;
 		const struct folio **p = realloc(c->live, cap * sizeof(*p));
 
 		if (!p)

@@ -85,6 +85,7 @@ struct per_cpu_pages {
 static struct per_cpu_pages pcp[FOLIO_NR_CPUS];
 static unsigned long pcp_high, pcp_batch;	/* pages */
 static unsigned int pcp_pmd_order;
+static bool pcp_ready;
 
 static memdesc_t buddy_word(unsigned int order, unsigned long next,
 			    unsigned long prev)
@@ -545,13 +546,18 @@ int buddy_init(unsigned long nr_pages, unsigned int pmd_order)
 	pcp_batch = pcp_high / 8 ? pcp_high / 8 : 1;
 	pcp_pmd_order = pmd_order;
 	percpu_reset();
-	for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++) {
-		fl_init(&pcp[cpu].lock);
-		for (int i = 0; i < PCP_NR_LISTS; i++) {
-			pcp[cpu].head[i] = BUDDY_PFN_NIL;
-			pcp[cpu].nr_blocks[i] = 0;
+	/*
+	 * The lists are set up once per process: a world's destroy drains
+	 * every one of them, so the next world finds them empty (and their
+	 * locks free) without 64 re-initialisations per fuzz input.
+	 */
+	if (!pcp_ready) {
+		for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++) {
+			fl_init(&pcp[cpu].lock);
+			for (int i = 0; i < PCP_NR_LISTS; i++)
+				pcp[cpu].head[i] = BUDDY_PFN_NIL;
 		}
-		pcp[cpu].count = 0;
+		pcp_ready = true;
 	}
 	/* Mark every page a free tail, then list the largest aligned blocks. */
 	for (unsigned long i = 0; i < nr_pages; i++)
@@ -570,9 +576,7 @@ int buddy_init(unsigned long nr_pages, unsigned int pmd_order)
 
 void buddy_destroy(void)
 {
-	pcp_drain_all();
-	for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++)
-		fl_destroy(&pcp[cpu].lock);
+	pcp_drain_all();	/* the next world starts with empty lists */
 	if (memmap_alloc_nr <= (1ul << 16)) {	/* small: keep it */
 		free((void *)spare_memmap);
 		spare_memmap = folio_memmap;

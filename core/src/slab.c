@@ -447,15 +447,19 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 	if (nr_caches == SLAB_MAX_CACHES)
 		return NULL;
 	c = &caches[nr_caches++];
-	memset(c, 0, sizeof(*c));
+	/*
+	 * Not the sheaves: static storage starts them empty with free locks
+	 * (zero bytes are an unlocked mutex on glibc and a free scheduler
+	 * lock), and kmem_cache_destroy leaves them so, drained.  Resetting
+	 * 64 of them per cache would be most of a fuzz input's set-up.
+	 */
+	memset(c, 0, offsetof(struct kmem_cache, cpu));
 	c->name = name;
 	c->size = size;
 	c->freeptr_offset = freeptr_offset;
 	c->flags = flags;
 	c->objs_per_slab = PAGE_SIZE / size;
 	fl_init(&c->lock);
-	for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++)
-		fl_init(&c->cpu[cpu].lock);
 	CDS_INIT_LIST_HEAD(&c->partial);
 	CDS_INIT_LIST_HEAD(&c->full);
 	return c;
@@ -463,9 +467,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 
 void kmem_cache_destroy(struct kmem_cache *c)
 {
-	kmem_cache_shrink(c);
-	for (unsigned int cpu = 0; cpu < FOLIO_NR_CPUS; cpu++)
-		fl_destroy(&c->cpu[cpu].lock);
+	kmem_cache_shrink(c);	/* drains the sheaves too */
 	fl_destroy(&c->lock);
 }
 
@@ -489,8 +491,9 @@ void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *st)
 }
 
 struct sheaf_set {
-	void **objs;		/* every sheaf's objects, sorted */
+	void **objs;		/* every sheaf's objects */
 	size_t n;
+	bool sorted;		/* by address (many objects): binary search */
 };
 
 /* Mark the sheaf objects inside @s's page; -EFAULT if one is already free. */
@@ -500,7 +503,7 @@ static int mark_sheaf_objs(struct kmem_cache *c, struct slab *s,
 	char *page = pfn_to_virt(s->pfn);
 	size_t lo = 0, hi = set->n;
 
-	while (lo < hi) {	/* the first object at or after the page */
+	while (set->sorted && lo < hi) {	/* the first object in the page */
 		size_t mid = (lo + hi) / 2;
 
 		if ((char *)set->objs[mid] < page)
@@ -508,9 +511,16 @@ static int mark_sheaf_objs(struct kmem_cache *c, struct slab *s,
 		else
 			hi = mid;
 	}
-	for (; lo < set->n && (char *)set->objs[lo] < page + PAGE_SIZE; lo++) {
-		size_t i = (size_t)((char *)set->objs[lo] - page) / c->size;
+	for (; lo < set->n; lo++) {
+		char *obj = set->objs[lo];
+		size_t i;
 
+		if (obj < page || obj >= page + PAGE_SIZE) {
+			if (set->sorted && obj >= page)
+				break;
+			continue;
+		}
+		i = (size_t)(obj - page) / c->size;
 		if (i >= s->objects || is_free[i])
 			return -EFAULT;	/* in a sheaf twice, or also on the free list */
 		is_free[i] = 1;
@@ -556,7 +566,8 @@ int kmem_cache_walk(struct kmem_cache *c, int (*fn)(void *, bool, void *),
 		    void *ctx)
 {
 	unsigned int ncpu = folio_nr_cpu_ids();
-	void **objs = malloc((ncpu * SHEAF_CAP + 1) * sizeof(*objs));
+	void *few[4 * SHEAF_CAP];	/* the common case: a CPU or a few */
+	void **objs = ncpu <= 4 ? few : malloc(ncpu * SHEAF_CAP * sizeof(*objs));
 	struct sheaf_set set = { .objs = objs };
 	struct slab *s;
 	int ret = 0;
@@ -567,7 +578,11 @@ int kmem_cache_walk(struct kmem_cache *c, int (*fn)(void *, bool, void *),
 	for (unsigned int cpu = 0; cpu < ncpu; cpu++)
 		for (unsigned int i = 0; i < c->cpu[cpu].nr; i++)
 			objs[set.n++] = c->cpu[cpu].objs[i];
-	qsort(objs, set.n, sizeof(objs[0]), ptr_cmp);
+	/* a linear look per slab is cheaper than sorting a few dozen */
+	if (set.n > 2 * SHEAF_CAP) {
+		qsort(objs, set.n, sizeof(objs[0]), ptr_cmp);
+		set.sorted = true;
+	}
 	fl_lock(&c->lock);
 	cds_list_for_each_entry(s, &c->partial, list)
 		if ((ret = walk_slab(c, s, &set, fn, ctx)))
@@ -578,7 +593,8 @@ int kmem_cache_walk(struct kmem_cache *c, int (*fn)(void *, bool, void *),
 out:
 	fl_unlock(&c->lock);
 	sheaves_unlock_all(c, ncpu);
-	free(objs);
+	if (objs != few)
+		free(objs);
 	return ret;
 }
 
