@@ -9,8 +9,11 @@ moves its window, and fuzz.sched.windows fails.  This tool keeps each
 seed's programs and number of switches and searches the run lengths, with
 folio-replay --windows as the oracle, for a schedule that passes and is
 inside the window the seed is named for -- the one closest to the old
-schedule.  It rewrites the schedule line only; check the seed's comment
-(it cites steps of folio-replay --full) by hand.
+schedule.  It rewrites the schedule line only.  Then read each rewritten
+seed's folio-replay --full by hand: a window counter can fire on a
+trivial case (any extra reference, any dirty flag, any final trylock that
+wins), so check that the race the comment describes still runs, and fix
+the comment's step numbers.
 
   fuzz/sched/reschedule_seeds.py build/debug/fuzz/folio-replay \\
       corpora/fuzz_sched_text [--write [--binary-dir corpora/fuzz_sched]]
