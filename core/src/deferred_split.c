@@ -17,6 +17,15 @@
 #include "folio/window.h"
 #include "internal.h"
 
+/*
+ * One queue and one lock for the world, as the kernel has one per node
+ * (without memcg) and the world is one node.  It stays global on purpose:
+ * it is now the main shared lock of foliotorture's private scenario (every
+ * partially unmapped anon folio takes it twice: queued, and dequeued when
+ * freed), which is what the kernel's per-node queue costs too.  A queue
+ * per mm (the kernel's per-memcg queue) would need the memcg-offline
+ * reparenting the kernel added for it: not modelled.
+ */
 struct fl_lock deferred_split_lock = FL_LOCK_INIT;
 static CDS_LIST_HEAD(deferred_split_queue);
 static unsigned long deferred_split_len;

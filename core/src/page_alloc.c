@@ -59,6 +59,11 @@ _Static_assert(FOLIO_MAX_NR_PAGES == BUDDY_PFN_NIL, "NIL must be out of range");
 _Atomic memdesc_t *folio_memmap;
 unsigned long folio_nr_pages_total;
 
+/*
+ * The zone.  Its lock stays (the kernel's zone->lock): with the per-CPU
+ * lists in front, it is taken once per batch of refills or drains, and for
+ * blocks no CPU list keeps.
+ */
 static struct {
 	struct fl_lock lock;
 	unsigned long head[NR_PAGE_ORDERS];

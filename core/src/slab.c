@@ -106,6 +106,8 @@ struct kmem_cache {
 	unsigned int flags;
 	unsigned int objs_per_slab;
 	bool self_hosted;		/* the struct slab cache */
+	/* the cache's slab lists (the kernel's per-node list_lock): taken
+	 * per sheaf refill or flush, not per object */
 	struct fl_lock lock;
 	struct cds_list_head partial;
 	struct cds_list_head full;
