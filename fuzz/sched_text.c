@@ -5,6 +5,7 @@
  * op lines, plus "mode", "thread N:" and "schedule" lines.  Untrusted
  * input, like prog_text.c: any bytes give a program or a positioned error.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "sched_prog.h"
@@ -33,6 +34,7 @@ static int parse_mode(struct sched_prog *p, struct prog_text_line *l,
 		      struct prog_text_error *err)
 {
 	struct prog_text_tok t;
+	bool more;
 
 	if (!prog_text_next_tok(l, &t))
 		return prog_text_fail(err, l->nr, l->end_col,
@@ -40,21 +42,38 @@ static int parse_mode(struct sched_prog *p, struct prog_text_line *l,
 	if (tok_is(&t, "bytes")) {
 		p->mode = SCHED_BYTES;
 		p->pct_depth = 1;
+		more = prog_text_next_tok(l, &t);
 	} else if (tok_is(&t, "pct")) {
 		p->mode = SCHED_PCT;
 		p->pct_depth = 1;
-		if (prog_text_next_tok(l, &t)) {
-			long long d = t.n > 6 && !memcmp(t.s, "depth=", 6) ?
-					      tok_num(t.s + 6, t.n - 6) : -1;
+		more = prog_text_next_tok(l, &t);
+		if (more && t.n > 6 && !memcmp(t.s, "depth=", 6)) {
+			long long d = tok_num(t.s + 6, t.n - 6);
 
 			if (d < 1 || d > 4)
 				return prog_text_fail(err, l->nr, t.col,
 						      "expected depth=1..4");
 			p->pct_depth = (unsigned int)d;
+			more = prog_text_next_tok(l, &t);
 		}
 	} else {
 		return prog_text_fail(err, l->nr, t.col,
 				      "unknown mode '%.*s' (bytes or pct)",
+				      (int)(t.n > 40 ? 40 : t.n), t.s);
+	}
+	p->cpus = 0;
+	if (more && t.n > 5 && !memcmp(t.s, "cpus=", 5)) {
+		long long c = tok_num(t.s + 5, t.n - 5);
+
+		if (c < 1 || c > 3)
+			return prog_text_fail(err, l->nr, t.col,
+					      "expected cpus=1..3");
+		p->cpus = (unsigned int)c;
+		more = false;
+	} else if (more) {
+		return prog_text_fail(err, l->nr, t.col,
+				      "expected %scpus=1..3, not '%.*s'",
+				      p->mode == SCHED_PCT ? "depth=1..4 or " : "",
 				      (int)(t.n > 40 ? 40 : t.n), t.s);
 	}
 	if (prog_text_next_tok(l, &t))
@@ -216,9 +235,12 @@ void sched_prog_print_text(const struct sched_prog *p, FILE *out)
 
 	prog_print_world(&p->world, out);
 	if (p->mode == SCHED_PCT)
-		fprintf(out, "mode pct depth=%u\n", p->pct_depth);
+		fprintf(out, "mode pct depth=%u", p->pct_depth);
 	else
-		fprintf(out, "mode bytes\n");
+		fprintf(out, "mode bytes");
+	if (p->cpus)
+		fprintf(out, " cpus=%u", p->cpus);
+	fputc('\n', out);
 	for (unsigned int t = 0; t < p->nthreads; t++) {
 		fprintf(out, "thread %u:\n", t);
 		for (unsigned int i = 0; i < p->nops[t]; i++)

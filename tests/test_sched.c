@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "folio/atomic.h"
+#include "folio/percpu.h"
 #include "sanitizer.h"	/* FT_ASAN */
 #include "folio/rcu.h"
 #include "ft_test.h"
@@ -776,6 +777,28 @@ static void test_cond(void)
 	CHECK_EQ(la.owner, 0);
 }
 
+/* ---- 8b. the CPU each logical thread runs on ---- */
+
+static unsigned int cpu_of[4];
+
+static void body_cpu(unsigned int tid, void *ctx)
+{
+	(void)ctx;
+	cpu_of[tid] = folio_this_cpu();
+}
+
+/* fs_config.cpus: 0, a CPU per thread; k, thread id modulo k */
+static void test_cpus(void)
+{
+	run(CFG(3, body_cpu));
+	CHECK(cpu_of[0] == 0 && cpu_of[1] == 1 && cpu_of[2] == 2);
+	run(CFG(3, body_cpu, .cpus = 2));
+	CHECK(cpu_of[0] == 0 && cpu_of[1] == 1 && cpu_of[2] == 0);
+	run(CFG(3, body_cpu, .cpus = 1));
+	CHECK(cpu_of[0] == 0 && cpu_of[1] == 0 && cpu_of[2] == 0);
+	CHECK_EQ(folio_this_cpu(), 0);	/* the main context */
+}
+
 /* ---- 9. the input format ---- */
 
 /* bytes -> prog -> bytes -> prog, and prog -> text -> prog */
@@ -825,6 +848,14 @@ static const struct {
 	{ W "thread 0:\n" OP "\n", 4, "1 threads: a fuzz_sched program" },
 	{ W "thread 0:\nthread 1:\nthread 2:\nthread 3:\nthread 4:\n", 6,
 	  "more than 4 threads" },
+	{ W "mode bytes cpus=4\nthread 0:\nthread 1:\n", 2,
+	  "expected cpus=1..3" },
+	{ W "mode pct depth=2 cpus=0\nthread 0:\nthread 1:\n", 2,
+	  "expected cpus=1..3" },
+	{ W "mode bytes depth=2\nthread 0:\nthread 1:\n", 2,
+	  "expected cpus=1..3, not 'depth=2'" },
+	{ W "mode pct cpus=2 depth=2\nthread 0:\nthread 1:\n", 2,
+	  "unexpected 'depth=2'" },
 };
 
 static void test_format(void)
@@ -832,6 +863,7 @@ static void test_format(void)
 	static uint8_t in[6000];
 	struct sched_prog p;
 	struct prog_text_error err;
+	size_t n0;
 
 	srandom(1);
 	for (int iter = 0; iter < 2000; iter++) {
@@ -845,6 +877,16 @@ static void test_format(void)
 					  r % 48 == 1 ? SCHED_START : r >> 8);
 		}
 		check_round_trip(in, n);
+	}
+	/* the CPU mapping round-trips through both forms */
+	{
+		static const char t[] = W "mode pct depth=3 cpus=2\n"
+					  "thread 0:\n" OP "thread 1:\n";
+
+		CHECK_EQ(sched_prog_parse_text(&p, t, sizeof(t) - 1, &err), 0);
+		CHECK(p.cpus == 2 && p.pct_depth == 3 && p.mode == SCHED_PCT);
+		n0 = sched_prog_encode(&p, in, sizeof(in));
+		check_round_trip(in, n0);
 	}
 	/* a schedule past SCHED_MAX_BYTES is cut; long runs print as B*N */
 	memset(in, 0, sizeof(in));
@@ -876,6 +918,7 @@ int main(void)
 	}
 	FT_RUN(test_decision_rule);
 	FT_RUN(test_determinism);
+	FT_RUN(test_cpus);
 	FT_RUN(test_locks);
 	FT_RUN(test_deadlock);
 	FT_RUN(test_lock_leak);

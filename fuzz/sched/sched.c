@@ -121,14 +121,19 @@ static struct shadow {
 static void thread_main(void *arg);
 
 /*
- * Each logical thread is a CPU of its own (the main context, which sets
- * up and checks, is CPU 0 with thread 0): the per-CPU page lists and
- * sheaves are reused within a thread and drained across threads exactly
- * as on a machine whose threads never migrate.
+ * The run's CPU mapping (fs_config.cpus): each logical thread a CPU of its
+ * own, or k CPUs shared modulo k (the main context, which sets up and
+ * checks, is CPU 0).  Sharing one CPU gives the reuse of tasks preempted on
+ * one CPU: what one frees, the other allocates next.
  */
 static unsigned int sched_cpu(void)
 {
-	return S.cur < 0 ? 0u : (unsigned int)S.cur;
+	unsigned int k;
+
+	if (S.cur < 0)
+		return 0;
+	k = S.cfg ? S.cfg->cpus : 0;
+	return k ? (unsigned int)S.cur % k : (unsigned int)S.cur;
 }
 
 int fs_setup(void)

@@ -83,6 +83,10 @@ struct fs_config {
 	enum fs_mode mode;
 	unsigned int pct_depth;		/* PCT: d >= 1 */
 	unsigned int pct_steps;		/* PCT: the change points fall below it */
+	/* The CPU each logical thread runs on (folio_this_cpu()): 0, each
+	 * its own; k, thread id modulo k (threads sharing a CPU share its
+	 * page lists and sheaves, as tasks on one CPU do). */
+	unsigned int cpus;
 	uint64_t seed;			/* the PRNG past the end of the bytes */
 	unsigned long step_bound;
 	bool rf;			/* reads-from feedback */
