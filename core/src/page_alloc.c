@@ -285,9 +285,9 @@ static void pcp_drain_all(void)
 	unsigned int n = folio_nr_cpu_ids();
 
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
-		fl_lock(&pcp[cpu].lock);
+		fl_lock_local(&pcp[cpu].lock);
 		pcp_drain(&pcp[cpu], 0);
-		fl_unlock(&pcp[cpu].lock);
+		fl_unlock_local(&pcp[cpu].lock);
 	}
 }
 
@@ -309,7 +309,7 @@ static long pcp_alloc(int i)
 	unsigned int order = pcp_list_order(i);
 	long pfn;
 
-	fl_lock(&p->lock);
+	fl_lock_local(&p->lock);
 	if (p->head[i] == BUDDY_PFN_NIL) {
 		unsigned long want = pcp_batch >> order ? pcp_batch >> order : 1;
 
@@ -324,7 +324,7 @@ static long pcp_alloc(int i)
 		fl_unlock(&zone.lock);
 	}
 	pfn = pcp_pop(p, i);
-	fl_unlock(&p->lock);
+	fl_unlock_local(&p->lock);
 	return pfn;
 }
 
@@ -381,13 +381,13 @@ void free_pages_desc(unsigned long pfn, unsigned int order)
 	if (i >= 0) {
 		struct per_cpu_pages *p = &pcp[folio_this_cpu()];
 
-		fl_lock(&p->lock);
+		fl_lock_local(&p->lock);
 		/* make room first: the block freed now stays hot here */
 		if (p->count + n > pcp_high)
 			pcp_drain(p, pcp_high > pcp_batch + n ?
 					     pcp_high - pcp_batch - n : 0);
 		pcp_push(p, i, pfn);
-		fl_unlock(&p->lock);
+		fl_unlock_local(&p->lock);
 		return;
 	}
 	fl_lock(&zone.lock);
@@ -408,13 +408,13 @@ unsigned long nr_alloc_failures(void)
 static void pcp_lock_all(unsigned int n)
 {
 	for (unsigned int cpu = 0; cpu < n; cpu++)
-		fl_lock(&pcp[cpu].lock);
+		fl_lock_local(&pcp[cpu].lock);
 }
 
 static void pcp_unlock_all(unsigned int n)
 {
 	for (unsigned int cpu = n; cpu-- > 0;)
-		fl_unlock(&pcp[cpu].lock);
+		fl_unlock_local(&pcp[cpu].lock);
 }
 
 /* Free pages: the zone's and every CPU list's (a snapshot). */

@@ -357,12 +357,12 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	struct kmem_cache_cpu *cc = &c->cpu[folio_this_cpu()];
 	void *obj = NULL;
 
-	fl_lock(&cc->lock);
+	fl_lock_local(&cc->lock);
 	if (!cc->nr)
 		sheaf_refill(c, cc);
 	if (cc->nr)
 		obj = cc->objs[--cc->nr];
-	fl_unlock(&cc->lock);
+	fl_unlock_local(&cc->lock);
 	return obj;
 }
 
@@ -375,11 +375,11 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 	VM_BUG_ON(!s || s->cache != c);
 	VM_BUG_ON(((char *)obj - (char *)pfn_to_virt(s->pfn)) % c->size);
 	cc = &c->cpu[folio_this_cpu()];
-	fl_lock(&cc->lock);
+	fl_lock_local(&cc->lock);
 	if (cc->nr == SHEAF_CAP)
 		ngone = sheaf_flush(c, cc, SHEAF_CAP / 2, gone);
 	cc->objs[cc->nr++] = obj;
-	fl_unlock(&cc->lock);
+	fl_unlock_local(&cc->lock);
 	for (unsigned int i = 0; i < ngone; i++)
 		slab_discard(gone[i]);
 }
@@ -387,13 +387,13 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 static void sheaves_lock_all(struct kmem_cache *c, unsigned int n)
 {
 	for (unsigned int cpu = 0; cpu < n; cpu++)
-		fl_lock(&c->cpu[cpu].lock);
+		fl_lock_local(&c->cpu[cpu].lock);
 }
 
 static void sheaves_unlock_all(struct kmem_cache *c, unsigned int n)
 {
 	for (unsigned int cpu = n; cpu-- > 0;)
-		fl_unlock(&c->cpu[cpu].lock);
+		fl_unlock_local(&c->cpu[cpu].lock);
 }
 
 /* Every CPU's sheaf of @c back to the slabs. */
@@ -405,9 +405,9 @@ static void sheaves_drain(struct kmem_cache *c)
 	for (unsigned int cpu = 0; cpu < n; cpu++) {
 		struct kmem_cache_cpu *cc = &c->cpu[cpu];
 
-		fl_lock(&cc->lock);
+		fl_lock_local(&cc->lock);
 		ngone = sheaf_flush(c, cc, cc->nr, gone);
-		fl_unlock(&cc->lock);
+		fl_unlock_local(&cc->lock);
 		for (unsigned int i = 0; i < ngone; i++)
 			slab_discard(gone[i]);
 	}

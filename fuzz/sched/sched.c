@@ -657,6 +657,28 @@ void folio_sched_unlock(const struct folio_site *s, struct fl_lock *l)
 	folio_sched_seen(s, l, 1, 0, FS_WROTE);
 }
 
+void folio_sched_lock_local(const struct folio_site *s, struct fl_lock *l)
+{
+	if (S.cur < 0 || S.frozen || l->owner) {
+		folio_sched_lock(s, l);	/* contended: a step, and it blocks */
+		return;
+	}
+	l->owner = S.cur + 1;
+	S.th[S.cur].nlocks++;
+	tsan_acquire(l);
+}
+
+void folio_sched_unlock_local(const struct folio_site *s, struct fl_lock *l)
+{
+	if (S.cur < 0 || S.frozen || l->waiters || l->owner != S.cur + 1) {
+		folio_sched_unlock(s, l);	/* wakes a waiter; or misuse */
+		return;
+	}
+	S.th[S.cur].nlocks--;
+	tsan_release(l);
+	l->owner = 0;
+}
+
 void folio_sched_cond_wait(const struct folio_site *s, struct fl_cond *c,
 			   struct fl_lock *l)
 {

@@ -83,6 +83,9 @@ struct fl_cond;
 void folio_sched_lock(const struct folio_site *site, struct fl_lock *l);
 bool folio_sched_trylock(const struct folio_site *site, struct fl_lock *l);
 void folio_sched_unlock(const struct folio_site *site, struct fl_lock *l);
+/* fl_lock_local/fl_unlock_local: no decision while uncontended */
+void folio_sched_lock_local(const struct folio_site *site, struct fl_lock *l);
+void folio_sched_unlock_local(const struct folio_site *site, struct fl_lock *l);
 void folio_sched_cond_wait(const struct folio_site *site, struct fl_cond *c,
 			   struct fl_lock *l);
 void folio_sched_cond_broadcast(const struct folio_site *site,
