@@ -280,7 +280,7 @@ static void pcp_drain(struct per_cpu_pages *p, unsigned long keep)
 }
 
 /* Every CPU's lists back to the zone (before an allocation gives up). */
-static void pcp_drain_all(void)
+void drain_all_pages(void)
 {
 	unsigned int n = folio_nr_cpu_ids();
 
@@ -350,7 +350,7 @@ long alloc_pages_desc(unsigned int order, memdesc_t word)
 	if (pfn < 0) {
 		/* the free blocks may sit on CPU lists, or keep their buddies
 		 * from merging there: give them all back and try the zone */
-		pcp_drain_all();
+		drain_all_pages();
 		pfn = zone_alloc(order);
 	}
 	if (pfn < 0) {
@@ -459,10 +459,6 @@ void buddy_free_counts(unsigned long counts[NR_PAGE_ORDERS])
 	pcp_unlock_all(ncpu);
 }
 
-void drain_all_pages(void)
-{
-	pcp_drain_all();
-}
 
 /* A list's walk must not hang or crash on a corrupt link (checker). */
 static bool bad_block(unsigned long p, unsigned int order, bool on_pcp,
@@ -581,7 +577,7 @@ int buddy_init(unsigned long nr_pages, unsigned int pmd_order)
 
 void buddy_destroy(void)
 {
-	pcp_drain_all();	/* the next world starts with empty lists */
+	drain_all_pages();	/* the next world starts with empty lists */
 	if (memmap_alloc_nr <= (1ul << 16)) {	/* small: keep it */
 		free((void *)spare_memmap);
 		spare_memmap = folio_memmap;

@@ -20,10 +20,15 @@ unsigned int folio_this_cpu(void)
 {
 	folio_cpu_fn fn = atomic_load_explicit(&folio_cpu_hook,
 					       memory_order_relaxed);
-	int os = fn ? 0 : sched_getcpu();
-	unsigned int cpu = fn ? fn() : os < 0 ? 0u : (unsigned int)os;
-	unsigned int seen;
+	unsigned int cpu, seen;
 
+	if (fn) {
+		cpu = fn();
+	} else {
+		int os = sched_getcpu();
+
+		cpu = os < 0 ? 0u : (unsigned int)os;
+	}
 	cpu %= FOLIO_NR_CPUS;
 	seen = atomic_load_explicit(&nr_cpu_ids, memory_order_relaxed);
 	while (cpu >= seen &&
