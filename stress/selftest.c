@@ -8,9 +8,8 @@
  *   ASan: a heap-buffer-overflow read, one byte past an 8-byte block.
  *   TSan: two threads write one plain int, with nothing between them that
  *         TSan sees as synchronisation (the hand-off is a relaxed atomic).
- *         Four times, each with a fresh writer thread: TSan can forget the
- *         access of a thread that has already exited, and one attempt went
- *         unreported under ctest -j2 (2 CI runs of about 7).
+ *         Four times, each with a fresh writer thread, and again every
+ *         50 ms until TSan reports (stress/foliotorture.c).
  */
 #include <pthread.h>
 #include <stdatomic.h>
