@@ -16,7 +16,12 @@
  * around each gup call: best repetition), and unbatched/batched ratios.
  * Floors: the 2020 patch "mm/gup: Grab head page refcount once for group
  * of subpages" reported 20.8x (GET) and 32.9x (PIN) on huge pages; judged
- * for the PMD-mapped runs (the case that patch batched).  Every gup must
+ * for the PMD-mapped runs (the case that patch batched).
+ * The physical limit: "write" fills the same pfn array with the same
+ * values and nothing else (no table walk, no reference): the store
+ * bandwidth any grab must pay.  Reported as grab/write per mapping, timed
+ * alike (best repetition of the clocked call); the target, batched GET
+ * grab <= 1.2x the write, is judged for the PMD-mapped runs.  Every gup must
  * return the whole range; before timing, each variant's grab is checked
  * against folio_check_quiescent() with the references and pins recorded.
  *
@@ -50,12 +55,37 @@ struct gup_arg {
 	unsigned long *pfns;
 	unsigned int flags;
 	bool batched;
+	bool write_only;	/* the floor: fill pfns, take nothing */
 	double grab_ns;		/* best rep: ns per page of the gup call */
 	unsigned long shorts;	/* gup calls that returned less than nr */
 };
 
+/*
+ * What a grab of the range writes, without the grab: pfns[i] for every
+ * page, a run of 512 consecutive pfns per folio (the folios' first pfns
+ * taken once, before timing, from a real grab).  The empty asm keeps the
+ * stores: the compiler must assume the array is read.
+ */
+static unsigned long write_firsts[GUP_FOLIOS];
+
+static long gup_write(struct gup_arg *a)
+{
+	unsigned long pages = 1ul << GUP_ORDER;
+
+	for (unsigned long i = 0; i < a->nr; i += pages) {
+		unsigned long first = write_firsts[i / pages];
+
+		for (unsigned long j = 0; j < pages; j++)
+			a->pfns[i + j] = first + j;
+	}
+	__asm__ volatile("" : : "r"(a->pfns) : "memory");
+	return (long)a->nr;
+}
+
 static long gup_grab(struct gup_arg *a)
 {
+	if (a->write_only)
+		return gup_write(a);
 	return a->batched ? gup_fast(a->mm, 0, a->nr, a->flags, a->pfns) :
 			    gup_fast_unbatched(a->mm, 0, a->nr, a->flags,
 					       a->pfns);
@@ -63,6 +93,8 @@ static long gup_grab(struct gup_arg *a)
 
 static void gup_release(struct gup_arg *a, unsigned long n)
 {
+	if (a->write_only)
+		return;
 	if (a->batched)
 		unpin_user_pages(a->pfns, n, a->flags);
 	else
@@ -194,6 +226,48 @@ static int gup_config(const struct bench_opts *o, const char *map,
 	return 0;
 }
 
+/*
+ * The batched GET grab beside the write floor, both timed around the call
+ * alone (grab_ns), alternated by bench_run_pair.  The folios' first pfns
+ * come from one real grab, so the floor writes exactly what gup_fast()
+ * wrote.
+ */
+static int gup_vs_write(const struct bench_opts *o, const char *map,
+			bool judged, struct gup_arg *ab, unsigned long nr_folios)
+{
+	static struct bench_job grab, write;
+	struct bench_result rg = { 0 }, rw = { 0 };
+	struct gup_arg aw;
+	double ratio;
+	const char *met;
+
+	ab->flags = FOLL_GET;
+	if (gup_grab(ab) != (long)ab->nr)
+		return -1;
+	for (unsigned long i = 0; i < nr_folios; i++)
+		write_firsts[i] = ab->pfns[i << GUP_ORDER];
+	gup_release(ab, ab->nr);
+	aw = *ab;
+	aw.write_only = true;
+	ab->grab_ns = aw.grab_ns = 0;
+	grab = (struct bench_job){ .nr_threads = 1, .seconds = o->seconds,
+				   .model = true, .loop = loop_gup };
+	write = grab;
+	grab.args[0] = ab;
+	write.args[0] = &aw;
+	if (bench_run_pair(&grab, &write, o, &rg, &rw) || ab->shorts)
+		return -1;
+	ratio = ab->grab_ns / aw.grab_ns;
+	met = judged ? bench_met(o, ratio <= 1.2) : "-";
+	printf("  %-4s %-4s %-10s %9.3f %11.3f %7.2f  %5s  %-15s  %s\n",
+	       map, "GET", "grab/write", ab->grab_ns, aw.grab_ns, ratio,
+	       "<=1.2", "", met);
+	printf("BENCH gup map=%s kind=GET part=grab_vs_write folios=%lu pages=%lu ns_per_page_grab=%.3f ns_per_page_write=%.3f ratio=%.2f target=1.2 met=%s\n",
+	       map, nr_folios, ab->nr, ab->grab_ns, aw.grab_ns, ratio, met);
+	fflush(stdout);
+	return 0;
+}
+
 /* Run GET and PIN with every folio mapped by a PMD leaf, or by PTEs. */
 static int gup_mapping(const struct bench_opts *o, bool pmd,
 		       struct gup_arg *ab, struct gup_arg *au,
@@ -214,7 +288,7 @@ static int gup_mapping(const struct bench_opts *o, bool pmd,
 	     k++)
 		if (gup_config(o, map, pmd, k, ab, au, nr_folios))
 			return -1;
-	return 0;
+	return gup_vs_write(o, map, pmd, ab, nr_folios);
 }
 
 int bench_gup(const struct bench_opts *o)
