@@ -22,11 +22,11 @@
 
 struct address_space *address_space_create(unsigned long nr_slots)
 {
-	struct address_space *m = calloc(1, sizeof(*m));
+	struct address_space *m = zalloc_lines(sizeof(*m));
 
 	if (!m)
 		return NULL;
-	m->slots = calloc(nr_slots ? nr_slots : 1, sizeof(*m->slots));
+	m->slots = zalloc_lines(nr_slots * sizeof(*m->slots));
 	if (!m->slots) {
 		free(m);
 		return NULL;

@@ -6,6 +6,8 @@
 #define FOLIO_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <urcu/list.h>
 
 #include "folio/atomic.h"
@@ -101,5 +103,24 @@ void folio_wait_table_destroy(void);
 int page_alloc_debug_name(const void *addr, char *buf, size_t n);
 int slab_debug_name(const void *addr, char *buf, size_t n);
 int lock_debug_name(const void *addr, char *buf, size_t n);
+
+/*
+ * Zeroed memory that starts and ends on a cache-line boundary, for the
+ * objects one thread writes while another writes its neighbour: an mm
+ * (pmd_lock, the deposit list) and its PMD array, a file (i_pages_lock)
+ * and its slots.  From calloc() two mms, or one file's slots and the
+ * next file's lock, shared a line, and each worker of the private
+ * scenario (one mm, one file each) paid the other's writes.  Free with
+ * free().
+ */
+static inline void *zalloc_lines(size_t size)
+{
+	size_t sz = (size + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, sz ? sz : 64);
+
+	if (p)
+		memset(p, 0, sz ? sz : 64);
+	return p;
+}
 
 #endif /* FOLIO_INTERNAL_H */

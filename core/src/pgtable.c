@@ -108,14 +108,14 @@ static unsigned long round_pmds(unsigned long pages)
 
 struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages)
 {
-	struct mm_struct *mm = calloc(1, sizeof(*mm));
+	struct mm_struct *mm = zalloc_lines(sizeof(*mm));
 	unsigned long anon_pmds = round_pmds(anon_pages);
 	unsigned long win_pmds = round_pmds(window_pages);
 
 	if (!mm)
 		return NULL;
 	mm->nr_pmds = anon_pmds + MM_MAX_WINDOWS * win_pmds;
-	mm->pmds = calloc(mm->nr_pmds ? mm->nr_pmds : 1, sizeof(*mm->pmds));
+	mm->pmds = zalloc_lines(mm->nr_pmds * sizeof(*mm->pmds));
 	if (!mm->pmds) {
 		free(mm);
 		return NULL;
