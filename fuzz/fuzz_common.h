@@ -21,10 +21,43 @@
 
 #define FUZZ_ENCODED_MAX (PROG_HEADER_BYTES + PROG_MAX_OPS * (1 + PROG_MAX_ARGS))
 
+/*
+ * The fuzz targets run the core's full checker after every
+ * FUZZ_CHECK_EVERY-th op and at the end (vm.h: the model comparison still
+ * runs after every op).  FOLIO_FUZZ_CHECK_EVERY=N overrides it (1: every
+ * op, as folio-replay does); a bad value is a usage error.
+ */
+#define FUZZ_CHECK_EVERY 8
+
+static inline unsigned int fuzz_check_every(void)
+{
+	static unsigned int every;
+	const char *e;
+	char *end;
+	unsigned long n;
+
+	if (every)
+		return every;
+	e = getenv("FOLIO_FUZZ_CHECK_EVERY");
+	if (!e || !*e) {
+		every = FUZZ_CHECK_EVERY;
+		return every;
+	}
+	n = strtoul(e, &end, 10);
+	if (*end || n < 1 || n > 1000000) {
+		fprintf(stderr, "FOLIO_FUZZ_CHECK_EVERY=%s: want a number "
+			"1..1000000 (1: the full checker after every op)\n", e);
+		exit(2);
+	}
+	every = (unsigned int)n;
+	return every;
+}
+
 /* Fuzz targets: run @p quietly; a finding (or a broken VM) aborts. */
 static inline void fuzz_run_or_abort(const char *who, const struct prog *p)
 {
-	struct vm_opts o = { .trace = NULL, .report = stderr };
+	struct vm_opts o = { .trace = NULL, .report = stderr,
+			     .check_every = fuzz_check_every() };
 	struct vm_finding f;
 	int rc;
 

@@ -21,6 +21,15 @@ struct vm_opts {
 	FILE *report;	/* a finding: op, rule, both states, folio dump; NULL = quiet */
 	long *results;	/* if set: each op's result (VM_SKIPPED if skipped),
 			 * PROG_MAX_OPS entries; ops not run are left alone */
+	/*
+	 * The model comparison (vm_compare.c: handles, every PFN's owner,
+	 * every live folio's counts and flags, the page cache, the tables,
+	 * the deferred-split queue) runs after every op.  The core's full
+	 * checker (free lists, slab, I-* invariants) runs after every
+	 * check_every-th op and at the end; 0 or 1: after every op, which
+	 * names the exact op of a checker finding (folio-replay's default).
+	 */
+	unsigned int check_every;
 };
 
 /* The result recorded for an op that had no handle to work on. */
