@@ -60,10 +60,26 @@ void model_init(struct model *m, const struct prog_world *w)
 
 /* ---- derived counts ---- */
 
-static void count_pfn(const struct model *m, unsigned long pfn,
-		      unsigned int flags, int id, struct m_counts *c)
+/*
+ * Where the holder of folio @x counts: c[x] when counting every folio
+ * (@only < 0), c[0] when counting folio @only and @x is it, else nowhere.
+ */
+static struct m_counts *tally(int only, struct m_counts *c, int x)
 {
-	if (m->owner[pfn] != id)
+	if (x < 0)
+		return NULL;
+	if (only < 0)
+		return &c[x];
+	return x == only ? c : NULL;
+}
+
+static void count_pfn(const struct model *m, unsigned long pfn,
+		      unsigned int flags, int only, struct m_counts *cs)
+{
+	int id = m->owner[pfn];
+	struct m_counts *c = tally(only, cs, id);
+
+	if (!c)
 		return;
 	if (!(flags & PROG_GUP_PIN)) {
 		c->rc += 1;
@@ -75,17 +91,21 @@ static void count_pfn(const struct model *m, unsigned long pfn,
 	}
 }
 
-void model_counts(const struct model *m, int id, struct m_counts *c)
+/* One walk over every holder: page-cache slots, PMD leaves, PTEs, handles. */
+static void count_holders(const struct model *m, int only, struct m_counts *cs)
 {
-	memset(c, 0, sizeof(*c));
+	struct m_counts *c;
+
 	for (unsigned int fl = 0; fl < m->w.files; fl++)
 		for (unsigned int i = 0; i < m->slots; i++)
-			c->rc += m->slot[fl][i] == id;	/* one per page */
+			if ((c = tally(only, cs, m->slot[fl][i])))
+				c->rc++;	/* one per page */
 	for (unsigned int mm = 0; mm < m->w.mms; mm++)
 		for (unsigned int p = 0; p < m->nr_pmds; p++) {
 			const struct m_pmd *d = &m->pmd[mm][p];
 
-			if (d->kind == M_LEAF && d->folio == id) {
+			if (d->kind == M_LEAF &&
+			    (c = tally(only, cs, d->folio))) {
 				c->rc++;
 				c->map++;
 				c->entire++;
@@ -93,7 +113,7 @@ void model_counts(const struct model *m, int id, struct m_counts *c)
 			if (d->kind != M_TABLE)
 				continue;
 			for (unsigned int k = 0; k < m->pmd_nr; k++)
-				if (d->pte[k].folio == id) {
+				if ((c = tally(only, cs, d->pte[k].folio))) {
 					c->rc++;
 					c->map++;
 				}
@@ -101,12 +121,25 @@ void model_counts(const struct model *m, int id, struct m_counts *c)
 	for (unsigned int h = 0; h < PROG_NR_HANDLES; h++) {
 		const struct m_handle *hd = &m->h[h];
 
-		if (hd->kind == H_REF && hd->folio == id)
+		if (hd->kind == H_REF && (c = tally(only, cs, hd->folio)))
 			c->rc++;
 		if (hd->kind == H_GUP)
 			for (unsigned int i = 0; i < hd->n; i++)
-				count_pfn(m, hd->pfn[i], hd->flags, id, c);
+				count_pfn(m, hd->pfn[i], hd->flags, only, cs);
 	}
+}
+
+void model_counts(const struct model *m, int id, struct m_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (id >= 0)
+		count_holders(m, id, c);
+}
+
+void model_counts_all(const struct model *m, struct m_counts *c)
+{
+	memset(c, 0, m->nr_f * sizeof(*c));
+	count_holders(m, -1, c);
 }
 
 static long mapcount(const struct model *m, int id)

@@ -116,6 +116,8 @@ long model_op(struct model *m, const struct prog_op *op,
 	      const struct m_oracle *o, int *made);
 /* Derived counts of folio @id. */
 void model_counts(const struct model *m, int id, struct m_counts *c);
+/* Every folio's counts in one walk: @c has m->nr_f entries, by folio id. */
+void model_counts_all(const struct model *m, struct m_counts *c);
 /* Lowest free handle slot, -1 if none. */
 int model_free_handle(const struct model *m);
 /* Window base of file @file in every mm. */

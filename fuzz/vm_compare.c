@@ -70,18 +70,16 @@ static int cmp_memmap(struct vm *v)
 				       what, c_, m_);                        \
 	} while (0)
 
-static int cmp_folio(struct vm *v, int id)
+static int cmp_folio(struct vm *v, int id, const struct m_counts *c)
 {
 	const struct m_folio *mf = &v->m.f[id];
 	const struct folio *f = mf->real;
 	const void *mapping;
-	struct m_counts c;
 
-	model_counts(&v->m, id, &c);
-	CMP("refcount", folio_ref_count(f), c.rc);
-	CMP("mapcount", folio_mapcount(f), c.map);
-	CMP("entire_mapcount", folio_entire_mapcount(f), c.entire);
-	CMP("pincount", folio_pincount(f), c.pin);
+	CMP("refcount", folio_ref_count(f), c->rc);
+	CMP("mapcount", folio_mapcount(f), c->map);
+	CMP("entire_mapcount", folio_entire_mapcount(f), c->entire);
+	CMP("pincount", folio_pincount(f), c->pin);
 	CMP("pfn", folio_pfn(f), mf->pfn);
 	CMP("order", folio_order(f), mf->order);
 	CMP("anon", folio_test_anon(f), mf->anon);
@@ -103,8 +101,12 @@ static int cmp_folio(struct vm *v, int id)
 
 static int cmp_folios(struct vm *v)
 {
+	/* by folio id; counted in one walk over the holders, not one each */
+	static struct m_counts counts[M_MAX_FOLIOS];
+
+	model_counts_all(&v->m, counts);
 	for (unsigned int id = 0; id < v->m.nr_f; id++)
-		if (v->m.f[id].live && cmp_folio(v, (int)id))
+		if (v->m.f[id].live && cmp_folio(v, (int)id, &counts[id]))
 			return 1;
 	if (deferred_split_count() != v->m.qlen)
 		return finding(v, NULL, -1, "model-queue",
