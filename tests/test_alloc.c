@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "folio/huge_memory.h"
 #include "ft_world.h"
 
 #define NR 4096
@@ -100,7 +101,7 @@ static void test_descriptor_reuse_same_type(void)
 	a = folio_alloc(0);
 	folio_put(a);
 	CHECK_EQ(folio_ref_count(a), 0); /* freed descriptors keep refcount 0 */
-	b = folio_alloc_anon(3);	/* any folio type reuses folio descriptors */
+	b = folio_alloc_anon(0);	/* any folio type reuses folio descriptors */
 	CHECK(b == a);
 	folio_world_get_stats(&st);
 	CHECK_EQ(st.folio_cache.nr_active, 1);
@@ -111,6 +112,59 @@ static void test_descriptor_reuse_same_type(void)
 	CHECK_EQ(memdesc_type(memmap_word_load(virt_to_pfn(b))), MEMDESC_SLAB);
 	folio_put(b);
 	ft_world_down();
+}
+
+/*
+ * Order-sized descriptors: order 0 from folio_cache (48 bytes), order > 0
+ * from large_folio_cache (80); a large descriptor freed is reused by the
+ * next large folio of any order.  A split keeps the first folio in its own
+ * large descriptor at order 0 (its large fields read 0) and gives the other
+ * order-0 folios small ones.
+ */
+static void test_descriptor_sizes_and_split(void)
+{
+	struct address_space *m;
+	struct folio *a, *b, *g;
+	struct folio_world_stats st;
+
+	ft_world_up(NR);
+	a = folio_alloc(2);
+	CHECK(kmem_cache_owns(large_folio_cache, a));
+	CHECK(folio_test_flag(a, PG_large_desc));
+	folio_put(a);
+	b = folio_alloc_anon(3);
+	CHECK(b == a);			/* same cache, any large order */
+	folio_put(b);
+	a = folio_alloc(0);
+	CHECK(kmem_cache_owns(folio_cache, a));
+	CHECK(!folio_test_flag(a, PG_large_desc));
+	folio_put(a);
+
+	m = address_space_create(8);
+	a = ft_cache_folio(m, 0, 2);
+	CHECK(a != NULL);
+	folio_get(a);
+	folio_lock(a);
+	CHECK_EQ(split_folio_to_order(a, 0), 0);
+	CHECK_EQ(folio_order(a), 0);
+	CHECK(kmem_cache_owns(large_folio_cache, a));	/* kept its own */
+	CHECK_EQ(folio_entire_mapcount(a), 0);
+	CHECK_EQ(folio_pincount(a), 0);
+	CHECK(!folio_on_deferred_list(a));
+	for (unsigned long i = 1; i < 4; i++) {
+		g = pfn_folio(folio_pfn(a) + i);
+		CHECK(g && g != a && kmem_cache_owns(folio_cache, g));
+		CHECK(!folio_test_flag(g, PG_large_desc));
+	}
+	folio_unlock(a);
+	folio_put(a);
+	folio_world_get_stats(&st);
+	CHECK_EQ(st.folio_cache.nr_active, 3);
+	CHECK_EQ(st.large_folio_cache.nr_active, 1);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(truncate_inode_pages_range(m, 0, 8), 4);
+	CHECK_EQ(address_space_destroy(m), 0);
+	ft_world_down();	/* the head goes back to large_folio_cache */
 }
 
 /*
@@ -138,12 +192,13 @@ static void test_slab_page_after_grace_period(void)
 	/*
 	 * All but one empty slab left the cache, their pages waiting for a
 	 * GP -- and the slabs of the objects this CPU's sheaf kept (up to 32:
-	 * one slab of 51, or two).
+	 * one slab of 85, or two).
 	 */
 	CHECK_EQ(st.folio_cache.nr_active, 0);
 	CHECK(st.folio_cache.nr_cached >= 1 && st.folio_cache.nr_cached <= 32);
 	CHECK(st.folio_cache.nr_slabs <= 3);
-	CHECK(st.folio_cache.nr_rcu_pending >= 600 / 51 - 3);
+	CHECK(st.folio_cache.nr_rcu_pending >=
+	      600 / (4096 / sizeof(struct folio)) - 3);
 	rcu_barrier_model();
 	folio_world_get_stats(&st);
 	CHECK_EQ(st.folio_cache.nr_rcu_pending, 0);
@@ -232,6 +287,7 @@ int main(void)
 	FT_RUN(test_alloc_anon);
 	FT_RUN(test_alloc_bad_order_and_exhaustion);
 	FT_RUN(test_descriptor_reuse_same_type);
+	FT_RUN(test_descriptor_sizes_and_split);
 	FT_RUN(test_slab_page_after_grace_period);
 	FT_RUN(test_freeptr_placement_checked);
 	FT_RUN(test_bad_config);

@@ -86,10 +86,10 @@ static void test_ipin_unrecorded_pin(void)
 	setup();
 	/* a large folio's pin: +1 ref and +1 pincount */
 	folio_ref_add(large, 1);
-	atomic_fetch_add(&large->_pincount, 1);
+	atomic_fetch_add(&folio_large(large)->_pincount, 1);
 	CHECK_EQ(ft_check(&(struct folio_held){ large, 0, 1 }, 1, NULL), 0);
 	expect_rule("I-pin", &(struct folio_held){ large, 1, 0 }, 1);
-	atomic_fetch_sub(&large->_pincount, 1);
+	atomic_fetch_sub(&folio_large(large)->_pincount, 1);
 	folio_ref_sub(large, 1);
 	/* a small folio's pin is GUP_PIN_COUNTING_BIAS references */
 	folio_ref_add(small, GUP_PIN_COUNTING_BIAS);
@@ -105,9 +105,25 @@ static void test_imap_counter_floor(void)
 	atomic_store(&small->_mapcount, -1);
 	expect_rule("I-map", NULL, 0);
 	atomic_store(&small->_mapcount, 0);
-	atomic_store(&large->_entire_mapcount, 1);	/* entire > total */
+	atomic_store(&folio_large(large)->_entire_mapcount, 1);	/* entire > total */
 	expect_rule("I-map", NULL, 0);
-	atomic_store(&large->_entire_mapcount, 0);
+	atomic_store(&folio_large(large)->_entire_mapcount, 0);
+	teardown();
+}
+
+/* Order-sized descriptors: the PG_large_desc flag and the cache agree. */
+static void test_imemmap_descriptor_size(void)
+{
+	setup();
+	CHECK(kmem_cache_owns(folio_cache, small));
+	CHECK(kmem_cache_owns(large_folio_cache, large));
+	folio_set_flag(small, PG_large_desc);	/* would be freed to the wrong cache */
+	expect_rule("I-memmap", NULL, 0);
+	folio_clear_flag(small, PG_large_desc);
+	folio_clear_flag(large, PG_large_desc);
+	expect_rule("I-memmap", NULL, 0);
+	folio_set_flag(large, PG_large_desc);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	teardown();
 }
 
@@ -259,10 +275,10 @@ static void test_ifree_corrupt_free_list(void)
 	/* the CPU's sheaf keeps them: give them back to the slab's list */
 	kmem_cache_shrink(folio_cache);
 	/* b is on the free list ahead of a; make the list loop */
-	saved = a->_slab_next;
-	a->_slab_next = b;
+	saved = a->_lock_waiters;
+	a->_lock_waiters = b;
 	expect_rule("I-free", NULL, 0);
-	a->_slab_next = saved;
+	a->_lock_waiters = saved;
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	teardown();
 }
@@ -279,11 +295,11 @@ static void test_ifree_sheaf_and_free_list(void)
 	folio_put(a);		/* into this CPU's sheaf */
 	s = virt_to_slab(a);
 	saved = s->freelist;
-	a->_slab_next = saved;
+	a->_lock_waiters = saved;
 	s->freelist = a;	/* and on the free list too */
 	expect_rule("I-free", NULL, 0);
 	s->freelist = saved;
-	a->_slab_next = NULL;
+	a->_lock_waiters = NULL;
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	teardown();
 }
@@ -296,6 +312,7 @@ int main(void)
 	FT_RUN(test_iref_held_on_dead_folio);
 	FT_RUN(test_ipin_unrecorded_pin);
 	FT_RUN(test_imap_counter_floor);
+	FT_RUN(test_imemmap_descriptor_size);
 	FT_RUN(test_imemmap_tail_word);
 	FT_RUN(test_imemmap_wrong_type_and_free_page);
 	FT_RUN(test_imemmap_points_at_free_descriptor);

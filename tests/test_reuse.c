@@ -19,6 +19,7 @@
  * Run: build/<preset>/tests/test_reuse
  */
 #include "ft_world.h"
+#include "../core/src/internal.h"	/* test-only: pte_alloc_one */
 
 enum scenario {
 	REUSE_OTHER_INDEX,	/* G cached elsewhere: try_get ok, reload rejects */
@@ -36,6 +37,7 @@ static struct {
 	bool got_wrong_identity; /* at RP_*_GOT: held G, which is not what we asked for */
 	bool in_writer;		/* the writer's own lookups must not fire */
 	unsigned long pfn;
+	struct ptdesc *table;	/* pfn case: holds F's old page */
 } s;
 
 static void writer_truncate_and_reuse(struct folio *f)
@@ -45,11 +47,15 @@ static void writer_truncate_and_reuse(struct folio *f)
 					    folio_index(f) + 1), 1);
 	CHECK_EQ(folio_ref_count(f), 0);
 	/*
-	 * 3. reuse: the cache hands the same descriptor out again.  For the
-	 * pfn case F's old page cannot merge (its buddy page is held), so an
-	 * order-2 G lands on other pages.
+	 * 3. reuse: the cache hands the same descriptor out again (order-0
+	 * folios come from folio_cache, so G is order 0 too).  For the pfn
+	 * case a page table first takes F's old page off this CPU's list
+	 * (last in, first out; it cannot merge, its buddy page is held), so
+	 * G lands on another page.
 	 */
-	s.g = s.sc == REUSE_PFN_ELSEWHERE ? folio_alloc(2) : folio_alloc(0);
+	if (s.sc == REUSE_PFN_ELSEWHERE)
+		s.table = pte_alloc_one();
+	s.g = folio_alloc(0);
 	CHECK(s.g == f);
 	switch (s.sc) {
 	case REUSE_OTHER_INDEX:
@@ -198,6 +204,9 @@ static void test_reuse_pfn_path(void)
 	folio_put(s.g);
 	while (n)
 		folio_put(nb[--n]);
+	CHECK(s.table != NULL);
+	pte_free_rcu(s.table);
+	rcu_barrier_model();
 	finish();
 	ft_world_down();
 }

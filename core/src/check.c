@@ -156,15 +156,28 @@ static int check_memmap(struct ck *c)
 			continue;
 		}
 		f = memdesc_ptr(w);
-		if (!kmem_cache_owns(folio_cache, f)) {
+		bool large_desc = kmem_cache_owns(large_folio_cache, f);
+
+		if (!large_desc && !kmem_cache_owns(folio_cache, f)) {
 			violation(c, "I-memmap", NULL, pfn,
-				  "folio word points at %p, outside the folio cache",
+				  "folio word points at %p, outside the folio caches",
 				  (void *)f);
 			pfn++;
 			continue;
 		}
 		unsigned long fp = folio_pfn(f), fnr;
 		unsigned int order = folio_order(f);
+
+		/* order-sized descriptors: order > 0 only in a large one */
+		if (large_desc != folio_test_flag(f, PG_large_desc) ||
+		    (order && !large_desc)) {
+			violation(c, "I-memmap", f, pfn,
+				  "order-%u folio in a %s descriptor (large_desc "
+				  "flag %d)", order, large_desc ? "large" : "small",
+				  (int)folio_test_flag(f, PG_large_desc));
+			pfn++;
+			continue;
+		}
 
 		if (pfn != fp || order > MAX_PAGE_ORDER) {
 			violation(c, "I-memmap", f, pfn,
@@ -522,6 +535,12 @@ static void check_cache(struct ck *c)
 	free(files);
 }
 
+/* A large descriptor's extra fields, whatever its order (free ones too). */
+static struct large_folio *folio_large_desc_raw(struct folio *f)
+{
+	return caa_container_of(f, struct large_folio, f);
+}
+
 static int check_folio_desc(void *obj, bool is_free, void *ctx)
 {
 	struct ck *c = ctx;
@@ -532,8 +551,9 @@ static int check_folio_desc(void *obj, bool is_free, void *ctx)
 			violation(c, "I-free", f, ~0ul,
 				  "descriptor on the free list has refcount %d",
 				  folio_ref_count(f));
-		if (!cds_list_empty(&f->_deferred_list) &&
-		    f->_deferred_list.next != NULL)
+		if (kmem_cache_owns(large_folio_cache, f) &&
+		    !cds_list_empty(&folio_large_desc_raw(f)->_deferred_list) &&
+		    folio_large_desc_raw(f)->_deferred_list.next != NULL)
 			violation(c, "I-free", f, ~0ul,
 				  "free descriptor still on the deferred-split queue");
 	} else if (!is_live(c, f)) {
@@ -556,11 +576,14 @@ static int check_slab_desc(void *obj, bool is_free, void *ctx)
 	return 0;
 }
 
-/* I-free: both descriptor caches. */
+/* I-free: every descriptor cache. */
 static void check_caches(struct ck *c)
 {
 	if (kmem_cache_walk(folio_cache, check_folio_desc, c) == -EFAULT)
 		violation(c, "I-free", NULL, ~0ul, "folio cache free list is corrupt");
+	if (kmem_cache_walk(large_folio_cache, check_folio_desc, c) == -EFAULT)
+		violation(c, "I-free", NULL, ~0ul,
+			  "large folio cache free list is corrupt");
 	if (kmem_cache_walk(slab_cache, check_slab_desc, c) == -EFAULT)
 		violation(c, "I-free", NULL, ~0ul, "slab cache free list is corrupt");
 }

@@ -45,8 +45,9 @@ static void deferred_split_add(struct folio *f)
 {
 	fl_lock(&deferred_split_lock);
 	folio_set_partially_mapped(f);
-	if (cds_list_empty(&f->_deferred_list)) {
-		cds_list_add_tail(&f->_deferred_list, &deferred_split_queue);
+	if (cds_list_empty(&folio_large(f)->_deferred_list)) {
+		cds_list_add_tail(&folio_large(f)->_deferred_list,
+				  &deferred_split_queue);
 		deferred_split_len++;
 	}
 	fl_unlock(&deferred_split_lock);
@@ -72,8 +73,10 @@ void deferred_split_folio(struct folio *f, bool partially_mapped)
 void deferred_split_dequeue_locked(struct folio *f);
 void deferred_split_dequeue_locked(struct folio *f)
 {
-	if (!cds_list_empty(&f->_deferred_list)) {
-		cds_list_del_init(&f->_deferred_list);
+	/* an order-0 folio (a split's first, in its large descriptor) is never queued */
+	if (folio_large_fields(f) &&
+	    !cds_list_empty(&folio_large(f)->_deferred_list)) {
+		cds_list_del_init(&folio_large(f)->_deferred_list);
 		deferred_split_len--;
 	}
 	folio_clear_partially_mapped(f);
@@ -104,8 +107,10 @@ bool folio_on_deferred_list(const struct folio *f)
 {
 	bool on;
 
+	if (!folio_large_fields(f))
+		return false;	/* order 0: never queued, maybe no list head */
 	fl_lock(&deferred_split_lock);
-	on = !cds_list_empty((struct cds_list_head *)&f->_deferred_list);
+	on = !cds_list_empty(&folio_large(f)->_deferred_list);
 	fl_unlock(&deferred_split_lock);
 	return on;
 }
@@ -122,7 +127,7 @@ unsigned long deferred_split_walk(void (*fn)(struct folio *f, void *ctx),
 	 * pointer from the list head itself, which is not 16-byte aligned.
 	 */
 	cds_list_for_each(pos, &deferred_split_queue) {
-		fn(caa_container_of(pos, struct folio, _deferred_list), ctx);
+		fn(&caa_container_of(pos, struct large_folio, _deferred_list)->f, ctx);
 		n++;
 	}
 	if (n != deferred_split_len)
@@ -150,7 +155,7 @@ unsigned long deferred_split_scan(unsigned long nr)
 
 	fl_lock(&deferred_split_lock);
 	cds_list_for_each_safe(pos, next, &deferred_split_queue) {
-		f = caa_container_of(pos, struct folio, _deferred_list);
+		f = &caa_container_of(pos, struct large_folio, _deferred_list)->f;
 		if (taken == nr)
 			break;
 		/* R6/R7: lost the race to folio_put or folio_ref_freeze */
@@ -159,8 +164,8 @@ unsigned long deferred_split_scan(unsigned long nr)
 			folio_window(folio_test_locked(f) ? FW_R7 : FW_R6);
 			continue;
 		}
-		cds_list_del(&f->_deferred_list);
-		cds_list_add_tail(&f->_deferred_list, &dispose);
+		cds_list_del(&folio_large(f)->_deferred_list);
+		cds_list_add_tail(&folio_large(f)->_deferred_list, &dispose);
 		deferred_split_len--;
 		taken++;
 	}
@@ -174,8 +179,9 @@ unsigned long deferred_split_scan(unsigned long nr)
 			fl_unlock(&deferred_split_lock);
 			break;
 		}
-		f = cds_list_first_entry(&dispose, struct folio, _deferred_list);
-		cds_list_del_init(&f->_deferred_list);
+		f = &cds_list_first_entry(&dispose, struct large_folio,
+					  _deferred_list)->f;
+		cds_list_del_init(&folio_large(f)->_deferred_list);
 		fl_unlock(&deferred_split_lock);
 
 		if (folio_test_partially_mapped(f) && folio_trylock(f)) {

@@ -26,6 +26,7 @@ static const char *const flag_names[NR_PG_FLAGS] = {
 	[PG_anon] = "anon",
 	[PG_waitlock] = "waitlock",
 	[PG_waiters] = "waiters",
+	[PG_large_desc] = "large_desc",
 };
 
 void dump_folio(FILE *out, const struct folio *f, const char *reason)

@@ -3,8 +3,9 @@
  * folio.c - folio allocation, free, and the lockless get by PFN.
  *
  * folio_alloc is two allocations (FolioAlloc in the memdesc plan):
- *   1. a descriptor from folio_cache (TYPESAFE_BY_RCU: it may have been a
- *      different folio a moment ago, and stale readers may still hold it);
+ *   1. a descriptor from folio_cache (order 0) or large_folio_cache
+ *      (TYPESAFE_BY_RCU: it may have been a different folio a moment ago,
+ *      and stale readers may still hold it);
  *   2. 2^order pages whose memmap words point at it;
  * then every field is set and the count is published with a release store
  * of 1, last.  A stale reader's try_get fails until that store, and after it
@@ -27,36 +28,56 @@
 #include "folio/window.h"
 #include "internal.h"
 
-struct kmem_cache *folio_cache;
+struct kmem_cache *folio_cache;		/* order 0: struct folio */
+struct kmem_cache *large_folio_cache;	/* order > 0: struct large_folio */
+
+/* The cache of @f's descriptor.  @f is ours alone (allocating or freeing). */
+static struct kmem_cache *desc_cache(const struct folio *f)
+{
+	/* plain load: no one else writes the flags of an unowned folio */
+	unsigned long flags = atomic_load_explicit(
+		(_Atomic unsigned long *)&f->flags, memory_order_relaxed);
+
+	return flags & (1ul << PG_large_desc) ? large_folio_cache : folio_cache;
+}
 
 static struct folio *folio_alloc_type(enum memdesc_type type,
 				      unsigned int order)
 {
+	struct kmem_cache *cache = order ? large_folio_cache : folio_cache;
+	unsigned long flags = order ? 1ul << PG_large_desc : 0ul;
 	struct folio *f;
 	long pfn;
 
 	if (order > MAX_PAGE_ORDER)
 		return NULL;
-	f = kmem_cache_alloc(folio_cache);
+	f = kmem_cache_alloc(cache);
 	if (!f)
 		return NULL;
 	/* Free descriptors keep refcount 0 (I-free); stale try_gets fail. */
 	VM_BUG_ON_FOLIO(folio_ref_count(f) != 0, f);
+	if (type == MEMDESC_ANON)
+		flags |= (1ul << PG_anon) | (1ul << PG_swapbacked);
 	/* Atomic stores: a stale reader may load any of these right now. */
-	fa_store_relaxed(&f->flags, type == MEMDESC_ANON ?
-					    (1ul << PG_anon) | (1ul << PG_swapbacked) :
-					    0ul);
+	fa_store_relaxed(&f->flags, flags);
 	fa_store_relaxed(&f->_mapcount, 0);
-	fa_store_relaxed(&f->_entire_mapcount, 0);
-	fa_store_relaxed(&f->_pincount, 0);
+	if (order) {
+		struct large_folio *lf = caa_container_of(f, struct large_folio, f);
+
+		fa_store_relaxed(&lf->_entire_mapcount, 0);
+		fa_store_relaxed(&lf->_pincount, 0);
+		CDS_INIT_LIST_HEAD(&lf->_deferred_list);
+	}
 	fa_store_relaxed(&f->mapping, NULL);
 	fa_store_relaxed(&f->index, 0ul);
+	/* order > 0 only ever in large_folio_cache: see struct large_folio */
 	fa_store_relaxed(&f->order, order);
-	CDS_INIT_LIST_HEAD(&f->_deferred_list);
+	/* the slab's free pointer was here; no one reads it before publish */
+	f->_lock_waiters = NULL;
 
 	pfn = alloc_pages_desc(order, memdesc_encode(type, f));
 	if (pfn < 0) {
-		kmem_cache_free(folio_cache, f);
+		kmem_cache_free(cache, f);
 		return NULL;
 	}
 	fa_store_relaxed(&f->pfn, (unsigned int)pfn);
@@ -77,6 +98,7 @@ struct folio *folio_alloc_anon(unsigned int order)
 
 void __folio_put(struct folio *f)
 {
+	struct kmem_cache *cache;
 	unsigned long pfn;
 	unsigned int order;
 
@@ -92,17 +114,19 @@ void __folio_put(struct folio *f)
 	folio_race_point(RP_FOLIO_FREEING, f);
 	/* the queue holds no reference: the freer takes the folio off (R6) */
 	folio_unqueue_deferred_split(f);
-	VM_BUG_ON_FOLIO(!cds_list_empty(&f->_deferred_list), f);
+	VM_BUG_ON_FOLIO(folio_large_fields(f) &&
+			!cds_list_empty(&folio_large(f)->_deferred_list), f);
 
 	/* one statement each: argument order differs between compilers, and
 	 * each read is a step of the scheduled build (same trace everywhere) */
 	pfn = folio_pfn(f);
 	order = folio_order(f);
 	free_pages_desc(pfn, order);
+	cache = desc_cache(f);
 	/* Anon mapping is reset at free (free_pages_prepare). */
 	fa_store_relaxed(&f->mapping, NULL);
 	fa_store_relaxed(&f->flags, 0ul);
-	kmem_cache_free(folio_cache, f);
+	kmem_cache_free(cache, f);
 }
 
 /*

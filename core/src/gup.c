@@ -39,7 +39,8 @@ static void gup_put_folio(struct folio *f, int refs, unsigned int flags)
 {
 	if (flags & FOLL_PIN) {
 		if (folio_test_large(f)) {
-			int pins = fa_sub_return_relaxed(&f->_pincount, refs);
+			int pins = fa_sub_return_relaxed(&folio_large(f)->_pincount,
+							 refs);
 
 			VM_BUG_ON_FOLIO(pins < 0, f);
 		} else {
@@ -65,7 +66,7 @@ static struct folio *try_grab_folio_fast(unsigned long pfn, int refs,
 		return NULL;
 	if (flags & FOLL_PIN) {
 		if (folio_test_large(f))
-			fa_add_relaxed(&f->_pincount, refs);	/* rc, then pincount */
+			fa_add_relaxed(&folio_large(f)->_pincount, refs); /* rc, then pincount */
 		else
 			folio_ref_add(f, refs * (GUP_PIN_COUNTING_BIAS - 1));
 		fa_fence_full();	/* smp_mb__after_atomic */

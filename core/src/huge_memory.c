@@ -120,6 +120,7 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 	enum memdesc_type type = anon ? MEMDESC_ANON : MEMDESC_FILE;
 	int cache = anon ? 0 : (int)nr, new_cache = anon ? 0 : (int)new_nr;
 	struct folio **nf;
+	struct kmem_cache *ncache;
 	unsigned long keep;
 
 	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
@@ -135,11 +136,13 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 	nf = calloc(n_new ? n_new : 1, sizeof(*nf));
 	if (!nf)
 		return -ENOMEM;
+	/* the new folios' descriptors are of their order's size; @f keeps its own */
+	ncache = new_order ? large_folio_cache : folio_cache;
 	for (unsigned long k = 0; k < n_new; k++) {
-		nf[k] = kmem_cache_alloc(folio_cache);
+		nf[k] = kmem_cache_alloc(ncache);
 		if (!nf[k]) {
 			while (k--)
-				kmem_cache_free(folio_cache, nf[k]);
+				kmem_cache_free(ncache, nf[k]);
 			free(nf);
 			return -ENOMEM;
 		}
@@ -175,15 +178,22 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 		unsigned long gpfn = pfn + (k + 1) * new_nr;
 
 		VM_BUG_ON_FOLIO(folio_ref_count(g) != 0, g);
-		fa_store_relaxed(&g->flags, keep);
+		fa_store_relaxed(&g->flags, new_order ?
+				 keep | (1ul << PG_large_desc) : keep);
 		fa_store_relaxed(&g->_mapcount, 0);
-		fa_store_relaxed(&g->_entire_mapcount, 0);
-		fa_store_relaxed(&g->_pincount, 0);
+		if (new_order) {
+			struct large_folio *lg =
+				caa_container_of(g, struct large_folio, f);
+
+			fa_store_relaxed(&lg->_entire_mapcount, 0);
+			fa_store_relaxed(&lg->_pincount, 0);
+			CDS_INIT_LIST_HEAD(&lg->_deferred_list);
+		}
 		fa_store_relaxed(&g->mapping, mapping);
 		fa_store_relaxed(&g->index, index + (k + 1) * new_nr);
 		fa_store_relaxed(&g->order, new_order);
 		fa_store_relaxed(&g->pfn, (unsigned int)gpfn);
-		CDS_INIT_LIST_HEAD(&g->_deferred_list);
+		g->_lock_waiters = NULL;	/* was the slab's free pointer */
 		for (unsigned long j = 0; j < new_nr; j++)
 			memmap_word_store(gpfn + j, memdesc_encode(type, g));
 	}
@@ -213,7 +223,7 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 fail:
 	rmap_walk_range(mapping, index, pfn, nr, RMAP_REMAP);
 	for (unsigned long k = 0; k < n_new; k++)
-		kmem_cache_free(folio_cache, nf[k]);
+		kmem_cache_free(ncache, nf[k]);
 	free(nf);
 	return -EAGAIN;
 }

@@ -35,7 +35,7 @@ static inline void folio_add_rmap_ptes(struct folio *f, int nr)
 static inline void folio_add_rmap_pmd(struct folio *f)
 {
 	VM_BUG_ON_FOLIO(folio_ref_count(f) <= 0, f);
-	fa_add_relaxed(&f->_entire_mapcount, 1);
+	fa_add_relaxed(&folio_large(f)->_entire_mapcount, 1);
 	fa_add_relaxed(&f->_mapcount, 1);
 }
 
@@ -57,7 +57,7 @@ static inline void folio_remove_rmap_pmd(struct folio *f)
 {
 	/* never inside VM_BUG_ON: release builds do not evaluate it */
 	int map = fa_sub_return_relaxed(&f->_mapcount, 1);
-	int entire = fa_sub_return_relaxed(&f->_entire_mapcount, 1);
+	int entire = fa_sub_return_relaxed(&folio_large(f)->_entire_mapcount, 1);
 
 	VM_BUG_ON_FOLIO(map < 0 || entire < 0, f);
 }

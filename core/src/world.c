@@ -70,7 +70,12 @@ int folio_world_init(const struct folio_config *cfg)
 	folio_cache = kmem_cache_create("folio", sizeof(struct folio),
 					FOLIO_FREEPTR_OFFSET, FOLIO_PROTECT_LO,
 					FOLIO_PROTECT_HI, SLAB_TYPESAFE_BY_RCU);
-	if (!folio_cache) {
+	large_folio_cache = kmem_cache_create("large_folio",
+					      sizeof(struct large_folio),
+					      FOLIO_FREEPTR_OFFSET,
+					      FOLIO_PROTECT_LO, FOLIO_PROTECT_HI,
+					      SLAB_TYPESAFE_BY_RCU);
+	if (!folio_cache || !large_folio_cache) {
 		err = -ENOMEM;
 		goto out_slab;
 	}
@@ -146,17 +151,21 @@ unsigned long folio_world_destroy(FILE *report)
 	 */
 	rcu_barrier_model();	/* page tables freed by mm_destroy */
 	kmem_cache_shrink(folio_cache);
+	kmem_cache_shrink(large_folio_cache);
 	kmem_cache_shrink(ptdesc_cache);
 	rcu_barrier_model();
 	kmem_cache_shrink(slab_cache);
 	rcu_barrier_model();
 
-	kmem_cache_get_stats(folio_cache, &st);
-	if (st.nr_active) {
-		if (report)
-			fprintf(report, "leak: %lu folio descriptors in use\n",
-				st.nr_active);
-		leaks += st.nr_active;
+	for (int i = 0; i < 2; i++) {
+		kmem_cache_get_stats(i ? large_folio_cache : folio_cache, &st);
+		if (st.nr_active) {
+			if (report)
+				fprintf(report, "leak: %lu %sfolio descriptors "
+					"in use\n", st.nr_active,
+					i ? "large " : "");
+			leaks += st.nr_active;
+		}
 	}
 	if (nr_free_pages() != nr) {
 		for (unsigned long pfn = 0; pfn < nr;) {
@@ -181,6 +190,7 @@ unsigned long folio_world_destroy(FILE *report)
 	folio_wait_table_destroy();
 	slab_destroy();
 	folio_cache = NULL;
+	large_folio_cache = NULL;
 	ptdesc_cache = NULL;
 	buddy_destroy();
 	if (folio_world.maplen <= (64ul << 20)) {	/* small: keep it */
@@ -201,5 +211,6 @@ void folio_world_get_stats(struct folio_world_stats *st)
 	st->free_pages = nr_free_pages();
 	st->slab_pages = slab_nr_pages();
 	kmem_cache_get_stats(folio_cache, &st->folio_cache);
+	kmem_cache_get_stats(large_folio_cache, &st->large_folio_cache);
 	kmem_cache_get_stats(slab_cache, &st->slab_cache);
 }

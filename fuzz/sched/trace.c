@@ -88,7 +88,13 @@ static bool in_memmap(const volatile void *p, unsigned long *pfn)
 
 static const struct folio *folio_at(const volatile void *p)
 {
-	return folio_cache ? kmem_cache_object_at(folio_cache, (const void *)p) : NULL;
+	const struct folio *f = NULL;
+
+	if (large_folio_cache)
+		f = kmem_cache_object_at(large_folio_cache, (const void *)p);
+	if (!f && folio_cache)
+		f = kmem_cache_object_at(folio_cache, (const void *)p);
+	return f;
 }
 
 static const char *folio_field(size_t off)
@@ -97,14 +103,15 @@ static const char *folio_field(size_t off)
 		{ offsetof(struct folio, flags), "flags" },
 		{ offsetof(struct folio, _refcount), "_refcount" },
 		{ offsetof(struct folio, _mapcount), "_mapcount" },
-		{ offsetof(struct folio, _entire_mapcount), "_entire_mapcount" },
-		{ offsetof(struct folio, _pincount), "_pincount" },
 		{ offsetof(struct folio, pfn), "pfn" },
 		{ offsetof(struct folio, order), "order" },
 		{ offsetof(struct folio, mapping), "mapping" },
 		{ offsetof(struct folio, index), "index" },
 		{ offsetof(struct folio, _lock_waiters), "_lock_waiters" },
-		{ offsetof(struct folio, _deferred_list), "_deferred_list" },
+		/* a large descriptor's (struct large_folio) */
+		{ offsetof(struct large_folio, _entire_mapcount), "_entire_mapcount" },
+		{ offsetof(struct large_folio, _pincount), "_pincount" },
+		{ offsetof(struct large_folio, _deferred_list), "_deferred_list" },
 	};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -253,11 +260,19 @@ struct focus {
 	unsigned int ndesc;
 };
 
+/* Order-sized descriptors: 48 bytes for order 0, 80 otherwise. */
+static size_t desc_size(const void *d)
+{
+	return large_folio_cache && kmem_cache_owns(large_folio_cache, d) ?
+		       sizeof(struct large_folio) : sizeof(struct folio);
+}
+
 static bool in_focus_desc(const struct focus *fc, const volatile void *a)
 {
 	for (unsigned int i = 0; i < fc->ndesc; i++)
 		if ((const char *)a >= (const char *)fc->desc[i] &&
-		    (const char *)a < (const char *)fc->desc[i] + sizeof(struct folio))
+		    (const char *)a < (const char *)fc->desc[i] +
+				      desc_size(fc->desc[i]))
 			return true;
 	return false;
 }

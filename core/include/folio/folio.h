@@ -41,7 +41,13 @@ enum folio_flag_bits {
 	PG_anon = 5,		/* agrees with the memmap type ANON vs FILE */
 	PG_waitlock = 6,	/* bit spinlock of the per-folio lock wait list */
 	PG_waiters = 7,		/* in PG_locked's byte, as in the kernel */
-	NR_PG_FLAGS = 8,
+	/*
+	 * The descriptor is a struct large_folio (large_folio_cache): set at
+	 * allocation, kept for the descriptor's life (a split's first folio
+	 * keeps it at order 0); tells __folio_put which cache to free to.
+	 */
+	PG_large_desc = 8,
+	NR_PG_FLAGS = 9,
 };
 
 struct folio {
@@ -49,32 +55,54 @@ struct folio {
 	_Atomic unsigned long flags;
 	atomic_int _refcount;
 	atomic_int _mapcount;		/* PTE mappings + PMD mappings */
-	atomic_int _entire_mapcount;	/* PMD mappings */
-	atomic_int _pincount;		/* FOLL_PIN pins (large folios) */
 	/* identity: never overlaid by the slab free pointer */
 	_Atomic unsigned int pfn;	/* PFNs fit 27 bits (FOLIO_MAX_NR_PAGES) */
 	_Atomic unsigned int order;
-	_Atomic(struct address_space *) mapping; /* file: owning file */
+	_Atomic(struct address_space *) mapping;
 	_Atomic unsigned long index;	/* offset in mapping (file), in pages */
-	/* folio lock: per-folio waiter list (lock.c, per-folio mode) */
+	/*
+	 * Folio lock: per-folio waiter list (lock.c, per-folio mode).  While
+	 * the descriptor is free the slab's free pointer lives here: waiters
+	 * hold references, so no one reads it then, and every allocation
+	 * resets it.
+	 */
 	void *_lock_waiters;
+} __attribute__((aligned(16)));
+
+/*
+ * Order-sized descriptors (as the kernel keeps its large-folio fields in
+ * a large folio's extra pages): an order-0 folio gets a struct folio
+ * (48 bytes) from folio_cache, a folio of order > 0 a struct large_folio
+ * (80) from large_folio_cache, both TYPESAFE_BY_RCU.  The fields below
+ * exist only when the folio's order is > 0 (folio_large()); an order-0
+ * folio reads them as 0.  A split keeps the first folio in its own large
+ * descriptor, whatever its new order (the caller's reference is to it),
+ * and gives each other new folio one of its order's size.
+ *
+ * Why a stale reader is safe: a small descriptor only ever holds order-0
+ * folios, so one reached through a stale pointer reads order 0 and never
+ * looks past its 48 bytes; order > 0 implies a large descriptor.
+ */
+struct large_folio {
+	struct folio f;
+	atomic_int _entire_mapcount;	/* PMD mappings */
+	atomic_int _pincount;		/* FOLL_PIN pins */
 	/*
 	 * Deferred-split queue link (part II).  Protected by the queue lock;
 	 * the queue holds no reference.
 	 */
 	struct cds_list_head _deferred_list;
-	/* slab free pointer: used only while the descriptor is free */
-	void *_slab_next;
 } __attribute__((aligned(16)));
 
 _Static_assert(sizeof(struct folio) % 16 == 0, "memdescs are 16-byte aligned");
-_Static_assert(sizeof(struct folio) == 80, "the descriptor's size is measured in bench/");
+_Static_assert(sizeof(struct folio) == 48, "the descriptor's size is measured in bench/");
+_Static_assert(sizeof(struct large_folio) == 80, "the descriptor's size is measured in bench/");
 
-/* Which bytes the slab free pointer must never overlay. */
+/* Which bytes the slab free pointer must never overlay (both caches). */
 #define FOLIO_PROTECT_LO offsetof(struct folio, flags)
 #define FOLIO_PROTECT_HI offsetof(struct folio, _lock_waiters)
-#define FOLIO_FREEPTR_OFFSET offsetof(struct folio, _slab_next)
-_Static_assert(offsetof(struct folio, _slab_next) >= FOLIO_PROTECT_HI,
+#define FOLIO_FREEPTR_OFFSET offsetof(struct folio, _lock_waiters)
+_Static_assert(FOLIO_FREEPTR_OFFSET >= FOLIO_PROTECT_HI,
 	       "free pointer must not overlay refcount or identity");
 
 /* ---- flags ---- */
@@ -140,6 +168,19 @@ static inline bool folio_test_large(const struct folio *f)
 {
 	return folio_order(f) > 0;
 }
+/*
+ * Does @f's descriptor carry the large-folio fields right now?  A guard of
+ * the layout, not a step of any protocol: a plain relaxed load (in the
+ * scheduled build no scheduling point; it belongs to the access it
+ * guards), true only if order > 0, which a small descriptor never holds.
+ * A stale pointer to a large descriptor may read any order; the fields it
+ * then reads are still inside the descriptor.
+ */
+static inline bool folio_large_fields(const struct folio *f)
+{
+	return atomic_load_explicit((_Atomic unsigned int *)&f->order,
+				    memory_order_relaxed) > 0;
+}
 static inline struct address_space *folio_mapping(const struct folio *f)
 {
 	return fa_load_relaxed(
@@ -180,13 +221,27 @@ static inline int folio_mapcount(const struct folio *f)
 {
 	return fa_load_relaxed((atomic_int *)&f->_mapcount);
 }
+/*
+ * The large-folio fields of @f.  Only for a folio whose order is > 0
+ * (known from the caller's own read or its reference: a split needs the
+ * refcount frozen, so order is stable while a reference is held).
+ */
+static inline struct large_folio *folio_large(const struct folio *f)
+{
+	VM_BUG_ON_FOLIO(!folio_large_fields(f), f);
+	return caa_container_of((struct folio *)f, struct large_folio, f);
+}
 static inline int folio_entire_mapcount(const struct folio *f)
 {
-	return fa_load_relaxed((atomic_int *)&f->_entire_mapcount);
+	if (!folio_large_fields(f))
+		return 0;
+	return fa_load_relaxed(&folio_large(f)->_entire_mapcount);
 }
 static inline int folio_pincount(const struct folio *f)
 {
-	return fa_load_relaxed((atomic_int *)&f->_pincount);
+	if (!folio_large_fields(f))
+		return 0;
+	return fa_load_relaxed(&folio_large(f)->_pincount);
 }
 
 /*

@@ -20,7 +20,8 @@ struct folio_world_stats {
 	unsigned long nr_pages;
 	unsigned long free_pages;
 	unsigned long slab_pages;	/* pages carved for descriptor caches */
-	struct kmem_cache_stats folio_cache;
+	struct kmem_cache_stats folio_cache;	/* order 0 */
+	struct kmem_cache_stats large_folio_cache; /* order > 0 */
 	struct kmem_cache_stats slab_cache;
 };
 
@@ -38,7 +39,8 @@ unsigned long folio_world_destroy(FILE *report);
 void folio_world_get_stats(struct folio_world_stats *st);
 
 /* The descriptor caches, for the checker and tests. */
-extern struct kmem_cache *folio_cache;
+extern struct kmem_cache *folio_cache;		/* struct folio, order 0 */
+extern struct kmem_cache *large_folio_cache;	/* struct large_folio */
 extern struct kmem_cache *slab_cache;
 
 #endif /* FOLIO_WORLD_H */
