@@ -42,6 +42,7 @@ static int mem_measure(const struct bench_opts *o, unsigned int order,
 	unsigned long max = o->mem_pages >> order, n = 0, leaks;
 	unsigned long want = (unsigned long)(MEM_FILL * (double)o->mem_pages);
 	struct folio_world_stats st;
+	const struct kmem_cache_stats *cs;
 	struct folio **fs;
 	int err = 0;
 
@@ -63,8 +64,9 @@ static int mem_measure(const struct bench_opts *o, unsigned int order,
 	r->folios = n;
 	r->folio_pages = n << order;
 	r->slab_pages = st.slab_pages;
-	r->objs_per_slab = st.folio_cache.nr_slabs ?
-		st.folio_cache.nr_objs / st.folio_cache.nr_slabs : 0;
+	/* order-sized descriptors: order 0 in folio_cache, else large_folio_cache */
+	cs = order ? &st.large_folio_cache : &st.folio_cache;
+	r->objs_per_slab = cs->nr_slabs ? cs->nr_objs / cs->nr_slabs : 0;
 	if (!n || st.nr_pages - st.free_pages < want) {
 		fprintf(stderr, "memory: order %u: filled only %lu of %lu pages\n",
 			order, st.nr_pages - st.free_pages, st.nr_pages);
@@ -89,9 +91,9 @@ static int mem_measure(const struct bench_opts *o, unsigned int order,
 int bench_memory(const struct bench_opts *o)
 {
 	printf("\n== memory: memmap + descriptor bytes per page ==\n");
-	printf("   %lu pages per world, filled to %.0f%%; sizeof(memdesc_t)=%zu, sizeof(struct folio)=%zu\n",
+	printf("   %lu pages per world, filled to %.0f%%; sizeof(memdesc_t)=%zu, sizeof(struct folio)=%zu (order 0), sizeof(struct large_folio)=%zu\n",
 	       o->mem_pages, MEM_FILL * 100, sizeof(memdesc_t),
-	       sizeof(struct folio));
+	       sizeof(struct folio), sizeof(struct large_folio));
 	printf("  %5s  %8s  %10s  %10s  %9s  %10s  %10s  %9s  %6s\n", "order",
 	       "folios", "folio pgs", "slab pgs", "objs/slab", "memmap B/p",
 	       "desc B/p", "total B/p", "kernel");
