@@ -7,7 +7,10 @@
  * Run: build/<preset>/tests/test_pgtable
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "folio/huge_memory.h"
 #include "ft_world.h"
@@ -178,6 +181,68 @@ static void test_file_map_and_truncate(void)
 	down();
 }
 
+/*
+ * Truncate vs a zap of the same PMD leaf in flight.  The zapper (this
+ * thread) stops at RP_PMD_CLEARED: the leaf is gone, but the folio is still
+ * counted as mapped until it drops the rmap under the PMD lock.  A
+ * truncator started there must not get past its unmap before that (it
+ * takes and drops the PMD lock, as the kernel's zap_pmd_range does);
+ * without that it removed a still-mapped folio from the cache
+ * (filemap_remove_folio's VM_BUG_ON; fuzz_sched found it).
+ */
+static struct {
+	struct address_space *m;
+	pthread_t t;
+	atomic_bool done, early, started;
+} zt;
+
+static void *zt_truncator(void *arg)
+{
+	(void)arg;
+	folio_thread_online();
+	CHECK_EQ(truncate_inode_pages_range(zt.m, 0, 2 * PN), 1);
+	atomic_store(&zt.done, true);
+	folio_thread_offline();
+	return NULL;
+}
+
+static void zt_hook(enum folio_race_point rp, void *arg)
+{
+	const struct timespec wait = { 0, 100 * 1000 * 1000 };
+
+	(void)arg;
+	if (rp != RP_PMD_CLEARED || atomic_exchange(&zt.started, true))
+		return;
+	CHECK_EQ(pthread_create(&zt.t, NULL, zt_truncator, NULL), 0);
+	nanosleep(&wait, NULL);
+	/* it may not have run yet (no false failure), but never finished */
+	atomic_store(&zt.early, atomic_load(&zt.done));
+}
+
+static void test_truncate_waits_for_pmd_zap(void)
+{
+	struct folio *huge;
+	long base;
+
+	up();
+	zt.m = address_space_create(2 * PN);
+	base = mm_add_file_window(mm, zt.m);
+	huge = ft_cache_folio(zt.m, 0, PO);
+	CHECK(huge != NULL);
+	CHECK_EQ(filemap_map_pages(mm, zt.m, 0, PN, true), (long)PN);
+	CHECK(pmd_leaf(pte_at((unsigned long)base)));
+	atomic_store(&folio_race_hook, zt_hook);
+	CHECK_EQ(zap_page_range(mm, (unsigned long)base, PN), 1);	/* one leaf */
+	atomic_store(&folio_race_hook, NULL);
+	CHECK(atomic_load(&zt.started));
+	pthread_join(zt.t, NULL);
+	CHECK(!atomic_load(&zt.early));
+	CHECK(atomic_load(&zt.done));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	files[nfiles++] = zt.m;
+	down();
+}
+
 /* A file folio mapped with PTEs, dirtied by a write, zapped: dirty kept. */
 static void test_file_dirty_on_zap(void)
 {
@@ -283,6 +348,7 @@ int main(void)
 	FT_RUN(test_partial_zap_of_pmd);
 	FT_RUN(test_file_map_and_truncate);
 	FT_RUN(test_file_dirty_on_zap);
+	FT_RUN(test_truncate_waits_for_pmd_zap);
 	FT_RUN(test_window_errors);
 	FT_RUN(test_imap_fires);
 	FT_RUN(test_idsq_fires);

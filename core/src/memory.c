@@ -267,6 +267,7 @@ int zap_huge_pmd(struct mm_struct *mm, unsigned long va,
 	}
 	old = fa_xchg_relaxed(pmdp, 0);
 	f = pfn_folio(pte_pfn(old));	/* stable: the PMD holds a reference */
+	folio_race_point(RP_PMD_CLEARED, f);
 	if ((old & _PAGE_DIRTY) && !folio_test_anon(f))
 		folio_set_dirty(f);
 	folio_remove_rmap_pmd(f);

@@ -81,6 +81,19 @@ static long rmap_one(struct mm_struct *mm, unsigned long va, unsigned long pfn,
 			return zap_huge_pmd(mm, va, ours);
 		if (mode == RMAP_MIGRATE)	/* anon -> PTEs; file -> gone */
 			split_huge_pmd_folio(mm, va, ours);
+	} else if (mode == RMAP_UNMAP && !pmd && nr == pmd_nr()) {
+		/*
+		 * A PMD-sized folio and no leaf: a zap_huge_pmd() may have
+		 * cleared the leaf and still be about to drop its rmap under
+		 * the PMD lock.  Take and drop that lock, so the walk cannot
+		 * return while the folio is still counted as mapped and the
+		 * truncation that follows trips over its mapcount (the kernel's
+		 * zap_pmd_range() does the same for a single folio since
+		 * "mm/thp: unmap_mapping_page() to fix THP
+		 * truncate_cleanup_page()"; fuzz_sched found the race here).
+		 */
+		fl_lock(&mm->pmd_lock);
+		fl_unlock(&mm->pmd_lock);
 	}
 	ptl = pte_table_lock(mm, va, false, &pmd, &err);
 	if (!ptl)

@@ -89,6 +89,8 @@ enum folio_race_point {
 	RP_DEFERRED_ENQUEUE,	/* deferred_split_folio: about to queue */
 	RP_PMD_LOOKED,		/* rmap walk / reclaim: saw our folio's PMD leaf
 				 * unlocked, PMD lock not taken yet (arg: folio) */
+	RP_PMD_CLEARED,		/* zap_huge_pmd: leaf cleared under the PMD lock,
+				 * rmap and reference not dropped (arg: folio) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
