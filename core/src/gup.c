@@ -38,6 +38,13 @@ bool folio_maybe_dma_pinned(const struct folio *f)
 static void gup_put_folio(struct folio *f, int refs, unsigned int flags)
 {
 	if (flags & FOLL_PIN) {
+		if (folio_test_large(f) && FOLIO_MUTANT_IS(unpin_ref_first)) {
+			/* the put may free it: the pincount then drops on a
+			 * free or reused descriptor */
+			folio_put_refs(f, refs);
+			fa_sub_relaxed(&folio_large(f)->_pincount, refs);
+			return;
+		}
 		if (folio_test_large(f)) {
 			int pins = fa_sub_return_relaxed(&folio_large(f)->_pincount,
 							 refs);

@@ -8,6 +8,7 @@
 #include "folio/filemap.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/mutant.h"
 #include "folio/page_alloc.h"
 #include "folio/slab.h"
 #include "folio/world.h"
@@ -159,6 +160,14 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 			fl_unlock(&mapping->i_pages_lock);
 			goto fail;
 		}
+	} else if (FOLIO_MUTANT_IS(split_dsq_unlocked)) {
+		/* "frozen, so ours": freeze and unqueue without the queue lock,
+		 * while the scanner may be walking or editing the list */
+		if (!folio_ref_freeze(f, 1)) {
+			folio_window(FW_R1);
+			goto fail;
+		}
+		deferred_split_dequeue_locked(f);
 	} else {
 		fl_lock(&deferred_split_lock);
 		if (!folio_ref_freeze(f, 1)) {
@@ -178,6 +187,15 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 		unsigned long gpfn = pfn + (k + 1) * new_nr;
 
 		VM_BUG_ON_FOLIO(folio_ref_count(g) != 0, g);
+		if (FOLIO_MUTANT_IS(split_unfreeze_new_early)) {
+			/* published first (pages, count), its fields after */
+			fa_store_relaxed(&g->order, new_order);
+			fa_store_relaxed(&g->pfn, (unsigned int)gpfn);
+			for (unsigned long j = 0; j < new_nr; j++)
+				memmap_word_store(gpfn + j,
+						  memdesc_encode(type, g));
+			folio_ref_unfreeze(g, new_cache + 1);
+		}
 		fa_store_relaxed(&g->flags, new_order ?
 				 keep | (1ul << PG_large_desc) : keep);
 		fa_store_relaxed(&g->_mapcount, 0);
@@ -194,20 +212,26 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 		fa_store_relaxed(&g->order, new_order);
 		fa_store_relaxed(&g->pfn, (unsigned int)gpfn);
 		g->_lock_waiters = NULL;	/* was the slab's free pointer */
+		if (FOLIO_MUTANT_IS(split_unfreeze_new_early))
+			continue;
 		for (unsigned long j = 0; j < new_nr; j++)
 			memmap_word_store(gpfn + j, memdesc_encode(type, g));
 	}
 	fa_store_relaxed(&f->order, new_order);
 	folio_race_point(RP_SPLIT_FROZEN, f);
 	/* 6 */
+	if (FOLIO_MUTANT_IS(split_unfreeze_orig_early))
+		folio_ref_unfreeze(f, new_cache + 1);	/* slots still name f */
 	for (unsigned long k = 0; k < n_new; k++) {
-		folio_ref_unfreeze(nf[k], new_cache + 1);
+		if (!FOLIO_MUTANT_IS(split_unfreeze_new_early))
+			folio_ref_unfreeze(nf[k], new_cache + 1);
 		if (!anon)
 			for (unsigned long j = 0; j < new_nr; j++)
 				fa_store_release(&mapping->slots[index + (k + 1) * new_nr + j],
 						 nf[k]);
 	}
-	folio_ref_unfreeze(f, new_cache + 1);
+	if (!FOLIO_MUTANT_IS(split_unfreeze_orig_early))
+		folio_ref_unfreeze(f, new_cache + 1);
 	if (!anon)
 		fl_unlock(&mapping->i_pages_lock);
 	/* 7 */

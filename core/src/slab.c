@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "folio/debug.h"
+#include "folio/mutant.h"
 #include "folio/page_alloc.h"
 #include "folio/percpu.h"
 #include "folio/slab.h"
@@ -240,7 +241,8 @@ static void slab_discard(struct slab *s)
 {
 	struct kmem_cache *c = s->cache;
 
-	if (c->flags & SLAB_TYPESAFE_BY_RCU) {
+	if ((c->flags & SLAB_TYPESAFE_BY_RCU) &&
+	    !FOLIO_MUTANT_IS(slab_no_grace)) {
 		atomic_fetch_add_explicit(&c->nr_rcu_pending, 1,
 					  memory_order_relaxed);
 		call_rcu_model(&s->rcu, slab_free_rcu);

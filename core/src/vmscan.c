@@ -20,6 +20,7 @@
 
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/mutant.h"
 #include "folio/page_alloc.h"
 #include "folio/vmscan.h"
 #include "folio/window.h"
@@ -40,6 +41,8 @@ static int lazyfree_verdict(struct folio *f, bool entries_dirty)
 	}
 	if (ref != 1 + map) {
 		folio_window(FW_R3);	/* GUP or a speculative reference */
+		if (FOLIO_MUTANT_IS(lazyfree_swapbacked_any))
+			folio_set_swapbacked(f);	/* clean, yet no longer lazyfree */
 		return -EAGAIN;
 	}
 	return 0;

@@ -25,14 +25,39 @@
  * | mapcount_plain    | the PTE rmap add and remove are plain               | (the class of bug KCSAN reports: a counter updated under two   | I-map (a lost update); a data   | a zap in one mm (its PTL) vs a |
  * |                   | read-modify-writes of _mapcount: a zap in one mm    | different locks)                                               | race for TSan, which is what    | map in another (its PTL and    |
  * |                   | and a map in another hold no common lock            |                                                                | fuzz_sched's tsan build shows   | the folio lock)                |
+ * | lazyfree_swapbacked_any | lazyfree reclaim sets swapbacked on any failure | mm: set folio swapbacked iff folios are dirty in                 | the model's rule (fuzz_ops:     | none: one thread, a reference  |
+ * |                   | to discard (an extra reference), not only when dirty | try_to_unmap_one                                              | model-swapbacked); a clean      | held while reclaim runs        |
+ * |                   |                                                      |                                                                | folio never freed by reclaim    |                                |
+ * | split_unfreeze_new_early | split publishes a new folio (memmap words, count) | mm/huge_memory.c: reorder operations in                        | I-ref / I-pin / the lock (a     | R1': pfn get or GUP of a tail  |
+ * |                   | before its flags, counts, mapping and index are set  | __split_huge_page_tail()                                       | getter's lock bit, pin or       | page vs split's field stores   |
+ * |                   |                                                      |                                                                | mapcount overwritten)           |                                |
+ * | split_unfreeze_orig_early | split unfreezes the original folio before the | (__split_huge_page()'s order: tails into the page cache, then   | a lookup's identity: the old    | R1: lookup of a tail index vs  |
+ * |                   | page-cache slots hold the new folios                | the head unfrozen; no single fix commit)                       | folio returned for an index it  | split step 6                   |
+ * |                   |                                                      |                                                                | no longer covers                |                                |
+ * | split_dsq_unlocked | anon split freezes, and so unqueues, outside the    | (thp: introduce deferred_split_huge_page(): the freeze under    | I-dsq (queue length or list),   | R7: the scanner's list walk vs |
+ * |                   | deferred-split queue lock ("frozen, so ours")       | split_queue_lock)                                              | a data race for TSan            | split's unlocked unqueue       |
+ * | slab_no_grace     | an emptied slab of a TYPESAFE_BY_RCU cache goes back | (SLAB_TYPESAFE_BY_RCU's contract: the slab page is freed      | a stale reader reads a page     | R5: a reader's stale pointer   |
+ * |                   | to the buddy allocator at once, not after a GP      | through call_rcu, rcu_free_slab())                             | that is no longer a descriptor  | vs the slab page's reuse       |
+ * |                   |                                                      |                                                                | (ASan; I-memmap; a wild get)    |                                |
+ * | try_get_plain     | folio_try_get as load, test, store: not one atomic  | (get_page_unless_zero() as one atomic_add_unless(), since the  | I-ref (a lost put or a get that | two getters, or a get vs a put |
+ * |                   | step                                                | lockless page cache, 2.6.27)                                   | revives a frozen or free folio) | or freeze, between load/store  |
+ * | unpin_ref_first   | unpin drops the references before _pincount         | (gup_put_folio(): _pincount first, since "mm/gup: track        | I-pin (pincount on a free or    | the last put frees it before   |
+ * |                   |                                                      | FOLL_PIN pages", 2020)                                         | reused descriptor; A-free)      | the pincount drops             |
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
 
-#define FOLIO_MUTANT_LIST(X) \
-	X(gup_no_recheck)    \
-	X(filemap_no_reload) \
-	X(mapcount_plain)
+#define FOLIO_MUTANT_LIST(X)         \
+	X(gup_no_recheck)            \
+	X(filemap_no_reload)         \
+	X(mapcount_plain)            \
+	X(lazyfree_swapbacked_any)   \
+	X(split_unfreeze_new_early)  \
+	X(split_unfreeze_orig_early) \
+	X(split_dsq_unlocked)        \
+	X(slab_no_grace)             \
+	X(try_get_plain)             \
+	X(unpin_ref_first)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {

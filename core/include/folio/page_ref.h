@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "folio/folio.h"
+#include "folio/mutant.h"
 
 /* A small folio's pin adds this many references (kernel: 1U << 10). */
 #define GUP_PIN_COUNTING_BIAS (1 << 10)
@@ -119,6 +120,17 @@ static inline bool folio_ref_dec_and_test(struct folio *f)
 static inline bool folio_ref_try_add(struct folio *f, int nr)
 {
 	int old = fa_load_relaxed(&f->_refcount);
+
+	if (FOLIO_MUTANT_IS(try_get_plain)) {
+		/* load, test, store: a put or a freeze in between is lost */
+		if (old == 0) {
+			folio_ref_tp(f, FOLIO_REF_TRY_FAIL, nr, 0);
+			return false;
+		}
+		fa_store_relaxed(&f->_refcount, old + nr);
+		folio_ref_tp(f, FOLIO_REF_TRY_ADD, nr, old + nr);
+		return true;
+	}
 
 	do {
 		if (__builtin_expect(old == 0, 0)) {
