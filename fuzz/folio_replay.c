@@ -174,7 +174,8 @@ static void print_result(long v)
 		printf("%ld", v);
 }
 
-/* A fuzz_sched finding during its run ends the process: the summary. */
+/* A finding that ends the process (a fuzz_sched finding during its run,
+ * a VM_BUG_ON in the core under either VM): the summary. */
 static void on_sched_fatal(void *ctx)
 {
 	(void)ctx;
@@ -304,7 +305,7 @@ static int load(const char *path, const char **fmt_name)
 static void replay_one(const char *path, void *ctx)
 {
 	struct vm_opts o = { .trace = rp.quiet ? NULL : stdout, .report = stdout,
-			     .results = results };
+			     .results = results, .on_fatal = on_sched_fatal };
 	struct vm_finding f;
 	const char *fmt;
 	int rc, bad;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "folio/check.h"
@@ -175,6 +176,24 @@ static int check(struct vm *v)
 	return finding(v, first.folio, -1, first.rule, "%s", first.detail);
 }
 
+/* A VM_BUG_ON in the core: the op's finding; the run cannot go on. */
+static void on_core_bug(const char *file, int line, const char *cond,
+			const struct folio *f)
+{
+	struct vm *v = &vm_state;
+
+	finding(v, f, -1, "VM_BUG_ON", "%s:%d: %s", file, line, cond);
+	report(v);
+	if (v->o->report)
+		fflush(v->o->report);
+	if (v->o->on_fatal) {
+		v->o->on_fatal(v->o->fatal_ctx);
+		fflush(NULL);
+		exit(1);
+	}
+	/* folio_bug() prints the assertion and aborts */
+}
+
 /* exec.c's caller-side checks: the first failure is the op's finding. */
 static int exec_bug_found;
 
@@ -289,6 +308,7 @@ int vm_run(const struct prog *p, const struct vm_opts *o, struct vm_finding *f)
 	v->bad = NULL;
 	v->bad_id = -1;
 	memset(f, 0, sizeof(*f));
+	atomic_store(&folio_bug_hook, on_core_bug);
 	if (setup(v)) {
 		folio_world_destroy(NULL);
 		return -1;

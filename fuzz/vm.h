@@ -30,6 +30,14 @@ struct vm_opts {
 	 * names the exact op of a checker finding (folio-replay's default).
 	 */
 	unsigned int check_every;
+	/*
+	 * If set, a VM_BUG_ON in the core during the run is a finding of the
+	 * op that ran: the VM reports it, calls on_fatal(fatal_ctx) and the
+	 * process exits 1 (folio-replay).  Unset (the fuzz targets): the
+	 * report, then folio_bug()'s abort, which the fuzzing engine catches.
+	 */
+	void (*on_fatal)(void *fatal_ctx);
+	void *fatal_ctx;
 };
 
 /* The result recorded for an op that had no handle to work on. */
