@@ -5,12 +5,16 @@
 #   ci/main-job.sh [STRESS_SECONDS [FUZZ_SECONDS]]     (defaults 10 and 30;
 #                                                       0 skips that half)
 #
-# Stress: build/release/stress/foliotorture, the "all" scenario.  Fuzz:
-# build/libfuzzer/fuzz/fuzz_ops (libFuzzer + ASan/UBSan) from
-# corpora/fuzz_ops, with a status line every 5 s.  The corpus it grows and
-# the findings live in $FOLIOTORTURE_WORK (default ~/.cache/foliotorture),
-# outside build/, so a rebuild keeps them; a finding replays with
-# build/release/fuzz/folio-replay FILE.
+# The engines the bug zoo's score says kill most (README, "The bug zoo"):
+# Stress: build/debug/stress/foliotorture, the "all" scenario: the debug
+# build's assertions killed in seconds bugs the release build missed for
+# 30 s.  Fuzz: half the time fuzz_sched (the interleaving fuzzer, from
+# corpora/fuzz_sched: it killed the race bugs in about a second), half
+# fuzz_ops (from corpora/fuzz_ops: the reference model's rules), both
+# libFuzzer + ASan/UBSan, with a status line every 5 s.  The corpora they
+# grow and the findings live in $FOLIOTORTURE_WORK (default
+# ~/.cache/foliotorture), outside build/, so a rebuild keeps them; a
+# finding replays with build/debug/fuzz/folio-replay FILE.
 #
 # Exit: 0 PASS, 1 FAIL (either half found something), 2 usage or build
 # error, 130/143 INTERRUPTED (Ctrl-C stops the running half, which still
@@ -33,10 +37,8 @@ stress_s=$((10#$stress_s))	# "010" is ten, as everywhere in the project
 fuzz_s=$((10#$fuzz_s))
 
 work=${FOLIOTORTURE_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/foliotorture}
-corpus=$work/main-job/corpus/fuzz_ops
-artifacts=$work/main-job/findings/fuzz_ops
 logs=$work/main-job/logs
-mkdir -p "$corpus" "$artifacts" "$logs" || {
+mkdir -p "$work/main-job/corpus" "$work/main-job/findings" "$logs" || {
 	echo "main-job: cannot create $work (set FOLIOTORTURE_WORK)" >&2
 	exit 2
 }
@@ -83,36 +85,44 @@ run_child() {
 
 stress_rc=0
 fuzz_rc=0
-[ "$stress_s" -gt 0 ] && build release
+[ "$stress_s" -gt 0 ] && build debug
 [ "$fuzz_s" -gt 0 ] && build libfuzzer
 
 if [ "$stress_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
-	echo "== stress: foliotorture --duration $stress_s (status every 5 s)"
-	run_child build/release/stress/foliotorture --duration "$stress_s" \
+	echo "== stress: foliotorture --duration $stress_s, debug build (status every 5 s)"
+	run_child build/debug/stress/foliotorture --duration "$stress_s" \
 		--json "$logs/stress.json"
 	stress_rc=$?
 else
 	echo "== stress: skipped"
 fi
 
-fuzz_status() {	# the last libFuzzer status line, as one readable line
+fuzz_status() {	# LOG ELAPSED SECS: the last libFuzzer status line, readably
 	local line
 	line=$(grep -E '^#[0-9]+' "$1" | tail -n 1)
 	[ -n "$line" ] || return 0
 	echo "$line" | sed -E 's/^#([0-9]+).*cov: ([0-9]+).*corp: ([0-9]+).*exec\/s: ([0-9]+).*/\1 \2 \3 \4/' |
 	{ read -r execs cov corp rate
 	  printf '[fuzz %4ss/%ss] %s programs (%s/s), corpus %s, coverage %s\n' \
-		"$2" "$fuzz_s" "$execs" "$rate" "$corp" "$cov"; }
+		"$2" "$3" "$execs" "$rate" "$corp" "$cov"; }
 }
 
-if [ "$fuzz_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
-	echo "== fuzz: fuzz_ops for ${fuzz_s}s (libFuzzer + ASan/UBSan), corpus $corpus"
-	log=$logs/fuzz.log
+# fuzz_one TARGET SECONDS MAX_LEN: one libFuzzer run from the target's
+# committed corpus into its work corpus; one summary line.  Sets one_rc:
+# 0 PASS or interrupted with nothing found, 1 a finding.
+fuzz_one() {
+	local t=$1 secs=$2 maxlen=$3 corpus artifacts log before after execs rate found t0 el rc
+
+	corpus=$work/main-job/corpus/$t
+	artifacts=$work/main-job/findings/$t
+	log=$logs/$t.log
+	mkdir -p "$corpus" "$artifacts"
+	echo "== fuzz: $t for ${secs}s (libFuzzer + ASan/UBSan), corpus $corpus"
 	before=$(find "$corpus" -maxdepth 1 -type f | wc -l)
 	touch "$log.start"	# findings of this run are newer than it
-	build/libfuzzer/fuzz/fuzz_ops -max_total_time="$fuzz_s" -max_len=1539 \
-		-dict=fuzz/fuzz_ops.dict -print_final_stats=1 \
-		-artifact_prefix="$artifacts/" "$corpus" corpora/fuzz_ops \
+	build/libfuzzer/fuzz/"$t" -max_total_time="$secs" -max_len="$maxlen" \
+		-dict=fuzz/"$t".dict -print_final_stats=1 \
+		-artifact_prefix="$artifacts/" "$corpus" corpora/"$t" \
 		>"$log" 2>&1 &
 	child=$!
 	t0=$SECONDS
@@ -120,29 +130,43 @@ if [ "$fuzz_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
 		sleep 1
 		el=$((SECONDS - t0))
 		if [ $((el % 5)) -eq 0 ] && [ "$el" -gt 0 ]; then
-			fuzz_status "$log" "$el"
+			fuzz_status "$log" "$el" "$secs"
 		fi
 	done
 	wait "$child"
-	fuzz_rc=$?
+	rc=$?
 	child=0
 	after=$(find "$corpus" -maxdepth 1 -type f | wc -l)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	found=$(find "$artifacts" -maxdepth 1 -type f \( -name 'crash-*' -o \
 		-name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) -newer "$log.start" 2>/dev/null | wc -l)
-	if [ "$fuzz_rc" -eq 0 ]; then
-		echo "fuzz_ops: PASS ${execs:-?} programs in ${fuzz_s}s (${rate:-?}/s)," \
+	one_rc=0
+	if [ "$rc" -eq 0 ]; then
+		echo "$t: PASS ${execs:-?} programs in ${secs}s (${rate:-?}/s)," \
 		     "$((after - before)) new corpus inputs in $corpus"
 	elif [ "$interrupted" -ne 0 ] && [ "$found" -eq 0 ]; then
-		echo "fuzz_ops: INTERRUPTED after ${execs:-?} programs," \
+		echo "$t: INTERRUPTED after ${execs:-?} programs," \
 		     "$((after - before)) new corpus inputs in $corpus"
-		fuzz_rc=0
 	else
 		grep -E 'FINDING|finding at op|ERROR: |Test unit written' "$log" | head -n 8
-		echo "fuzz_ops: FAIL (libFuzzer exit $fuzz_rc); log $log; replay:" \
-		     "build/release/fuzz/folio-replay $artifacts/crash-*"
-		fuzz_rc=1
+		echo "$t: FAIL (libFuzzer exit $rc); log $log; replay:" \
+		     "build/debug/fuzz/folio-replay $artifacts/crash-*"
+		one_rc=1
+	fi
+}
+
+if [ "$fuzz_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
+	# half each; fuzz_sched first, the odd second to fuzz_ops
+	sched_s=$((fuzz_s / 2))
+	ops_s=$((fuzz_s - sched_s))
+	if [ "$sched_s" -gt 0 ]; then
+		fuzz_one fuzz_sched "$sched_s" 4096
+		fuzz_rc=$one_rc
+	fi
+	if [ "$interrupted" -eq 0 ]; then
+		fuzz_one fuzz_ops "$ops_s" 1539
+		[ "$one_rc" -ne 0 ] && fuzz_rc=1
 	fi
 else
 	echo "== fuzz: skipped"
