@@ -535,12 +535,6 @@ static void check_cache(struct ck *c)
 	free(files);
 }
 
-/* A large descriptor's extra fields, whatever its order (free ones too). */
-static struct large_folio *folio_large_desc_raw(struct folio *f)
-{
-	return caa_container_of(f, struct large_folio, f);
-}
-
 static int check_folio_desc(void *obj, bool is_free, void *ctx)
 {
 	struct ck *c = ctx;
@@ -552,8 +546,8 @@ static int check_folio_desc(void *obj, bool is_free, void *ctx)
 				  "descriptor on the free list has refcount %d",
 				  folio_ref_count(f));
 		if (kmem_cache_owns(large_folio_cache, f) &&
-		    !cds_list_empty(&folio_large_desc_raw(f)->_deferred_list) &&
-		    folio_large_desc_raw(f)->_deferred_list.next != NULL)
+		    !cds_list_empty(&large_folio_desc(f)->_deferred_list) &&
+		    large_folio_desc(f)->_deferred_list.next != NULL)
 			violation(c, "I-free", f, ~0ul,
 				  "free descriptor still on the deferred-split queue");
 	} else if (!is_live(c, f)) {

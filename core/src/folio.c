@@ -62,7 +62,7 @@ static struct folio *folio_alloc_type(enum memdesc_type type,
 	fa_store_relaxed(&f->flags, flags);
 	fa_store_relaxed(&f->_mapcount, 0);
 	if (order) {
-		struct large_folio *lf = caa_container_of(f, struct large_folio, f);
+		struct large_folio *lf = large_folio_desc(f);
 
 		fa_store_relaxed(&lf->_entire_mapcount, 0);
 		fa_store_relaxed(&lf->_pincount, 0);

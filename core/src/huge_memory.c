@@ -200,8 +200,7 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 				 keep | (1ul << PG_large_desc) : keep);
 		fa_store_relaxed(&g->_mapcount, 0);
 		if (new_order) {
-			struct large_folio *lg =
-				caa_container_of(g, struct large_folio, f);
+			struct large_folio *lg = large_folio_desc(g);
 
 			fa_store_relaxed(&lg->_entire_mapcount, 0);
 			fa_store_relaxed(&lg->_pincount, 0);

@@ -231,6 +231,15 @@ static inline struct large_folio *folio_large(const struct folio *f)
 	VM_BUG_ON_FOLIO(!folio_large_fields(f), f);
 	return caa_container_of((struct folio *)f, struct large_folio, f);
 }
+/*
+ * The same without the order check: for a descriptor known to come from
+ * large_folio_cache whatever its order says right now (being set up by
+ * its allocator or a split, free, or walked by the checker).
+ */
+static inline struct large_folio *large_folio_desc(struct folio *f)
+{
+	return caa_container_of(f, struct large_folio, f);
+}
 static inline int folio_entire_mapcount(const struct folio *f)
 {
 	if (!folio_large_fields(f))
