@@ -398,6 +398,7 @@ static void put_word(char *buf, size_t n, const char *s)
 	buf[len < n ? len : n - 1] = 0;
 }
 
+/* @opt and its value, a number: at most 63 bytes formatted. */
 static void put_opt(char *buf, size_t n, const char *opt, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -417,7 +418,9 @@ void ft_command_line(char *buf, size_t n, const struct ft_opts *o)
 {
 	buf[0] = 0;
 	put_word(buf, n, o->argv0);
-	put_opt(buf, n, "--scenario", "%s", o->scenario);
+	/* a path, of any length: not through put_opt's short number buffer */
+	put_word(buf, n, "--scenario");
+	put_word(buf, n, o->scenario);
 	put_opt(buf, n, "--seed", "%" PRIu64, o->seed);
 	put_opt(buf, n, "--threads", "%u", o->threads);
 	put_opt(buf, n, "--duration", "%g", o->duration);
