@@ -113,11 +113,12 @@ static void on_finding(enum fs_verdict v, const char *what, void *ctx)
 	fatal();
 }
 
-static void on_bug(const char *file, int line, const char *cond,
-		   const struct folio *f)
+static void on_bug(const char *file, int line, const char *func,
+		   const char *cond, const struct folio *f)
 {
 	fs_freeze();
-	set_finding("VM_BUG_ON", f, "%s:%d: %s", file, line, cond);
+	set_finding("VM_BUG_ON", f, "%s:%d (in %s): %s", file, line, func,
+		    cond);
 	report();
 	if (R.o->on_fatal)
 		R.o->on_fatal(R.o->ctx);

@@ -177,12 +177,13 @@ static int check(struct vm *v)
 }
 
 /* A VM_BUG_ON in the core: the op's finding; the run cannot go on. */
-static void on_core_bug(const char *file, int line, const char *cond,
-			const struct folio *f)
+static void on_core_bug(const char *file, int line, const char *func,
+			const char *cond, const struct folio *f)
 {
 	struct vm *v = &vm_state;
 
-	finding(v, f, -1, "VM_BUG_ON", "%s:%d: %s", file, line, cond);
+	finding(v, f, -1, "VM_BUG_ON", "%s:%d (in %s): %s", file, line, func,
+		cond);
 	report(v);
 	if (v->o->report)
 		fflush(v->o->report);

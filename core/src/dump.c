@@ -91,16 +91,16 @@ int folio_debug_name(const void *addr, char *buf, size_t n)
 	       slab_debug_name(addr, buf, n) || lock_debug_name(addr, buf, n);
 }
 
-_Noreturn void folio_bug(const char *file, int line, const char *cond,
-			 const struct folio *f)
+_Noreturn void folio_bug(const char *file, int line, const char *func,
+			 const char *cond, const struct folio *f)
 {
 	folio_bug_fn hook = atomic_load_explicit(&folio_bug_hook,
 						 memory_order_relaxed);
 
 	if (hook)
-		hook(file, line, cond, f);
-	fprintf(stderr, "kernel BUG at %s:%d: VM_BUG_ON_FOLIO(%s)\n", file,
-		line, cond);
+		hook(file, line, func, cond, f);
+	fprintf(stderr, "kernel BUG at %s:%d (in %s): VM_BUG_ON_FOLIO(%s)\n",
+		file, line, func, cond);
 	dump_folio(stderr, f, cond);
 	fflush(stderr);
 	abort();

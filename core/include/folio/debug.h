@@ -29,15 +29,15 @@ void dump_folio(FILE *out, const struct folio *folio, const char *reason);
  * scheduler's race diagram); reads the caches' metadata without locks.
  */
 int folio_debug_name(const void *addr, char *buf, size_t n);
-_Noreturn void folio_bug(const char *file, int line, const char *cond,
-			 const struct folio *folio);
+_Noreturn void folio_bug(const char *file, int line, const char *func,
+			 const char *cond, const struct folio *folio);
 /*
  * Debug hook: called first by folio_bug() (a VM_BUG_ON fired), so a harness
  * can say where the run was (the scheduler stops switching and draws the
  * interleaving) before the report and the abort.  NULL: nothing.
  */
-typedef void (*folio_bug_fn)(const char *file, int line, const char *cond,
-			     const struct folio *folio);
+typedef void (*folio_bug_fn)(const char *file, int line, const char *func,
+			     const char *cond, const struct folio *folio);
 extern _Atomic(folio_bug_fn) folio_bug_hook;
 void folio_warn(const char *file, int line, const char *cond,
 		const struct folio *folio);
@@ -46,7 +46,8 @@ void folio_warn(const char *file, int line, const char *cond,
 #define VM_BUG_ON_FOLIO(cond, folio)                                     \
 	do {                                                             \
 		if (__builtin_expect(!!(cond), 0))                        \
-			folio_bug(__FILE__, __LINE__, #cond, (folio));   \
+			folio_bug(__FILE__, __LINE__, __func__, #cond,    \
+				  (folio));                                \
 	} while (0)
 #define VM_BUG_ON(cond) VM_BUG_ON_FOLIO(cond, NULL)
 #else
