@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# ci/coverage.sh - line, function and region coverage of core/src from the
+# fuzz corpora (clang source-based coverage, the coverage preset).
+#
+#   ci/coverage.sh [--out DIR] [--corpus TARGET=DIR]... [--no-build]
+#                  [--no-html]
+#
+# Replays, on the coverage build, every input of the committed corpora
+# (corpora/fuzz_ops, fuzz_ops_text, fuzz_sched with the standalone targets;
+# corpora/regressions/* and fuzz_sched_text with folio-replay) and of each
+# --corpus TARGET=DIR (TARGET one of fuzz_ops, fuzz_ops_text, fuzz_sched:
+# a campaign's corpus, ci/nightly.sh passes its own), then writes to DIR
+# (default build/coverage/report):
+#   summary.txt    llvm-cov report, one line per file of core/src
+#   summary.json   the totals (lines, functions, regions, branches)
+#   html/index.html  the annotated sources
+# The last line: "coverage: core/src lines L% (a/b), functions F%, regions R%".
+# Exit: 0 done, 1 a replay found something (the corpus has a finding: its
+# coverage would be lost with the aborted process), 2 usage or build error.
+set -uo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$root" || exit 2
+
+usage() {
+	sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+	exit 2
+}
+die() { echo "coverage: $*" >&2; exit 2; }
+
+out=build/coverage/report
+build=1
+html=1
+extra=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) [ $# -ge 2 ] && [ -n "$2" ] || die "--out wants a directory"; out=$2; shift 2 ;;
+	--corpus)
+		[ $# -ge 2 ] || die "--corpus wants TARGET=DIR"
+		case ${2%%=*} in fuzz_ops|fuzz_ops_text|fuzz_sched) ;;
+		*) die "--corpus: unknown target '${2%%=*}' (fuzz_ops, fuzz_ops_text, fuzz_sched)" ;; esac
+		[ -d "${2#*=}" ] || die "--corpus: ${2#*=} is not a directory"
+		extra+=("$2"); shift 2 ;;
+	--no-build) build=0; shift ;;
+	--no-html) html=0; shift ;;
+	-h|--help) usage ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+
+pick() { for t in "$@"; do command -v "$t" >/dev/null && { echo "$t"; return; }; done; }
+profdata=$(pick llvm-profdata-14 llvm-profdata)
+llvmcov=$(pick llvm-cov-14 llvm-cov)
+[ -n "$profdata" ] && [ -n "$llvmcov" ] || die "llvm-profdata / llvm-cov not found (package llvm-14)"
+
+B=build/coverage
+mkdir -p "$out" || die "cannot create $out"
+if [ "$build" -eq 1 ]; then
+	if ! { cmake --preset coverage && cmake --build --preset coverage; } >"$out/build.log" 2>&1; then
+		tail -n 30 "$out/build.log"
+		die "the coverage build failed (log: $out/build.log)"
+	fi
+fi
+for b in fuzz/fuzz_ops fuzz/fuzz_ops_text fuzz/fuzz_sched fuzz/folio-replay; do
+	[ -x "$B/$b" ] || die "$B/$b is missing (cmake --preset coverage && cmake --build --preset coverage)"
+done
+
+prof=$(mktemp -d "${TMPDIR:-/tmp}/foliotorture-cov.XXXXXX") || die "no temporary directory"
+trap 'rm -rf "$prof"' EXIT
+export LLVM_PROFILE_FILE="$prof/%p-%m.profraw"
+found=0
+replay() {	# LABEL PROGRAM ARGS...: run, note a finding
+	local label=$1
+	shift
+	if ! "$@" >"$prof/$label.log" 2>&1; then
+		echo "coverage: $label: a finding or an error (last lines below); its coverage is partial" >&2
+		tail -n 5 "$prof/$label.log" >&2
+		found=1
+	fi
+}
+replay fuzz_ops "$B/fuzz/fuzz_ops" corpora/fuzz_ops
+replay fuzz_ops_text "$B/fuzz/fuzz_ops_text" corpora/fuzz_ops_text
+replay fuzz_sched "$B/fuzz/fuzz_sched" corpora/fuzz_sched
+replay sched_text "$B/fuzz/folio-replay" --quiet --sched corpora/fuzz_sched_text
+for d in corpora/regressions/*/; do
+	case $d in *sched*) k=--sched ;; *text*) k=--text ;; *) k=--binary ;; esac
+	[ -n "$(ls -A "$d")" ] && replay "regress-$(basename "$d")" "$B/fuzz/folio-replay" --quiet $k "$d"
+done
+n=0
+for e in "${extra[@]}"; do
+	n=$((n + 1))
+	replay "extra$n-${e%%=*}" "$B/fuzz/${e%%=*}" "${e#*=}"
+done
+
+"$profdata" merge -sparse "$prof"/*.profraw -o "$prof/merged.profdata" ||
+	die "llvm-profdata merge failed"
+objs=()
+for b in fuzz/fuzz_ops fuzz/fuzz_ops_text fuzz/fuzz_sched fuzz/folio-replay; do
+	objs+=(-object "$B/$b")
+done
+# core/src only: the model under test, not the harness that drives it
+"$llvmcov" report -instr-profile="$prof/merged.profdata" "${objs[@]:1}" \
+	"$root/core/src" >"$out/summary.txt" 2>"$prof/cov.err" || {
+	cat "$prof/cov.err" >&2
+	die "llvm-cov report failed"
+}
+"$llvmcov" export -summary-only -instr-profile="$prof/merged.profdata" "${objs[@]:1}" \
+	"$root/core/src" 2>/dev/null | jq '.data[0].totals' >"$out/summary.json" ||
+	die "llvm-cov export failed"
+if [ "$html" -eq 1 ]; then
+	rm -rf "$out/html"
+	"$llvmcov" show -format=html -output-dir="$out/html" -instr-profile="$prof/merged.profdata" \
+		"${objs[@]:1}" "$root/core/src" >/dev/null 2>&1 || echo "coverage: llvm-cov show failed; no HTML" >&2
+fi
+jq -r '"coverage: core/src lines \(.lines.percent * 10 | round / 10)% (\(.lines.covered)/\(.lines.count)), functions \(.functions.percent * 10 | round / 10)%, regions \(.regions.percent * 10 | round / 10)%"' \
+	"$out/summary.json"
+exit "$found"
