@@ -8,7 +8,7 @@ set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config git \
       clang-14 clang llvm-14 libclang-rt-14-dev \
-      liburcu-dev afl++"
+      liburcu-dev afl++ jq gnuplot-nox zip unzip"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
