@@ -54,17 +54,11 @@ trap 'on_signal 130 INT' INT
 trap 'on_signal 143 TERM' TERM
 
 # Build quietly: the log is printed only if the build fails.
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
 build() {
-	local p=$1 t0=$SECONDS log=$logs/build-$1.log
-
-	printf 'main-job: building %s ... ' "$p"
-	if cmake --preset "$p" >"$log" 2>&1 && cmake --build --preset "$p" >>"$log" 2>&1; then
-		echo "ok ($((SECONDS - t0)) s)"
-		return 0
-	fi
-	echo "FAILED"
-	tail -n 40 "$log"
-	echo "main-job: FAIL: the $p build failed (full log: $log)"
+	build_preset main-job "$1" "$logs/build-$1.log" && return 0
+	echo "main-job: FAIL: the $1 build failed (full log: $logs/build-$1.log)"
 	exit 2
 }
 

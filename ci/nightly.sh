@@ -52,10 +52,9 @@ set -uo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root" || exit 2
 
-usage() {
-	sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-	exit 2
-}
+# shellcheck source=ci/lib.sh
+. "$root/ci/lib.sh"
+usage() { usage_from_header "$0"; }
 die() { echo "nightly: $*" >&2; exit 2; }
 say() { echo "nightly: $*"; }
 
@@ -176,17 +175,6 @@ trap 'on_signal 130 INT' INT
 trap 'on_signal 143 TERM' TERM
 
 # ---- builds ----
-build_preset() {
-	local p=$1 log=$out/logs/build-$1.log t0=$SECONDS
-	printf 'nightly: building %s ... ' "$p"
-	if cmake --preset "$p" >"$log" 2>&1 && cmake --build --preset "$p" >>"$log" 2>&1; then
-		echo "ok ($((SECONDS - t0)) s)"
-		return 0
-	fi
-	echo "FAILED"
-	tail -n 30 "$log"
-	die "the $p build failed (log: $log)"
-}
 presets=""
 while read -r t _; do
 	p=$(field "$t" preset)
@@ -199,7 +187,8 @@ presets="$presets coverage"
 if [ "$build" -eq 1 ]; then
 	for p in $presets; do
 		[ "$stop" -ne 0 ] && break
-		build_preset "$p"
+		build_preset nightly "$p" "$out/logs/build-$p.log" ||
+			die "the $p build failed (log: $out/logs/build-$p.log)"
 	done
 fi
 

@@ -41,10 +41,9 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 
-usage() {
-	sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-	exit 2
-}
+# shellcheck source=ci/lib.sh
+. "$root/ci/lib.sh"
+usage() { usage_from_header "$0"; }
 die() { echo "triage: $*" >&2; exit 2; }
 
 out=${FOLIOTORTURE_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/foliotorture}/nightly
