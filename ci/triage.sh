@@ -12,7 +12,8 @@
 # stress (FILE is a failed foliotorture run's --json report, its output in
 # FILE with .json replaced by .log).
 #
-# 1. Replays FILE N times (default 5): folio-replay for a fuzz input (the
+# 1. Replays FILE N times (default 5; at most two minutes of replays, so a
+#    hang does not replay for five timeouts): folio-replay for a fuzz input (the
 #    libfuzzer preset's, with ASan/UBSan and the FOLIO_DEBUG assertions;
 #    --replay BIN for another), the rerun command for a stress run (its
 #    seed, scenario and sizes, for as long as the run took to fail).
@@ -29,7 +30,8 @@
 #    written atomically as DIR/findings/<signature>/: input.*, repro.* (the
 #    smallest input that still gives the signature), repro.txt (its text
 #    form), replay.log, info.json, seen.  A known signature is counted in
-#    its seen and info.json, not reported again.
+#    its seen and info.json, not reported again (a failed stress run whose
+#    own log names a known signature is counted without replays).
 #
 # The last line says what happened, for the nightly campaign to read:
 #   triage: NEW reproducible 5/5 <signature>
@@ -206,10 +208,32 @@ if [ "$target" = stress ]; then
 	[ "$secs" -lt 1 ] && secs=1
 fi
 
-# Replays: the most frequent signature, and how many replays gave it.
+# A failed stress run whose own log already names a known finding is
+# counted without its replays: a bug the campaign keeps hitting costs one
+# run each time, not five reruns more.
+if [ "$target" = stress ] && [ -f "${file%.json}.log" ]; then
+	s=$(signature "${file%.json}.log")
+	if [ -n "$s" ] && [ -d "$out/findings/$(sig_dir "$s")" ]; then
+		name=$(sig_dir "$s")
+		echo "$(now) $file ${engine:--} (its log)" >>"$out/findings/$name/seen"
+		n=$(wc -l <"$out/findings/$name/seen")
+		jq --arg t "$(now)" --argjson n "$n" '.count = $n | .last_seen = $t' \
+			"$out/findings/$name/info.json" >"$work/info.json" &&
+			mv "$work/info.json" "$out/findings/$name/info.json"
+		echo "triage: KNOWN $name (seen $n times)"
+		exit 0
+	fi
+fi
+
+# Replays: the most frequent signature, and how many replays gave it.  At
+# most two minutes of them (a hang replays for its whole timeout): the
+# class is then of the replays that ran.
 declare -A count=()
-best="" k=0
+best="" k=0 ran=0
+t_end=$((SECONDS + 120))
 for i in $(seq 1 "$replays"); do
+	[ "$i" -gt 1 ] && [ "$SECONDS" -ge "$t_end" ] && break
+	ran=$i
 	replay_once "$file" "$work/replay-$i.log" "$secs"
 	s=$(signature "$work/replay-$i.log")
 	[ -n "$s" ] || continue
@@ -230,10 +254,11 @@ if [ "$k" -eq 0 ]; then
 	[ "$target" = stress ] && [ -f "${file%.json}.log" ] && cp "${file%.json}.log" "$u/run.log"
 	cp "$work/replay-1.log" "$u/replay.log"
 	echo "$(now) $file ${engine:--}" >>"$u/seen"
-	echo "triage: UNREPRODUCED 0/$replays $file (kept in $u)"
+	echo "triage: UNREPRODUCED 0/$ran $file (kept in $u)"
 	exit 0
 fi
-if [ "$k" -eq "$replays" ]; then class=reproducible; else class=flaky; fi
+if [ "$k" -eq "$ran" ]; then class=reproducible; else class=flaky; fi
+replays=$ran
 name=$(sig_dir "$best")
 dir=$out/findings/$name
 IFS=$'\t' read -r rule op where <<<"$best"
