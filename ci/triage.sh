@@ -118,8 +118,8 @@ signature() {
 	}
 	function frame(fn, path) {
 		if (where != "" || fn ~ /^(folio_bug|abort|raise|__|ft_sanitizer|fuzz_run_or_abort|report|on_)/) return
-		if (path ~ /\/core\//) { where = fn; return }
-		if (path ~ /\/(fuzz|stress)\// && pwhere == "") pwhere = fn
+		if (path ~ /(^|\/)core\//) { where = fn; return }
+		if (path ~ /(^|\/)(fuzz|stress)\// && pwhere == "") pwhere = fn
 	}
 	rule == "" && /ERROR: AddressSanitizer: / { sub(/.*ERROR: AddressSanitizer: /, ""); rule = "asan:" $1; instack = 1; next }
 	rule == "" && /ERROR: LeakSanitizer: / { rule = "lsan:leak"; instack = 1; next }
