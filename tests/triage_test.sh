@@ -3,7 +3,8 @@
 # the nightly campaign's findings pipeline, on fixed inputs:
 #  - signatures of each kind of report (tests/testdata/triage/*.log: a
 #    VM_BUG_ON in a fuzz_sched run, a stress worker's BUG, a reference-model
-#    divergence, an ASan report, and a TSan report of the mapcount_plain
+#    divergence, ASan on a slab object freed and reused (tests/asan_slab_uaf),
+#    and TSan on the mapcount_plain
 #    bug as the stress engine printed it) are the expected names;
 #  - a finding (fuzz/testdata/mutant.txt on folio-replay-mutant, the model
 #    with one rule broken) is NEW and reproducible 5/5, written with its
@@ -28,7 +29,7 @@ done <<'LIST'
 vm_bug_sched.log VM_BUG_ON_folio_mapcount_f_ne_N__unpin__folio_put
 stress_worker_bug.log worker_lookup_returned_a_folio_that_is_not_at_the_index__lookup__-
 model_finding.log model-refcount__gup__-
-asan_uaf.log asan_heap-use-after-free__-__folio_try_get
+asan_slab_uaf.log asan_use-after-poison__-__folio_ref_count
 tsan_race.log tsan_data_race__-__folio_remove_rmap_ptes
 LIST
 
