@@ -62,7 +62,7 @@ if command -v gnuplot >/dev/null && [ "$(wc -l <"$dir/timeline.tsv")" -gt 1 ]; t
 		sep=""
 		for t in $tasks; do
 			case $col:$t in 7:stress-*) continue ;; esac
-			awk -F'\t' -v r="$round" -v n="$t" 'NR > 1 && $3 == r && $4 == n { print $2, $'"$col"' }' \
+			awk -F'\t' -v r="$round" -v n="$t" 'NR > 1 && $3 == r && $4 == n && $'"$col"' > 0 { print $2, $'"$col"' }' \
 				"$dir/timeline.tsv" >"$tmp/$t.$col.dat"
 			plot="$plot$sep '$tmp/$t.$col.dat' using 1:2 with linespoints title '$t'"
 			sep=","
@@ -79,7 +79,7 @@ if command -v gnuplot >/dev/null && [ "$(wc -l <"$dir/timeline.tsv")" -gt 1 ]; t
 		set key outside right
 		set xlabel 'campaign seconds (round $round)'
 		set output '$dir/plots/coverage.png'
-		set title "the fuzzers' own coverage counters (libFuzzer cov: features, AFL++ edges_found)"
+		set title "the fuzzers' own coverage counters (libFuzzer cov: edges, AFL++ edges_found)"
 		set ylabel 'coverage'
 		$(cat "$tmp/plot.7")
 		unset label
