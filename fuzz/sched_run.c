@@ -36,9 +36,11 @@ static void report(void)
 	FILE *out = R.o->report;
 	char state[160];
 
+	/* the counts first, printed or not: --minimize's child has no
+	 * report, and freezes the schedule from st.ndecisions */
+	fs_stats_now(&R.r->st);
 	if (!out)
 		return;
-	fs_stats_now(&R.r->st);
 	fprintf(out, "FINDING: %s: %s\n", R.r->rule, R.r->detail);
 	fprintf(out, "---- program\n");
 	sched_prog_print_text(R.p, out);
