@@ -21,3 +21,9 @@ build_preset() {
 	tail -n 40 "$log"
 	return 1
 }
+
+# fuzz_max_len TARGET: the longest input TARGET takes, from its libFuzzer
+# options file (fuzz/TARGET.options, the one OSS-Fuzz reads too).
+fuzz_max_len() {
+	sed -n 's/^max_len *= *\([0-9][0-9]*\)$/\1/p' "fuzz/$1.options"
+}

@@ -101,11 +101,11 @@ fuzz_status() {	# LOG ELAPSED SECS: the last libFuzzer status line, readably
 		"$2" "$3" "$execs" "$rate" "$corp" "$cov"; }
 }
 
-# fuzz_one TARGET SECONDS MAX_LEN: one libFuzzer run from the target's
+# fuzz_one TARGET SECONDS: one libFuzzer run from the target's
 # committed corpus into its work corpus; one summary line.  Sets one_rc:
 # 0 PASS or interrupted with nothing found, 1 a finding.
 fuzz_one() {
-	local t=$1 secs=$2 maxlen=$3 corpus artifacts log before after execs rate found t0 el rc
+	local t=$1 secs=$2 corpus artifacts log before after execs rate found t0 el rc
 
 	corpus=$work/main-job/corpus/$t
 	artifacts=$work/main-job/findings/$t
@@ -114,7 +114,7 @@ fuzz_one() {
 	echo "== fuzz: $t for ${secs}s (libFuzzer + ASan/UBSan), corpus $corpus"
 	before=$(find "$corpus" -maxdepth 1 -type f | wc -l)
 	touch "$log.start"	# findings of this run are newer than it
-	build/libfuzzer/fuzz/"$t" -max_total_time="$secs" -max_len="$maxlen" \
+	build/libfuzzer/fuzz/"$t" -max_total_time="$secs" -max_len="$(fuzz_max_len "$t")" \
 		-dict=fuzz/"$t".dict -print_final_stats=1 \
 		-artifact_prefix="$artifacts/" "$corpus" corpora/"$t" \
 		>"$log" 2>&1 &
@@ -155,11 +155,11 @@ if [ "$fuzz_s" -gt 0 ] && [ "$interrupted" -eq 0 ]; then
 	sched_s=$((fuzz_s / 2))
 	ops_s=$((fuzz_s - sched_s))
 	if [ "$sched_s" -gt 0 ]; then
-		fuzz_one fuzz_sched "$sched_s" 4096
+		fuzz_one fuzz_sched "$sched_s"
 		fuzz_rc=$one_rc
 	fi
 	if [ "$interrupted" -eq 0 ]; then
-		fuzz_one fuzz_ops "$ops_s" 1539
+		fuzz_one fuzz_ops "$ops_s"
 		[ "$one_rc" -ne 0 ] && fuzz_rc=1
 	fi
 else

@@ -200,9 +200,9 @@ cur_rate=0 cur_corpus=0 cur_cov=0 last_execs=0 last_t=0
 
 # task_stats TASK: cur_rate (exec/s, or ops/s for stress), cur_corpus, cur_cov
 task_stats() {
-	local name=$1 eng tgt line execs now
-	eng=$(field "$2" engine)
-	tgt=$(field "$2" target)
+	local eng tgt line execs now
+	eng=$(field "$1" engine)
+	tgt=$(field "$1" target)
 	now=$(date +%s)
 	case $eng in
 	libfuzzer)
@@ -233,7 +233,7 @@ task_stats() {
 status_line() {	# TASK-LINE
 	local name el
 	name=$(field "$1" name)
-	task_stats "$name" "$1"
+	task_stats "$1"
 	el=$(( $(done_total) ))
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date +%s)" "$el" "$round" "$name" \
 		"$cur_rate" "$cur_corpus" "$cur_cov" "$(findings_count)" >>"$out/timeline.tsv"
@@ -256,7 +256,6 @@ seed_corpus() {	# TARGET: the campaign corpus starts as the committed one
 		mv "$c.tmp" "$c"
 	fi
 }
-max_len() { case $1 in fuzz_ops) echo 1539 ;; fuzz_ops_text) echo 8192 ;; *) echo 4096 ;; esac; }
 
 # start_engine TASK SECONDS: starts it in its own process group; sets
 # cur_log and pgid.  Stress runs go through stress_loop (several runs).
@@ -272,7 +271,7 @@ start_engine() {
 		echo "==== round $round $(date -u +%FT%TZ) ${secs}s" >>"$cur_log"
 		setsid build/libfuzzer/fuzz/"$tgt" -fork="$jobs" -ignore_crashes=1 \
 			-ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
-			-timeout=25 -rss_limit_mb=4096 -max_len="$(max_len "$tgt")" \
+			-timeout=25 -rss_limit_mb=4096 -max_len="$(fuzz_max_len "$tgt")" \
 			-dict=fuzz/"$tgt".dict -artifact_prefix="$out/artifacts/lf-$tgt/" \
 			"$out/corpus/$tgt" "corpora/$tgt" >>"$cur_log" 2>&1 </dev/null &
 		pgid=($!) ;;
@@ -289,7 +288,7 @@ start_engine() {
 			AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 			AFL_AUTORESUME=1 AFL_SKIP_CRASHES=1 AFL_NO_AFFINITY=1 \
 			setsid afl-fuzz "${role[@]}" -i "$out/corpus/$tgt" -o "$o" \
-				-x fuzz/"$tgt".dict -t 25000+ -V "$secs" -G "$(max_len "$tgt")" \
+				-x fuzz/"$tgt".dict -t 25000+ -V "$secs" -G "$(fuzz_max_len "$tgt")" \
 				-- build/afl/fuzz/"$tgt" >>"$cur_log.$i" 2>&1 </dev/null &
 			pgid+=($!)
 		done ;;
@@ -442,7 +441,7 @@ for tgt in fuzz_sched fuzz_ops fuzz_ops_text; do
 	rm -rf "$out/corpus/$tgt.merged"
 	mkdir -p "$out/corpus/$tgt.merged"
 	if build/libfuzzer/fuzz/"$tgt" -merge=1 -timeout=25 -rss_limit_mb=4096 \
-		-max_len="$(max_len "$tgt")" \
+		-max_len="$(fuzz_max_len "$tgt")" \
 		-merge_control_file="$st/merge-$tgt.ctl" "$out/corpus/$tgt.merged" \
 		"$out/corpus/$tgt" "${extra[@]}" >"$out/logs/merge-$tgt.log" 2>&1; then
 		rm -rf "$out/corpus/$tgt.old"

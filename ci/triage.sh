@@ -208,20 +208,25 @@ if [ "$target" = stress ]; then
 	[ "$secs" -lt 1 ] && secs=1
 fi
 
+# known NAME NOTE: one more sighting of findings/NAME (its seen and its
+# info.json's count), said, and the end.
+known() {
+	local d=$out/findings/$1 n
+	echo "$(now) $file ${engine:--} $2" >>"$d/seen"
+	n=$(wc -l <"$d/seen")
+	jq --arg t "$(now)" --argjson n "$n" '.count = $n | .last_seen = $t' \
+		"$d/info.json" >"$work/info.json" && mv "$work/info.json" "$d/info.json"
+	echo "triage: KNOWN $1 (seen $n times)"
+	exit 0
+}
+
 # A failed stress run whose own log already names a known finding is
 # counted without its replays: a bug the campaign keeps hitting costs one
 # run each time, not five reruns more.
 if [ "$target" = stress ] && [ -f "${file%.json}.log" ]; then
 	s=$(signature "${file%.json}.log")
 	if [ -n "$s" ] && [ -d "$out/findings/$(sig_dir "$s")" ]; then
-		name=$(sig_dir "$s")
-		echo "$(now) $file ${engine:--} (its log)" >>"$out/findings/$name/seen"
-		n=$(wc -l <"$out/findings/$name/seen")
-		jq --arg t "$(now)" --argjson n "$n" '.count = $n | .last_seen = $t' \
-			"$out/findings/$name/info.json" >"$work/info.json" &&
-			mv "$work/info.json" "$out/findings/$name/info.json"
-		echo "triage: KNOWN $name (seen $n times)"
-		exit 0
+		known "$(sig_dir "$s")" "(its log)"
 	fi
 fi
 
@@ -263,14 +268,7 @@ name=$(sig_dir "$best")
 dir=$out/findings/$name
 IFS=$'\t' read -r rule op where <<<"$best"
 
-if [ -d "$dir" ]; then
-	echo "$(now) $file ${engine:--} $k/$replays" >>"$dir/seen"
-	n=$(wc -l <"$dir/seen")
-	jq --arg t "$(now)" --argjson n "$n" '.count = $n | .last_seen = $t' \
-		"$dir/info.json" >"$work/info.json" && mv "$work/info.json" "$dir/info.json"
-	echo "triage: KNOWN $name (seen $n times)"
-	exit 0
-fi
+[ -d "$dir" ] && known "$name" "$k/$replays"
 
 # A new signature: build it in a scratch directory, then one rename.
 new=$work/finding
@@ -328,10 +326,7 @@ jq -n --arg sig "$name" --arg rule "$rule" --arg op "$op" --arg where "$where" \
 	  first_seen: $t, last_seen: $t, count: 1, reproducer: $repro,
 	  minimisation: $min, replay: $cmd, first_line: $first}' >"$new/info.json"
 if ! mv -T "$new" "$dir" 2>/dev/null; then
-	# another triage wrote it between our check and the rename: known
-	echo "$t $file ${engine:--} $k/$replays" >>"$dir/seen"
-	echo "triage: KNOWN $name (seen $(wc -l <"$dir/seen") times)"
-	exit 0
+	known "$name" "$k/$replays"	# another triage wrote it since our check
 fi
 echo "triage: NEW $class $k/$replays $name"
 exit 0
