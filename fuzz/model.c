@@ -761,8 +761,69 @@ static long op_scan(struct model *m, const struct prog_op *op,
 	return split;
 }
 
-/* madvise_free: whole folios in range become clean lazyfree */
-static long op_madv_free(struct model *m, const struct prog_op *op)
+/*
+ * madvise_free's split of a large anon folio it covers only in part
+ * (madv_free_split): it holds the folio lock and a reference, so the split
+ * needs no holder but the mappings; whether its descriptors came is the
+ * oracle's.  Returns true if it split.
+ */
+static bool madv_split(struct model *m, const struct m_oracle *o, int id)
+{
+	struct m_counts c;
+
+	model_counts(m, id, &c);
+	if (c.rc != c.map)	/* a pin or another reference */
+		return false;
+	if (o->alloc_failed && o->order_of(o->ctx, m->f[id].real) != 0)
+		return false;
+	do_split(m, o, id, 0);
+	return true;
+}
+
+/* madvise_free of one PMD's PTEs [va, pend) */
+static long madv_free_ptes(struct model *m, const struct m_oracle *o,
+			   unsigned int mm, unsigned long va, unsigned long pend)
+{
+	unsigned long retried = ~0ul;
+	long marked = 0;
+
+	for (unsigned long a = va; a < pend;) {
+		int id = pte_at(m, mm, a)->folio;
+		unsigned long fnr, i = 0;
+
+		if (id < 0 || !m->f[id].anon) {
+			a++;
+			continue;
+		}
+		/* every page of the folio, in order, from its first, in
+		 * range (madvise_folio_pte_batch); else split it first */
+		fnr = nr_pages(m, id);
+		if (pte_at(m, mm, a)->page == 0 && fnr <= pend - a)
+			while (i < fnr && pte_at(m, mm, a + i)->folio == id &&
+			       pte_at(m, mm, a + i)->page == i)
+				i++;
+		if (i < fnr) {
+			if (madv_split(m, o, id) && retried != a) {
+				retried = a;
+				continue;	/* the same entry, now small */
+			}
+			a++;
+			continue;
+		}
+		for (i = 0; i < fnr; i++)
+			pte_at(m, mm, a + i)->bits &= (uint8_t)~(M_D | M_Y);
+		m->f[id].dirty = false;
+		m->f[id].swapbacked = false;
+		marked++;
+		a += fnr;
+	}
+	return marked;
+}
+
+/* madvise_free: whole folios in range become clean lazyfree; large ones
+ * covered in part are split first */
+static long op_madv_free(struct model *m, const struct prog_op *op,
+			 const struct m_oracle *o)
 {
 	unsigned int mm = op->arg[0];
 	unsigned long va = op->arg[1], end = va + op->arg[2];
@@ -783,37 +844,13 @@ static long op_madv_free(struct model *m, const struct prog_op *op)
 				m->f[d->folio].dirty = false;
 				m->f[d->folio].swapbacked = false;
 				marked++;
-			}
-			continue;
-		}
-		if (d->kind != M_TABLE)
-			continue;
-		for (unsigned long a = va; a < pend;) {
-			int id = pte_at(m, mm, a)->folio;
-			unsigned long fnr, i = 0;
-
-			if (id < 0) {
-				a++;
 				continue;
 			}
-			/* every page of the folio, in order, from its first, in
-			 * range (madvise_folio_pte_batch); else left alone */
-			fnr = nr_pages(m, id);
-			if (m->f[id].anon && fnr <= pend - a)
-				while (i < fnr && pte_at(m, mm, a + i)->folio == id &&
-				       pte_at(m, mm, a + i)->page == i)
-					i++;
-			if (i < fnr) {
-				a++;
+			if (!madv_split(m, o, d->folio))
 				continue;
-			}
-			for (i = 0; i < fnr; i++)
-				pte_at(m, mm, a + i)->bits &= (uint8_t)~(M_D | M_Y);
-			m->f[id].dirty = false;
-			m->f[id].swapbacked = false;
-			marked++;
-			a += fnr;
 		}
+		if (d->kind == M_TABLE)
+			marked += madv_free_ptes(m, o, mm, va, pend);
 	}
 	return marked;
 }
@@ -945,7 +982,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_SPLIT: r = op_split(m, op, o); break;
 	case OP_SPLIT_PMD: r = op_split_pmd(m, op); break;
 	case OP_SCAN: r = op_scan(m, op, o); break;
-	case OP_MADV_FREE: r = op_madv_free(m, op); break;
+	case OP_MADV_FREE: r = op_madv_free(m, op, o); break;
 	case OP_RECLAIM: r = op_reclaim(m, op); break;
 	case OP_GET_VA: r = hold(m, folio_at_va(m, op->arg[0], op->arg[1]), made); break;
 	default: break;

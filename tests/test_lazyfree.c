@@ -65,9 +65,13 @@ static void test_madvise_free_marks(void)
 	b = anon_folio(4, 2);
 	c = anon_folio(PN, PO);
 	CHECK(!folio_test_lazyfree(a));
-	/* [2, 8): a is only partly covered and stays; b is marked */
-	CHECK_EQ(madvise_free(mm, 2, 6), 1);
+	/* [2, 8): b is marked whole; a, covered in part, is split and its
+	 * pages 2 and 3 (now folios of their own) marked */
+	CHECK_EQ(madvise_free(mm, 2, 6), 3);
+	CHECK_EQ(folio_order(a), 0);
 	CHECK(!folio_test_lazyfree(a) && folio_test_lazyfree(b));
+	CHECK(folio_test_lazyfree(pfn_folio(folio_pfn(a) + 2)));
+	CHECK(!folio_test_lazyfree(pfn_folio(folio_pfn(a) + 1)));
 	CHECK_EQ(madvise_free(mm, PN, PN), 1);	/* whole PMD, not split */
 	CHECK(folio_test_lazyfree(c));
 	CHECK_EQ(folio_entire_mapcount(c), 1);
@@ -79,8 +83,8 @@ static void test_madvise_free_marks(void)
 /*
  * MADV_FREE acts only on the entries of the folio it marks: a folio whose
  * page 2 was zapped and refaulted by another (dirty) folio is not wholly
- * mapped, so it is left alone (the kernel would split it), and the other
- * folio's dirty bit stays when that one cannot be marked (locked).
+ * mapped, so it is split and its pieces marked, and the other folio's
+ * dirty bit stays when that one cannot be marked (locked).
  */
 static void test_madvise_free_hole_of_other_folio(void)
 {
@@ -94,18 +98,107 @@ static void test_madvise_free_hole_of_other_folio(void)
 	b = anon_folio(2, 0);		/* dirty: faulted for a write */
 	folio_get(b);
 	folio_lock(b);			/* busy: MADV_FREE cannot mark it */
-	CHECK_EQ(madvise_free(mm, 0, 4), 0);
+	CHECK_EQ(madvise_free(mm, 0, 4), 3);	/* a's pages 0, 1, 3 */
 	folio_unlock(b);
 	folio_put(b);
-	CHECK(!folio_test_lazyfree(a) && !folio_test_lazyfree(b));
+	CHECK(folio_test_lazyfree(a) && !folio_test_lazyfree(b));
+	CHECK_EQ(folio_order(a), 0);
 	pmd = atomic_load(pmd_offset(mm, 2));
 	pte = atomic_load(pte_offset(pmd, 2));
 	CHECK(pte_pfn(pte) == folio_pfn(b) && (pte & _PAGE_DIRTY));
-	/* unlocked, b alone is marked: a still has its hole */
-	CHECK_EQ(madvise_free(mm, 0, 4), 1);
-	CHECK(!folio_test_lazyfree(a) && folio_test_lazyfree(b));
+	/* unlocked, b is marked too (a's pieces again) */
+	CHECK_EQ(madvise_free(mm, 0, 4), 4);
+	CHECK(folio_test_lazyfree(b));
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	down();
+}
+
+/*
+ * Issue 14: MADV_FREE of two pages of an order-2 folio (PTE-mapped) and
+ * of part of a PMD-mapped THP splits the folio; the covered pages become
+ * lazyfree folios that reclaim discards, the others stay swapbacked.
+ */
+static void test_madvise_free_partial_splits(void)
+{
+	struct folio *a, *c, *p2;
+	unsigned long apfn, cpfn;
+
+	up();
+	a = anon_folio(0, 2);
+	apfn = folio_pfn(a);
+	CHECK_EQ(madvise_free(mm, 0, 2), 2);
+	CHECK_EQ(folio_order(a), 0);
+	CHECK(folio_test_lazyfree(a));
+	CHECK(folio_test_lazyfree(pfn_folio(apfn + 1)));
+	p2 = pfn_folio(apfn + 2);
+	CHECK(!folio_test_lazyfree(p2) && folio_order(p2) == 0);
+	CHECK_EQ(reclaim(a, true), 0);
+	CHECK_EQ(reclaim(pfn_folio(apfn + 1), false), 0);
+	CHECK_EQ(reclaim(p2, true), -EINVAL);
+	CHECK_EQ(folio_mapcount(p2), 1);
+
+	c = anon_folio(PN, PO);
+	cpfn = folio_pfn(c);
+	CHECK_EQ(folio_entire_mapcount(c), 1);
+	CHECK_EQ(madvise_free(mm, PN + 3, 2), 2);
+	CHECK_EQ(folio_order(c), 0);
+	CHECK(pmd_table(atomic_load(pmd_offset(mm, PN))));
+	CHECK(!folio_test_lazyfree(c));
+	CHECK(folio_test_lazyfree(pfn_folio(cpfn + 3)));
+	CHECK(folio_test_lazyfree(pfn_folio(cpfn + 4)));
+	CHECK(!folio_test_lazyfree(pfn_folio(cpfn + 5)));
+	CHECK_EQ(reclaim(pfn_folio(cpfn + 4), true), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * MADV_FREE's split vs GUP and zap (RP_MADV_SPLIT: the folio locked and
+ * held, the page table unlocked, the split not started):
+ *   - a GUP-fast pin taken there: the split fails (-EAGAIN, a pin) and the
+ *     folio is left whole and swapbacked, as the kernel leaves it;
+ *   - a zap of the range there: the split of the now unmapped folio
+ *     succeeds, the relocked table has nothing left to mark, and the
+ *     pieces go with the last reference (no leak, checker clean).
+ */
+static struct folio *ms_victim;
+static int ms_fired, ms_mode;
+static unsigned long ms_pfn;
+
+static void madv_split_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_MADV_SPLIT || arg != ms_victim || ms_fired++)
+		return;
+	if (ms_mode == 0)
+		CHECK_EQ(gup_fast(mm, 0, 1, FOLL_PIN, &ms_pfn), 1);
+	else
+		CHECK_EQ(zap_page_range(mm, 0, 4), 4);
+}
+
+static void test_race_madvise_split_vs_pin_and_zap(void)
+{
+	for (ms_mode = 0; ms_mode < 2; ms_mode++) {
+		up();
+		ms_victim = anon_folio(0, 2);
+		ms_fired = 0;
+		atomic_store(&folio_race_hook, madv_split_hook);
+		CHECK_EQ(madvise_free(mm, 1, 2), 0);
+		atomic_store(&folio_race_hook, NULL);
+		CHECK(ms_fired >= 1);	/* once per page it covers */
+		if (ms_mode == 0) {
+			CHECK_EQ(folio_order(ms_victim), 2);
+			CHECK(!folio_test_lazyfree(ms_victim));
+			CHECK_EQ(folio_pincount(ms_victim), 1);
+			CHECK_EQ(folio_mapcount(ms_victim), 4);
+			unpin_user_pages(&ms_pfn, 1, FOLL_PIN);
+			/* unpinned, the same call splits and marks */
+			CHECK_EQ(madvise_free(mm, 1, 2), 2);
+		} else {
+			CHECK_EQ(pfn_folio(ms_pfn), NULL);
+		}
+		CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+		down();
+	}
 }
 
 /*
@@ -236,8 +329,8 @@ static void test_race_lazyfree_vs_deferred_scan(void)
 {
 	up();
 	victim = anon_folio(0, 3);
-	/* lazyfree first (MADV_FREE leaves a partly mapped folio alone, as
-	 * the kernel's would split it), then partly unmapped */
+	/* lazyfree first (MADV_FREE would split a partly mapped folio),
+	 * then partly unmapped */
 	CHECK_EQ(madvise_free(mm, 0, 8), 1);
 	CHECK_EQ(zap_page_range(mm, 6, 2), 2);		/* partially mapped */
 	CHECK(folio_on_deferred_list(victim));
@@ -330,6 +423,8 @@ int main(void)
 	folio_thread_online();
 	FT_RUN(test_madvise_free_marks);
 	FT_RUN(test_madvise_free_hole_of_other_folio);
+	FT_RUN(test_madvise_free_partial_splits);
+	FT_RUN(test_race_madvise_split_vs_pin_and_zap);
 	FT_RUN(test_race_reclaim_baseline_vs_refault);
 	FT_RUN(test_reclaim_discards);
 	FT_RUN(test_reclaim_dirty_keeps);

@@ -238,38 +238,170 @@ int reclaim_lazyfree_folio(struct folio *f, bool batched)
 }
 
 /*
+ * A large folio the range covers only in part, or that is not mapped here
+ * page by page from its first: the kernel splits it and marks the covered
+ * pieces (madvise_free_pte_range / madvise_free_huge_pmd).  The caller
+ * found @f under a page-table lock (so its PTE or PMD holds a reference and
+ * folio_get is safe) and has dropped that lock: split_folio takes page-table
+ * locks itself.  Between the unlock and the split anything may happen to
+ * the mapping (a zap, a GUP pin, another split, a reclaim): the split
+ * rechecks all of it under our lock and reference, and fails with -EAGAIN
+ * on a pin or another extra reference, in which case the folio is left
+ * alone, as the kernel does.  Returns split_folio's result.
+ */
+static int madv_free_split(struct folio *f, bool held_alone)
+{
+	int err;
+
+	folio_race_point(RP_MADV_SPLIT, f);
+	err = split_folio(f);
+	if (err == -EAGAIN && held_alone)
+		folio_window(FW_R13);
+	folio_unlock(f);
+	folio_put(f);
+	return err;
+}
+
+/*
+ * For the R13 counter only: did the mappings and our reference hold @f
+ * alone when we took it?  Then a split failing with -EAGAIN met a pin or
+ * reference taken inside the window.  Plain loads, not protocol steps.
+ */
+static bool madv_held_alone(const struct folio *f)
+{
+#ifdef FOLIO_SCHED
+	int rc = atomic_load_explicit(&f->_refcount, memory_order_relaxed);
+	int map = atomic_load_explicit(&f->_mapcount, memory_order_relaxed);
+
+	return rc == map + 1;
+#else
+	(void)f;
+	return false;
+#endif
+}
+
+/*
  * MADV_FREE one folio at @ptes (PTL held), at most @max entries: only an
  * anon folio whose every page is mapped here, in order, from its first
- * (the kernel's madvise_folio_pte_batch; a shorter batch makes the kernel
- * split the folio, and we leave it).  Returns the entries marked, 0 if
- * none.  Only the batch's entries are touched: a hole in a partly zapped
- * folio may since map another folio, whose dirty bit is not ours to clear.
+ * (the kernel's madvise_folio_pte_batch).  Returns the entries marked, 0
+ * if none.  Only the batch's entries are touched: a hole in a partly
+ * zapped folio may since map another folio, whose dirty bit is not ours to
+ * clear.  A shorter batch of a large anon folio returns 0 with *split set
+ * to the folio, locked and with a reference: the caller drops the PTL and
+ * splits it (madv_free_split), then looks at the entry again.
  */
-static unsigned long madv_free_batch(_Atomic pte_t *ptes, unsigned long max)
+static unsigned long madv_free_batch(_Atomic pte_t *ptes, unsigned long max,
+				     struct folio **split)
 {
 	pte_t pte = fa_load_relaxed(&ptes[0]);
-	unsigned long pfn, fnr;
+	unsigned long pfn, fnr, i = 1;
 	struct folio *f;
 
+	*split = NULL;
 	if (!pte_present(pte))
 		return 0;
 	pfn = pte_pfn(pte);
 	f = pfn_folio(pfn);	/* stable: the PTE holds a reference */
-	fnr = folio_nr_pages(f);
-	if (!folio_test_anon(f) || pfn != folio_pfn(f) || fnr > max)
+	if (!folio_test_anon(f))
 		return 0;
-	for (unsigned long i = 1; i < fnr; i++)
-		if (!pte_present(pte = fa_load_relaxed(&ptes[i])) ||
-		    pte_pfn(pte) != pfn + i)
+	fnr = folio_nr_pages(f);
+	if (pfn == folio_pfn(f) && fnr <= max)
+		while (i < fnr &&
+		       pte_present(pte = fa_load_relaxed(&ptes[i])) &&
+		       pte_pfn(pte) == pfn + i)
+			i++;
+	if (pfn != folio_pfn(f) || fnr > max || i < fnr) {
+		/* partly covered (or partly mapped): split it first.  No
+		 * "maybe mapped shared" check: an anon folio has one mm. */
+		if (!folio_trylock(f))
 			return 0;
+		folio_get(f);	/* the PTE's reference keeps rc > 0 */
+		*split = f;
+		return 0;
+	}
 	if (!folio_trylock(f))
 		return 0;
-	for (unsigned long i = 0; i < fnr; i++)
+	for (i = 0; i < fnr; i++)
 		fa_and_relaxed(&ptes[i], ~(pte_t)(_PAGE_DIRTY | _PAGE_YOUNG));
 	folio_clear_dirty(f);
 	folio_clear_swapbacked(f);
 	folio_unlock(f);
 	return fnr;
+}
+
+/* MADV_FREE [va, pend) of one PMD's PTE table.  Returns folios marked. */
+static long madv_free_ptes(struct mm_struct *mm, unsigned long va,
+			   unsigned long pend)
+{
+	unsigned long retried = ~0ul;	/* the address last split, once only */
+	struct fl_lock *ptl;
+	_Atomic pte_t *ptes;
+	long marked = 0;
+	pmd_t pmd;
+	int err;
+
+	ptl = pte_table_lock(mm, va, false, &pmd, &err);
+	if (!ptl)
+		return 0;
+	ptes = pte_offset(pmd, va);
+	for (unsigned long a = va; a < pend;) {
+		struct folio *split;
+		unsigned long n = madv_free_batch(&ptes[a - va], pend - a, &split);
+
+		if (split) {
+			bool alone = madv_held_alone(split);
+			int split_err;
+
+			fl_unlock(ptl);
+			split_err = madv_free_split(split, alone);
+			ptl = pte_table_lock(mm, va, false, &pmd, &err);
+			if (!ptl)	/* the table went (a zap of the PMD) */
+				return marked;
+			ptes = pte_offset(pmd, va);
+			/* split: look at the same entry again, now small;
+			 * failed (or split here already): skip the page */
+			if (split_err == 0 && retried != a) {
+				retried = a;
+				continue;
+			}
+			a++;
+			continue;
+		}
+		marked += n > 0;
+		a += n ? n : 1;
+	}
+	fl_unlock(ptl);
+	return marked;
+}
+
+/*
+ * A PMD leaf covered in part: lock it and take a reference under the PMD
+ * lock (the leaf's reference keeps rc > 0 there), split it outside the
+ * lock.  Returns true if the leaf was ours to split (whatever the result).
+ */
+static bool madv_free_split_pmd(struct mm_struct *mm, _Atomic pmd_t *pmdp)
+{
+	struct folio *f = NULL;
+	pmd_t pmd;
+
+	bool alone = false;
+
+	fl_lock(&mm->pmd_lock);
+	pmd = fa_load_relaxed(pmdp);
+	if (pmd_leaf(pmd)) {
+		f = pfn_folio(pte_pfn(pmd));
+		if (folio_trylock(f)) {
+			folio_get(f);
+			alone = madv_held_alone(f);
+		} else {
+			f = NULL;
+		}
+	}
+	fl_unlock(&mm->pmd_lock);
+	if (!f)
+		return false;
+	madv_free_split(f, alone);
+	return true;
 }
 
 long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr)
@@ -303,29 +435,18 @@ long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr)
 					}
 				}
 				fl_unlock(&mm->pmd_lock);
-			}
-			va = pend;
-			continue;
-		}
-		if (pmd_table(pmd)) {
-			struct fl_lock *ptl;
-			_Atomic pte_t *ptes;
-			int err;
-
-			ptl = pte_table_lock(mm, va, false, &pmd, &err);
-			if (!ptl) {
 				va = pend;
 				continue;
 			}
-			ptes = pte_offset(pmd, va);
-			for (unsigned long a = va; a < pend;) {
-				unsigned long n = madv_free_batch(&ptes[a - va], pend - a);
-
-				marked += n > 0;
-				a += n ? n : 1;
+			/* in part: split the folio, then its PTEs, if any */
+			if (!madv_free_split_pmd(mm, pmdp)) {
+				va = pend;
+				continue;
 			}
-			fl_unlock(ptl);
+			pmd = fa_load_acquire(pmdp);
 		}
+		if (pmd_table(pmd))
+			marked += madv_free_ptes(mm, va, pend);
 		va = pend;
 	}
 	return marked;

@@ -92,6 +92,9 @@ enum folio_race_point {
 				 * unlocked, PMD lock not taken yet (arg: folio) */
 	RP_PMD_CLEARED,		/* zap_huge_pmd: leaf cleared under the PMD lock,
 				 * rmap and reference not dropped (arg: folio) */
+	RP_MADV_SPLIT,		/* madvise_free: a partly covered large folio
+				 * locked and held, page table unlocked, split
+				 * not started (arg: folio) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

@@ -14,7 +14,11 @@
 /*
  * MADV_FREE [va, va + nr) of @mm's anon region: every anon folio wholly in
  * the range (and lockable) loses dirty and swapbacked, and its PTEs/PMD
- * lose dirty and young.  Returns the number of folios marked lazyfree.
+ * lose dirty and young.  A large folio the range covers only in part (or
+ * that is not mapped page by page from its first page) is split to order
+ * 0 first and its covered pages marked; if the split fails (a pin, an
+ * extra reference, no descriptors) or the folio lock is taken, it is left
+ * as it is.  Returns the number of folios marked lazyfree.
  */
 long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr);
 

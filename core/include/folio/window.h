@@ -25,11 +25,13 @@ enum folio_window {
 	FW_R8,	/* a partial-unmap enqueue kept alive by the unmapper only */
 	FW_R9,	/* reclaim found the folio dirtied behind its back */
 	FW_R12,	/* a folio-lock waiter's last trylock won after PG_waiters */
+	FW_R13,	/* MADV_FREE's split failed: a pin or reference came after the
+		 * page table was unlocked (the folio is left whole) */
 	FW_NR,
 };
 
 #define FOLIO_WINDOW_NAMES                                                 \
-	{ "R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R12" }
+	{ "R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R12", "R13" }
 
 #ifdef FOLIO_SCHED
 extern unsigned long folio_window_hits[FW_NR];
