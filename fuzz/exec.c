@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "folio/folio.h"
+#include "folio/fork.h"
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
@@ -82,7 +83,10 @@ int exec_free_handle(const struct exec_ctx *x)
 static unsigned int foll(unsigned int flags)
 {
 	return (flags & PROG_GUP_PIN ? FOLL_PIN : FOLL_GET) |
-	       (flags & PROG_GUP_WRITE ? FOLL_WRITE : 0);
+	       (flags & PROG_GUP_WRITE ? FOLL_WRITE : 0) |
+	       ((flags & (PROG_GUP_PIN | PROG_GUP_LONGTERM)) ==
+				(PROG_GUP_PIN | PROG_GUP_LONGTERM) ?
+			FOLL_LONGTERM : 0);
 }
 
 void exec_release(struct exec_ctx *x, unsigned int h, unsigned int mode)
@@ -153,6 +157,7 @@ static bool skipped(const struct exec_ctx *x, const struct prog_op *op)
 
 	switch (op->code) {
 	case OP_LOOKUP: case OP_GET_PFN: case OP_GUP: case OP_GET_VA:
+	case OP_GUP_SLOW:
 		return exec_free_handle(x) < 0;
 	case OP_PUT: case OP_UNPIN:
 		return eh->kind == EH_FREE;
@@ -249,6 +254,19 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 			*made = h;
 		}
 		return r;
+	case OP_GUP_SLOW:
+		r = get_user_pages(mm, a[1], a[2], foll(a[3]), x->h[h].pfn);
+		if (r > 0) {
+			x->h[h].kind = EH_GUP;
+			x->h[h].n = (unsigned int)r;
+			x->h[h].flags = a[3];
+			*made = h;
+		}
+		return r;
+	case OP_FORK:
+		return mm_fork(x->mms[a[1]], mm);
+	case OP_WP_FAULT:
+		return do_wp_page(mm, a[1], a[2]);
 	case OP_SPLIT:
 		f = x->h[a[0]].folio;
 		if (!folio_trylock(f))

@@ -441,6 +441,7 @@ static long op_fault(struct model *m, const struct prog_op *op,
 		return 0;
 	m->f[id].mm = (int)mm;
 	m->f[id].index = va;
+	m->f[id].excl = true;
 	if (order == m->w.pmd_order) {
 		d->kind = M_LEAF;
 		d->folio = id;
@@ -574,15 +575,50 @@ static long op_touch(struct model *m, const struct prog_op *op)
 	uint8_t set = M_Y | (op->arg[2] ? M_D : 0);
 	struct m_pmd *d = pmd_at(m, mm, va);
 
+	uint8_t *bits = NULL;
+
+	if (d->kind == M_LEAF)
+		bits = &d->bits;
+	else if (d->kind == M_TABLE && pte_at(m, mm, va)->folio >= 0)
+		bits = &pte_at(m, mm, va)->bits;
+	/* a write needs a writable entry (fork write-protects) */
+	if (!bits || (op->arg[2] && !(*bits & M_W)))
+		return 0;
+	*bits |= set;
+	return 1;
+}
+
+/*
+ * Would GUP-fast grab the page at @va?  Present; writable for a write;
+ * a R/O pin of an anon page needs it exclusive unless the entry is
+ * writable (gup_must_unshare); no long-term writable pin of a file page.
+ */
+static bool gup_page_ok(struct model *m, unsigned int mm, unsigned long va,
+			unsigned int flags, unsigned long *pfn)
+{
+	struct m_pmd *d = pmd_at(m, mm, va);
+	bool pin = flags & PROG_GUP_PIN, write = flags & PROG_GUP_WRITE;
+	uint8_t bits;
+	int id;
+
 	if (d->kind == M_LEAF) {
-		d->bits |= set;
-		return 1;
+		id = d->folio;
+		bits = d->bits;
+		*pfn = m->f[id].pfn + (va & (m->pmd_nr - 1));
+	} else if (d->kind == M_TABLE && pte_at(m, mm, va)->folio >= 0) {
+		id = pte_at(m, mm, va)->folio;
+		bits = pte_at(m, mm, va)->bits;
+		*pfn = m->f[id].pfn + pte_at(m, mm, va)->page;
+	} else {
+		return false;
 	}
-	if (d->kind == M_TABLE && pte_at(m, mm, va)->folio >= 0) {
-		pte_at(m, mm, va)->bits |= set;
-		return 1;
-	}
-	return 0;
+	if (write && !(bits & M_W))
+		return false;
+	if (pin && write && (flags & PROG_GUP_LONGTERM) && !m->f[id].anon)
+		return false;
+	if (pin && !write && !(bits & M_W) && m->f[id].anon && !m->f[id].excl)
+		return false;
+	return true;
 }
 
 /* gup_fast: pages from @va until the first entry that is not there */
@@ -600,15 +636,9 @@ static long op_gup(struct model *m, const struct prog_op *op, int *made)
 		return 0;
 	hd = &m->h[h];
 	for (unsigned long a = va; a < va + nr && a < model_end; a++) {
-		struct m_pmd *d = pmd_at(m, mm, a);
 		unsigned long pfn;
 
-		/* every entry the model has is present and writable */
-		if (d->kind == M_LEAF)
-			pfn = m->f[d->folio].pfn + (a & (m->pmd_nr - 1));
-		else if (d->kind == M_TABLE && pte_at(m, mm, a)->folio >= 0)
-			pfn = m->f[pte_at(m, mm, a)->folio].pfn + pte_at(m, mm, a)->page;
-		else
+		if (!gup_page_ok(m, mm, a, flags, &pfn))
 			break;
 		hd->pfn[got++] = pfn;
 	}
@@ -633,8 +663,7 @@ static void do_split(struct model *m, const struct m_oracle *o, int id,
 	for (unsigned int mm = 0; mm < m->w.mms; mm++) {
 		unsigned long va;
 
-		if (f->anon && (int)mm != f->mm)
-			continue;
+		/* anon: every mm at its index (fork shares it) */
 		if (!f->anon && f->file < 0)
 			continue;
 		va = f->anon ? f->index : model_window(m, f->file) + f->index;
@@ -666,6 +695,7 @@ static void do_split(struct model *m, const struct m_oracle *o, int id,
 		m->f[g].index = f->index + k * new_nr;
 		m->f[g].dirty = f->dirty;
 		m->f[g].swapbacked = f->swapbacked;
+		m->f[g].excl = f->excl;
 		if (f->file >= 0)
 			for (unsigned long j = 0; j < new_nr; j++)
 				m->slot[f->file][m->f[g].index + j] = g;
@@ -855,6 +885,252 @@ static long op_madv_free(struct model *m, const struct prog_op *op,
 	return marked;
 }
 
+/* ---- fork and COW (fork.h) ---- */
+
+/* folio_maybe_dma_pinned: large: pincount; small: refcount >= the bias */
+static bool maybe_pinned(const struct model *m, int id)
+{
+	struct m_counts c;
+
+	model_counts(m, id, &c);
+	return m->f[id].order ? c.pin > 0 : c.rc >= 1024;
+}
+
+static bool pinned_exclusive(const struct model *m, int id)
+{
+	return m->f[id].anon && m->f[id].excl && maybe_pinned(m, id);
+}
+
+/* folio_move_anon_rmap + SetPageAnonExclusive */
+static void make_exclusive(struct model *m, int id, unsigned int mm)
+{
+	m->f[id].excl = true;
+	m->f[id].mm = (int)mm;
+}
+
+/* A new exclusive order-0 anon copy for @mm at @va; the oracle names its
+ * PFN (the entry there after the op).  -1 if the core made none. */
+static int new_copy(struct model *m, const struct m_oracle *o,
+		    unsigned int mm, unsigned long va)
+{
+	int id = new_folio(m, o, o->entry_pfn(o->ctx, mm, va), 0, true);
+
+	if (id >= 0) {
+		m->f[id].index = va;
+		make_exclusive(m, id, mm);
+	}
+	return id;
+}
+
+#define M_WP_NOTHING 0
+#define M_WP_REUSED 1
+#define M_WP_COPIED 2
+
+/* do_wp_page: reuse an exclusive (or otherwise unheld) folio, else copy */
+static long wp_fault(struct model *m, const struct m_oracle *o,
+		     unsigned int mm, unsigned long va, bool unshare)
+{
+	unsigned long model_end = (unsigned long)m->nr_pmds << m->w.pmd_order;
+	struct m_counts c;
+	struct m_pmd *d;
+	struct m_pte *e;
+	int id, cid;
+	bool reuse;
+
+	if (va >= model_end)
+		return -EFAULT;
+	d = pmd_at(m, mm, va);
+	if (d->kind == M_LEAF) {
+		id = d->folio;
+		if (!m->f[id].anon)
+			return unshare || (d->bits & M_W) ? M_WP_NOTHING : -EFAULT;
+		if (unshare ? m->f[id].excl : !!(d->bits & M_W))
+			return M_WP_NOTHING;
+		reuse = m->f[id].excl;
+		if (!reuse) {	/* do_huge_pmd_wp_page: the PMD's reference alone */
+			model_counts(m, id, &c);
+			reuse = c.rc == 1;
+		}
+		if (reuse) {
+			make_exclusive(m, id, mm);
+			if (!unshare)
+				d->bits |= M_W | M_D | M_Y;
+			return M_WP_REUSED;
+		}
+		split_leaf(m, d);	/* then the PTE path */
+	}
+	if (d->kind != M_TABLE || pte_at(m, mm, va)->folio < 0)
+		return -EFAULT;
+	e = pte_at(m, mm, va);
+	id = e->folio;
+	if (!m->f[id].anon)
+		return unshare || (e->bits & M_W) ? M_WP_NOTHING : -EFAULT;
+	if (unshare ? m->f[id].excl : !!(e->bits & M_W))
+		return M_WP_NOTHING;
+	reuse = m->f[id].excl;
+	if (!reuse) {
+		model_counts(m, id, &c);
+		if (m->f[id].order == 0) {
+			reuse = c.rc == 1;
+		} else {	/* every holder is an entry of this table */
+			long here = 0;
+
+			for (unsigned int k = 0; k < m->pmd_nr; k++)
+				here += d->pte[k].folio == id;
+			reuse = c.rc == c.map && c.map == here;
+		}
+	}
+	if (reuse) {
+		make_exclusive(m, id, mm);
+		if (!unshare)
+			e->bits |= M_W | M_D | M_Y;
+		return M_WP_REUSED;
+	}
+	/* the copy's allocation: did the entry change (oracle)? */
+	if (o->alloc_failed &&
+	    o->entry_pfn(o->ctx, mm, va) == m->f[id].pfn + e->page)
+		return -ENOMEM;
+	cid = new_copy(m, o, mm, va);
+	if (cid < 0)
+		return -ENOMEM;
+	*e = (struct m_pte){ cid, 0, (uint8_t)(unshare ? M_Y : M_W | M_D | M_Y) };
+	maybe_queue(m, id);
+	return M_WP_COPIED;
+}
+
+static long op_wp_fault(struct model *m, const struct prog_op *op,
+			const struct m_oracle *o)
+{
+	return wp_fault(m, o, op->arg[0], op->arg[1], op->arg[2]);
+}
+
+/* get_user_pages: GUP-fast, and the fault that lets it past a page */
+static long op_gup_slow(struct model *m, const struct prog_op *op,
+			const struct m_oracle *o, int *made)
+{
+	unsigned int mm = op->arg[0], flags = op->arg[3];
+	unsigned long va = op->arg[1], nr = op->arg[2], got = 0;
+	bool pin = flags & PROG_GUP_PIN, write = flags & PROG_GUP_WRITE;
+	struct m_handle *hd;
+	long err = -EFAULT;
+	int h = model_free_handle(m);
+
+	if (h < 0)
+		return M_SKIP;
+	if (nr > m->va_limit - va)
+		return -EFAULT;
+	hd = &m->h[h];
+	for (unsigned long a = va; a < va + nr; a++) {
+		unsigned long pfn;
+
+		if (!gup_page_ok(m, mm, a, flags, &pfn)) {
+			long r;
+
+			if (a >= m->anon_pages)	/* file: nothing to fault */
+				break;
+			if (write)
+				r = wp_fault(m, o, mm, a, false);
+			else if (pin)
+				r = wp_fault(m, o, mm, a, true);
+			else
+				r = -EFAULT;
+			if (r < 0) {
+				err = r;
+				break;
+			}
+			if (!gup_page_ok(m, mm, a, flags, &pfn))
+				break;	/* (the core would try again) */
+		}
+		hd->pfn[got++] = pfn;
+	}
+	if (!got)
+		return err;
+	hd->kind = H_GUP;
+	hd->flags = flags;
+	hd->n = (unsigned int)got;
+	*made = h;
+	return (long)got;
+}
+
+/* mm_fork: dst's anon region becomes a copy-on-write child of src's */
+static long op_fork(struct model *m, const struct prog_op *op,
+		    const struct m_oracle *o)
+{
+	unsigned int src = op->arg[0], dst = op->arg[1];
+	unsigned int pmds = m->anon_pages >> m->w.pmd_order;
+	struct prog_op zap = { .code = OP_ZAP, .arg = { dst, 0, m->anon_pages } };
+	long done = 0;
+
+	if (src == dst)
+		return -EINVAL;
+	/* everything is allocated before anything changes (oracle) */
+	if (o->real_rc == -ENOMEM && o->alloc_failed)
+		return -ENOMEM;
+	op_zap(m, &zap);	/* the previous child exits */
+	for (unsigned int p = 0; p < pmds; p++) {
+		struct m_pmd *ds = &m->pmd[src][p], *dd = &m->pmd[dst][p];
+		unsigned long va = (unsigned long)p << m->w.pmd_order;
+
+		if (ds->kind == M_LEAF && pinned_exclusive(m, ds->folio))
+			split_leaf(m, ds);	/* copied page by page below */
+		if (ds->kind == M_LEAF) {
+			int id = ds->folio;
+
+			if (dd->kind == M_NONE) {	/* shared as a leaf */
+				dd->kind = M_LEAF;
+				dd->folio = id;
+				dd->bits = ds->bits & (uint8_t)~(M_W | M_Y);
+				done++;
+			} else if (dd->kind == M_TABLE) {
+				/* the child's old table: mapped by PTEs */
+				bool empty = true;
+
+				for (unsigned int k = 0; k < m->pmd_nr; k++)
+					empty &= dd->pte[k].folio < 0;
+				if (!empty)
+					continue;
+				for (unsigned int k = 0; k < m->pmd_nr; k++)
+					dd->pte[k] = (struct m_pte){
+						id, (uint8_t)k, (uint8_t)(ds->bits & M_D) };
+				done += m->pmd_nr;
+			} else {
+				continue;
+			}
+			ds->bits &= (uint8_t)~M_W;
+			m->f[id].excl = false;
+			continue;
+		}
+		if (ds->kind != M_TABLE || dd->kind == M_LEAF)
+			continue;
+		dd->kind = M_TABLE;
+		for (unsigned int k = 0; k < m->pmd_nr; k++) {
+			struct m_pte *se = &ds->pte[k], *de = &dd->pte[k];
+			int id = se->folio;
+
+			if (id < 0 || de->folio >= 0 || !m->f[id].anon)
+				continue;
+			if (pinned_exclusive(m, id)) {
+				int cid = new_copy(m, o, dst, va + k);
+
+				if (cid < 0)
+					return -ENOMEM;
+				*de = (struct m_pte){ cid, 0, M_W | M_D | M_Y };
+			} else {
+				*de = (struct m_pte){ id, se->page,
+					(uint8_t)(se->bits & ~(M_W | M_Y)) };
+				/* every parent entry of the folio read-only
+				 * (wrprotect_folio_ptes), shared or not */
+				for (unsigned int j = 0; j < m->pmd_nr; j++)
+					if (ds->pte[j].folio == id)
+						ds->pte[j].bits &= (uint8_t)~M_W;
+				m->f[id].excl = false;
+			}
+			done++;
+		}
+	}
+	return done;
+}
+
 /* lazyfree_verdict: dirty -> swapbacked again; extra holders -> keep */
 static long verdict(struct model *m, int id, bool entries_dirty)
 {
@@ -985,6 +1261,9 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_MADV_FREE: r = op_madv_free(m, op, o); break;
 	case OP_RECLAIM: r = op_reclaim(m, op); break;
 	case OP_GET_VA: r = hold(m, folio_at_va(m, op->arg[0], op->arg[1]), made); break;
+	case OP_FORK: r = op_fork(m, op, o); break;
+	case OP_WP_FAULT: r = op_wp_fault(m, op, o); break;
+	case OP_GUP_SLOW: r = op_gup_slow(m, op, o, made); break;
 	default: break;
 	}
 	reap(m);

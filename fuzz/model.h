@@ -62,6 +62,7 @@ struct m_folio {
 	int mm;			/* anon owner */
 	unsigned long index;	/* file offset or anon va */
 	bool dirty, swapbacked, queued;
+	bool excl;		/* PG_anon_exclusive; mm is then its only mapper */
 };
 
 enum m_handle_kind { H_FREE, H_REF, H_GUP };

@@ -33,6 +33,11 @@ const struct prog_op_desc prog_ops[OP_NR] = {
 			   A(ARG_MM, ARG_ANON_VA, ARG_NR_VA), 0 },
 	[OP_RECLAIM] = { "reclaim", 2, A("h", "batched"), A(ARG_HANDLE, ARG_BOOL), 0 },
 	[OP_GET_VA] = { "get_va", 2, A("mm", "va"), A(ARG_MM, ARG_VA), 1 },
+	[OP_FORK] = { "fork", 2, A("src", "dst"), A(ARG_MM, ARG_MM), 0 },
+	[OP_WP_FAULT] = { "wp_fault", 3, A("mm", "va", "unshare"),
+			  A(ARG_MM, ARG_VA, ARG_BOOL), 0 },
+	[OP_GUP_SLOW] = { "gup_slow", 4, A("mm", "va", "nr", "flags"),
+			  A(ARG_MM, ARG_VA, ARG_GUP_NR, ARG_GUP_FLAGS), 1 },
 };
 
 void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
@@ -52,7 +57,7 @@ void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
 	case ARG_PFN: *hi = w->pages - 1; break;
 	case ARG_HANDLE: *hi = PROG_NR_HANDLES - 1; break;
 	case ARG_GUP_NR: *lo = 1; *hi = PROG_GUP_MAX; break;
-	case ARG_GUP_FLAGS: *hi = 7; break;
+	case ARG_GUP_FLAGS: *hi = 15; break;
 	case ARG_UNPIN_MODE: *hi = 2; break;
 	case ARG_SCAN_NR: *lo = 1; *hi = 8; break;
 	default: *hi = 0; break;

@@ -58,13 +58,17 @@ enum prog_opcode {
 	OP_MADV_FREE,	/* mm va nr: madvise_free */
 	OP_RECLAIM,	/* h batched: reclaim_lazyfree_folio (consumes h on success) */
 	OP_GET_VA,	/* mm va -> handle: the folio mapped at va (a page walk) */
+	OP_FORK,	/* src dst: mm_fork (dst's anon region becomes src's child) */
+	OP_WP_FAULT,	/* mm va unshare: do_wp_page, a write (or unshare) fault */
+	OP_GUP_SLOW,	/* mm va nr flags -> handle: get_user_pages (COW, unshare) */
 	OP_NR,
 };
 
 /* gup flags argument bits */
 #define PROG_GUP_PIN 1u
 #define PROG_GUP_WRITE 2u
-#define PROG_GUP_BATCHED 4u
+#define PROG_GUP_BATCHED 4u	/* gup only: gup_fast, else gup_fast_unbatched */
+#define PROG_GUP_LONGTERM 8u	/* with PIN: FOLL_LONGTERM */
 
 /* How an argument byte folds into its range. */
 enum prog_arg_kind {
@@ -80,7 +84,7 @@ enum prog_arg_kind {
 	ARG_PFN,	/* % pages */
 	ARG_HANDLE,	/* % PROG_NR_HANDLES */
 	ARG_GUP_NR,	/* 1 + % PROG_GUP_MAX */
-	ARG_GUP_FLAGS,	/* & 7 */
+	ARG_GUP_FLAGS,	/* & 15 */
 	ARG_UNPIN_MODE,	/* % 3: batched, unbatched, dirty */
 	ARG_SCAN_NR,	/* 1 + % 8 */
 };

@@ -88,6 +88,7 @@ static int cmp_folio(struct vm *v, int id, const struct m_counts *c)
 	CMP("partially_mapped", folio_test_partially_mapped(f), mf->queued);
 	CMP("queued", folio_on_deferred_list(f), mf->queued);
 	CMP("locked", folio_test_locked(f), 0);
+	CMP("anon_exclusive", folio_test_anon_exclusive(f), mf->excl);
 	if (mf->anon)
 		mapping = (const void *)((uintptr_t)v->ex.mms[mf->mm] | FOLIO_MAPPING_ANON);
 	else

@@ -37,6 +37,9 @@ enum ft_op {
 	FT_OP_MADV_FREE,	/* MADV_FREE a range */
 	FT_OP_RECLAIM,		/* reclaim a lazyfree folio */
 	FT_OP_LOCK,		/* folio lock contention on a cached folio */
+	FT_OP_FORK,		/* mm_fork: another mm becomes this one's child */
+	FT_OP_WP_FAULT,		/* a write or unshare fault (COW) */
+	FT_OP_GUP_SLOW,		/* get_user_pages: COW / unshare, held a while */
 	FT_OP_NR,
 };
 

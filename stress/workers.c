@@ -35,6 +35,9 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_MADV_FREE] = "madv_free",
 	[FT_OP_RECLAIM] = "reclaim",
 	[FT_OP_LOCK] = "lock",
+	[FT_OP_FORK] = "fork",
+	[FT_OP_WP_FAULT] = "wp_fault",
+	[FT_OP_GUP_SLOW] = "gup_slow",
 };
 
 struct address_space *ft_pick_file(struct ft_worker *w)

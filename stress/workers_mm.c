@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 
+#include "folio/fork.h"
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
@@ -89,27 +90,53 @@ static int op_touch(struct ft_worker *w)
 	return ok ? 0 : 1;
 }
 
-static int op_gup(struct ft_worker *w)
+/*
+ * I9, checked on the spot: an anon page we hold pinned is exclusive, and
+ * stays so while we hold it (fork copies a pinned exclusive page instead
+ * of sharing it; a GUP-fast pin that raced with a fork gave itself back).
+ */
+static void check_pins_exclusive(struct ft_worker *w, const struct ft_gup *g)
+{
+	if (!(g->flags & FOLL_PIN))
+		return;
+	for (unsigned int i = 0; i < g->n; i++) {
+		struct folio *f = pfn_folio(g->pfns[i]);	/* pinned: stable */
+
+		if (folio_test_anon(f) && !folio_test_anon_exclusive(f))
+			ft_worker_bug(w, "a pinned anon page is not exclusive",
+				      f, g->pfns[i]);
+	}
+}
+
+static int op_gup(struct ft_worker *w, bool slow)
 {
 	struct mm_struct *mm = pick_mm(w);
 	unsigned long va = pick_any_va(w, mm);
 	unsigned long n = 1 + ft_rand(&w->rng) % FT_GUP_PAGES;
 	uint64_t r = ft_rand(&w->rng);
+	enum ft_op op = slow ? FT_OP_GUP_SLOW : FT_OP_GUP;
 	unsigned int flags = (r & 1 ? FOLL_PIN : FOLL_GET) |
-			     (r & 2 ? FOLL_WRITE : 0);
+			     (r & 2 ? FOLL_WRITE : 0) |
+			     ((r & 9) == 9 ? FOLL_LONGTERM : 0);
 	struct ft_gup *g;
 	long got;
 
 	if (w->nr_gups == FT_GUP_MAX) {
-		ft_ring_add(&w->ring, FT_OP_GUP, 1, NULL, va);
+		ft_ring_add(&w->ring, op, 1, NULL, va);
 		return 1;
 	}
 	g = &w->gups[w->nr_gups];
-	got = (r & 4) ? gup_fast(mm, va, n, flags, g->pfns) :
-			gup_fast_unbatched(mm, va, n, flags, g->pfns);
-	ft_ring_add(&w->ring, FT_OP_GUP, got ? 0 : 1, NULL, va);
-	if (got < 0 || (unsigned long)got > n)
-		ft_worker_bug(w, "gup_fast returned a bad count", NULL, va);
+	if (slow)
+		got = get_user_pages(mm, va, n, flags, g->pfns);
+	else
+		got = (r & 4) ? gup_fast(mm, va, n, flags, g->pfns) :
+				gup_fast_unbatched(mm, va, n, flags, g->pfns);
+	ft_ring_add(&w->ring, op, got > 0 ? 0 : 1, NULL, va);
+	if (slow && got < 0 && got != -EFAULT && got != -ENOMEM &&
+	    got != -EAGAIN)
+		ft_worker_bug(w, "get_user_pages failed unexpectedly", NULL, va);
+	if ((!slow && got < 0) || got > (long)n)
+		ft_worker_bug(w, "gup returned a bad count", NULL, va);
 	if (got <= 0)
 		return 1;
 	for (long i = 0; i < got; i++) {
@@ -121,6 +148,7 @@ static int op_gup(struct ft_worker *w)
 	}
 	g->n = (unsigned int)got;
 	g->flags = flags;
+	check_pins_exclusive(w, g);
 	w->nr_gups++;
 	return 0;
 }
@@ -129,6 +157,7 @@ static void gup_release(struct ft_worker *w, unsigned int i, bool dirty)
 {
 	struct ft_gup *g = &w->gups[i];
 
+	check_pins_exclusive(w, g);	/* still, after whatever ran meanwhile */
 	if (dirty)
 		unpin_user_pages_dirty_lock(g->pfns, g->n, g->flags);
 	else
@@ -236,6 +265,34 @@ static int op_reclaim(struct ft_worker *w)
 	return 1;
 }
 
+/* fork: another mm becomes this one's child (never in private mode) */
+static int op_fork(struct ft_worker *w)
+{
+	struct mm_struct *src = pick_mm(w), *dst = pick_mm(w);
+	long n;
+
+	if (ft.private_folios || src == dst) {
+		ft_ring_add(&w->ring, FT_OP_FORK, 1, NULL, 0);
+		return 1;
+	}
+	n = mm_fork(dst, src);
+	ft_ring_add(&w->ring, FT_OP_FORK, n > 0 ? 0 : 1, NULL, src->id);
+	if (n < 0 && n != -ENOMEM)
+		ft_worker_bug(w, "fork failed unexpectedly", NULL, src->id);
+	return n > 0 ? 0 : 1;
+}
+
+static int op_wp_fault(struct ft_worker *w)
+{
+	unsigned long va = pick_anon_va(w, 1);
+	int r = do_wp_page(pick_mm(w), va, ft_rand(&w->rng) & 1);
+
+	ft_ring_add(&w->ring, FT_OP_WP_FAULT, r > 0 ? 0 : 1, NULL, va);
+	if (r < 0 && r != -EFAULT && r != -EAGAIN && r != -ENOMEM)
+		ft_worker_bug(w, "wp fault failed unexpectedly", NULL, va);
+	return r > 0 ? 0 : 1;
+}
+
 /* Lock contention: lock a cached folio, hold it a little, unlock. */
 static int op_lock(struct ft_worker *w)
 {
@@ -263,7 +320,7 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_ZAP: return op_zap(w);
 	case FT_OP_FILE_MAP: return op_file_map(w);
 	case FT_OP_TOUCH: return op_touch(w);
-	case FT_OP_GUP: return op_gup(w);
+	case FT_OP_GUP: return op_gup(w, false);
 	case FT_OP_UNPIN: return op_unpin(w);
 	case FT_OP_SPLIT: return op_split(w);
 	case FT_OP_SPLIT_PMD: return op_split_pmd(w);
@@ -271,6 +328,9 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_MADV_FREE: return op_madv_free(w);
 	case FT_OP_RECLAIM: return op_reclaim(w);
 	case FT_OP_LOCK: return op_lock(w);
+	case FT_OP_FORK: return op_fork(w);
+	case FT_OP_WP_FAULT: return op_wp_fault(w);
+	case FT_OP_GUP_SLOW: return op_gup(w, true);
 	default: return 1;
 	}
 }

@@ -310,8 +310,9 @@ static long live_index(struct ck *c, const struct folio *f)
 
 /* One present entry mapping @pfn at @va of @mm; @pmd for a PMD leaf. */
 static void count_mapping(struct ck *c, struct mm_struct *mm, unsigned long va,
-			  unsigned long pfn, bool pmd)
+			  pte_t entry, bool pmd)
 {
+	unsigned long pfn = pte_pfn(entry);
 	memdesc_t w = pfn < folio_nr_pages_total ? memmap_word_load(pfn) : 0;
 	struct folio *f = memdesc_is_folio(w) ? memdesc_ptr(w) : NULL;
 	long i = f ? live_index(c, f) : -1;
@@ -329,9 +330,19 @@ static void count_mapping(struct ck *c, struct mm_struct *mm, unsigned long va,
 			  "mm %u va %#lx: PMD leaf on a folio that is not PMD-sized at its first page",
 			  mm->id, va);
 	if (folio_test_anon(f)) {
-		if (folio_anon_mm(f) != mm || folio_index(f) + off != va)
+		if (folio_index(f) + off != va)
 			violation(c, "I-map", f, pfn,
-				  "anon folio mapped by mm %u at va %#lx, not by its owner at its index",
+				  "anon folio mapped by mm %u at va %#lx, not at its index",
+				  mm->id, va);
+		/* I-excl: exclusive => only its owner maps it; a writable
+		 * entry => exclusive (fork write-protects what it shares) */
+		if (folio_test_anon_exclusive(f) && folio_anon_mm(f) != mm)
+			violation(c, "I-excl", f, pfn,
+				  "exclusive anon folio mapped by mm %u, not its owner mm %u",
+				  mm->id, folio_anon_mm(f) ? folio_anon_mm(f)->id : ~0u);
+		if (!folio_test_anon_exclusive(f) && (entry & _PAGE_WRITE))
+			violation(c, "I-excl", f, pfn,
+				  "mm %u va %#lx: writable entry on a shared (not exclusive) anon folio",
 				  mm->id, va);
 	} else {
 		long base = mm_file_window(mm, folio_mapping(f));
@@ -362,7 +373,7 @@ static void check_tables(struct ck *c)
 			if (!pmd)
 				continue;
 			if (pmd_leaf(pmd)) {
-				count_mapping(c, mm, p * nr, pte_pfn(pmd), true);
+				count_mapping(c, mm, p * nr, pmd, true);
 				continue;
 			}
 			if (!pmd_table(pmd)) {
@@ -384,7 +395,7 @@ static void check_tables(struct ck *c)
 						  pte_migration(pte) ? "migration" : "unknown");
 					continue;
 				}
-				count_mapping(c, mm, p * nr + i, pte_pfn(pte), false);
+				count_mapping(c, mm, p * nr + i, pte, false);
 			}
 		}
 	}
@@ -456,6 +467,12 @@ static void check_refs(struct ck *c)
 				  "refcount %d != cache %d + mapcount %d + pins %ld + held %ld = %ld",
 				  folio_ref_count(f), cache, map, pinrefs, refs,
 				  expected);
+		/* I9: a pinned anon folio is exclusive while pinned */
+		if ((pincount > 0 || pins > 0) && folio_test_anon(f) &&
+		    !folio_test_anon_exclusive(f))
+			violation(c, "I-excl", f, folio_pfn(f),
+				  "pinned (pincount %d, %ld pins recorded) anon folio is not exclusive",
+				  pincount, pins);
 		if (pincount != (large ? pins : 0))
 			violation(c, "I-pin", f, folio_pfn(f),
 				  "pincount %d but %ld pins recorded (%s folio)",

@@ -27,6 +27,7 @@ static const char *const flag_names[NR_PG_FLAGS] = {
 	[PG_waitlock] = "waitlock",
 	[PG_waiters] = "waiters",
 	[PG_large_desc] = "large_desc",
+	[PG_anon_exclusive] = "anon_exclusive",
 };
 
 void dump_folio(FILE *out, const struct folio *f, const char *reason)

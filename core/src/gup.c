@@ -19,7 +19,14 @@
  * fence, reads the refcount; we do a seq_cst RMW on the refcount, then
  * seq_cst loads of the entries.  Either reclaim sees our reference (and
  * restores the PTEs) or we see the cleared PTE (and undo).
+ * R14 (FOLL_PIN vs fork, fork.c): write_protect_seq read before the walk
+ * (odd: give up) and after it (changed: unpin everything, return 0); and
+ * after the recheck, a FOLL_PIN without FOLL_WRITE of a write-protected
+ * anon entry needs the folio exclusive (gup_must_unshare).
  */
+#include <errno.h>
+
+#include "folio/fork.h"
 #include "folio/gup.h"
 #include "folio/lock.h"
 #include "folio/mutant.h"
@@ -111,6 +118,28 @@ static bool entry_ok(pte_t e, unsigned int flags)
 }
 
 /*
+ * Step 3's last part, after the recheck (gup_fast_folio_allowed,
+ * gup_must_unshare).  A writable anon entry implies an exclusive folio;
+ * a read-only one may map a folio fork shared, which a R/O pin must not
+ * hold (a later COW would leave the pin on the page the process no
+ * longer maps): the slow path unshares it first.  Acquire: the kernel's
+ * smp_rmb after the recheck, pairing with the exclusive clear made
+ * before the entry was write-protected.
+ */
+static bool gup_folio_allowed(struct folio *f, pte_t e, unsigned int flags)
+{
+	bool anon = folio_test_anon(f);
+
+	if ((flags & (FOLL_LONGTERM | FOLL_WRITE)) ==
+		    (FOLL_LONGTERM | FOLL_WRITE) && !anon)
+		return false;
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN ||
+	    (e & _PAGE_WRITE) || !anon)
+		return true;
+	return fa_load_acquire(&f->flags) & (1ul << PG_anon_exclusive);
+}
+
+/*
  * One PMD's worth.  Returns pages grabbed (stops early on a problem);
  * @batched: runs of one folio per try_add, else one page per try_add.
  */
@@ -139,6 +168,10 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 			if (!folio_still_owns(f, w, base, refs) ||
 			    fa_load_full(pmdp) != pmd) {
 				folio_window(FW_R2);
+				gup_put_folio(f, refs, flags);
+				return got;
+			}
+			if (!gup_folio_allowed(f, pmd, flags)) {
 				gup_put_folio(f, refs, flags);
 				return got;
 			}
@@ -193,6 +226,10 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 			gup_put_folio(f, (int)k, flags);
 			return got;
 		}
+		if (!gup_folio_allowed(f, pte, flags)) {
+			gup_put_folio(f, (int)k, flags);
+			return got;
+		}
 		record_pfns(pfns + got, pfn, k);
 		got += (long)k;
 		i += k;
@@ -205,11 +242,18 @@ static long do_gup_fast(struct mm_struct *mm, unsigned long va,
 			unsigned long *pfns, bool batched)
 {
 	unsigned long end = va + nr, limit = mm->nr_pmds << pmd_order();
+	unsigned int seq = 0;
 	long got = 0;
 
 	if (!(flags & FOLL_GET) == !(flags & FOLL_PIN) || va >= limit ||
 	    nr > limit - va)
 		return 0;
+	if (flags & FOLL_PIN) {
+		/* raw_seqcount_try_begin: a fork is write-protecting */
+		seq = fa_load_full(&mm->write_protect_seq);
+		if (seq & 1)
+			return 0;
+	}
 	rcu_read_lock_model();	/* local_irq_save: tables stay */
 	while (va < end) {
 		unsigned long pend = (va | (pmd_nr() - 1)) + 1;
@@ -224,6 +268,14 @@ static long do_gup_fast(struct mm_struct *mm, unsigned long va,
 		va = pend;
 	}
 	rcu_read_unlock_model();
+	/* read_seqcount_retry: a fork ran meanwhile and may have shared a
+	 * page we pinned (R14): give every pin back */
+	if ((flags & FOLL_PIN) && got &&
+	    fa_load_full(&mm->write_protect_seq) != seq) {
+		folio_window(FW_R14);
+		unpin_user_pages(pfns, (unsigned long)got, flags);
+		return 0;
+	}
 	return got;
 }
 
@@ -238,6 +290,57 @@ long gup_fast_unbatched(struct mm_struct *mm, unsigned long va,
 			unsigned long *pfns)
 {
 	return do_gup_fast(mm, va, nr, flags, pfns, false);
+}
+
+/* The fault that lets GUP-fast go past @va: 0 (try again) or -errno. */
+static int gup_fault(struct mm_struct *mm, unsigned long va,
+		     unsigned int flags)
+{
+	int r;
+
+	if (va >= mm->anon_pages) {	/* a file window: shared mappings */
+		if ((flags & (FOLL_LONGTERM | FOLL_WRITE)) ==
+		    (FOLL_LONGTERM | FOLL_WRITE))
+			return -EFAULT;
+		r = touch_page(mm, va, false) ? 0 : -EFAULT;
+		return r;
+	}
+	if (flags & FOLL_WRITE)
+		r = do_wp_page(mm, va, false);
+	else if (flags & FOLL_PIN)
+		r = do_wp_page(mm, va, true);
+	else
+		r = touch_page(mm, va, false) ? 0 : -EFAULT;
+	return r == -EAGAIN ? 0 : r < 0 ? r : 0;
+}
+
+long get_user_pages(struct mm_struct *mm, unsigned long va, unsigned long nr,
+		    unsigned int flags, unsigned long *pfns)
+{
+	unsigned long got = 0, limit = mm->nr_pmds << pmd_order();
+	int tries = 0, err = 0;
+
+	if (!(flags & FOLL_GET) == !(flags & FOLL_PIN) ||
+	    ((flags & FOLL_LONGTERM) && !(flags & FOLL_PIN)))
+		return -EINVAL;
+	if (va >= limit || nr > limit - va)
+		return -EFAULT;
+	while (got < nr) {
+		long n = gup_fast(mm, va + got, nr - got, flags, pfns + got);
+
+		got += (unsigned long)n;
+		if (got == nr)
+			break;
+		tries = n ? 1 : tries + 1;
+		if (tries > 4) {
+			err = -EAGAIN;
+			break;
+		}
+		err = gup_fault(mm, va + got, flags);
+		if (err)
+			break;
+	}
+	return got ? (long)got : err ? err : -EFAULT;
 }
 
 /* gup_folio_next: the maximal run of entries in the same folio. */

@@ -181,7 +181,7 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 	/* 5 */
 	keep = fa_load_relaxed(&f->flags) &
 	       ((1ul << PG_locked) | (1ul << PG_dirty) | (1ul << PG_swapbacked) |
-		(1ul << PG_anon));
+		(1ul << PG_anon) | (1ul << PG_anon_exclusive));
 	for (unsigned long k = 0; k < n_new; k++) {
 		struct folio *g = nf[k];
 		unsigned long gpfn = pfn + (k + 1) * new_nr;

@@ -85,6 +85,7 @@ static int do_huge_pmd_anonymous_page(struct mm_struct *mm, unsigned long va,
 	fa_store_relaxed(&f->mapping,
 			 (struct address_space *)((uintptr_t)mm | FOLIO_MAPPING_ANON));
 	fa_store_relaxed(&f->index, va);
+	folio_set_flag(f, PG_anon_exclusive);	/* RMAP_EXCLUSIVE */
 	fl_lock(&mm->pmd_lock);
 	if (fa_load_relaxed(pmdp)) {
 		fl_unlock(&mm->pmd_lock);
@@ -137,6 +138,7 @@ int do_anonymous_page(struct mm_struct *mm, unsigned long va,
 	fa_store_relaxed(&f->mapping,
 			 (struct address_space *)((uintptr_t)mm | FOLIO_MAPPING_ANON));
 	fa_store_relaxed(&f->index, va);
+	folio_set_flag(f, PG_anon_exclusive);	/* RMAP_EXCLUSIVE */
 	/* references first (the allocation's supplies one), then the rmap */
 	if (nr > 1)
 		folio_ref_add(f, (int)nr - 1);

@@ -124,6 +124,8 @@ struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages
 	mm->window_pages = win_pmds << pmd_order();
 	mm->next_window = mm->anon_pages;
 	fl_init(&mm->pmd_lock);
+	fl_init(&mm->fork_lock);
+	atomic_init(&mm->write_protect_seq, 0);
 	CDS_INIT_LIST_HEAD(&mm->deposits);
 	fl_lock(&folio_world.mms_lock);
 	mm->id = folio_world.next_mm_id++;
@@ -197,6 +199,7 @@ void mm_destroy(struct mm_struct *mm)
 		pte_free_rcu(pt);
 	}
 	fl_destroy(&mm->pmd_lock);
+	fl_destroy(&mm->fork_lock);
 	free((void *)mm->pmds);
 	free(mm);
 }

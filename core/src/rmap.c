@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rmap.c - reverse-map walks.  An anon folio is mapped only by its owner
- * mm at va == index; a file folio at va = window + index in each mm that
- * has a window for its file.  So a walk visits a few entries directly,
- * and only touches entries whose PFN lies in the folio's pages (an anon
- * va may since have been re-faulted with another folio).
+ * rmap.c - reverse-map walks.  An anon folio is mapped at va == index,
+ * by its owner mm and, after a fork shared it, by other mms at the same
+ * address; a file folio at va = window + index in each mm that has a
+ * window for its file.  So a walk visits a few entries directly, and only
+ * touches entries whose PFN lies in the folio's pages (an anon va may
+ * since have been re-faulted with another folio).
  */
 #include "folio/filemap.h"
 #include "folio/huge_memory.h"
@@ -142,9 +143,24 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 	struct mm_window *w;
 	long done = 0;
 
-	if (m & FOLIO_MAPPING_ANON)
-		return rmap_one((struct mm_struct *)(m & ~FOLIO_MAPPING_ANON),
-				index, pfn, nr, mode);
+	if (m & FOLIO_MAPPING_ANON) {
+		struct mm_struct *mm;
+
+		/*
+		 * Every mm, not only the owner: fork shares anon folios at
+		 * the same address (the model's one anon_vma for all mms;
+		 * entries of other folios are skipped by PFN).  No lock: mms
+		 * are created before and destroyed after anything walks
+		 * (pgtable.h).  A fork into an mm we already passed cannot
+		 * copy our migration entries (fork waits for them to go,
+		 * fork.c), and a present entry it copies holds a reference
+		 * that makes the split's freeze fail.
+		 */
+		cds_list_for_each_entry(mm, &folio_world.mms, world_link)
+			if (index < mm->anon_pages)
+				done += rmap_one(mm, index, pfn, nr, mode);
+		return done;
+	}
 	/*
 	 * No mapping, so no mm maps it: a file folio truncated while the
 	 * caller held it (truncation unmaps before it clears the mapping), or

@@ -15,6 +15,9 @@
  *             list; an allocated one is reachable from the memmap
  *   I-map     mapcounts equal the mappings found in every page table
  *   I-pin     pincount equals the pins recorded
+ *   I-excl    an exclusive anon folio is mapped only by its owner mm; a
+ *             writable entry maps an exclusive folio; a pinned anon folio
+ *             is exclusive
  *   I-dsq     the deferred-split queue holds exactly the partially mapped
  *             large anon folios
  *

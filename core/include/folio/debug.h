@@ -95,6 +95,11 @@ enum folio_race_point {
 	RP_MADV_SPLIT,		/* madvise_free: a partly covered large folio
 				 * locked and held, page table unlocked, split
 				 * not started (arg: folio) */
+	RP_FORK_SHARED,		/* fork: a parent entry's folio shared (ref,
+				 * rmap, exclusive cleared), the entry not yet
+				 * write-protected (arg: folio) */
+	RP_COW_COPIED,		/* do_wp_page: the copy built, the old entry
+				 * not yet replaced, PTL held (arg: old folio) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

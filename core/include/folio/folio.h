@@ -47,7 +47,15 @@ enum folio_flag_bits {
 	 * keeps it at order 0); tells __folio_put which cache to free to.
 	 */
 	PG_large_desc = 8,
-	NR_PG_FLAGS = 9,
+	/*
+	 * PageAnonExclusive, per folio (docs/design.md 5.13): an anon folio
+	 * only its owner mm maps (folio_anon_mm), so it may be written (and
+	 * pinned) without a copy.  Set when a fault, a COW copy or a reuse
+	 * makes it; cleared by fork when the child shares it; a split's pieces
+	 * inherit it.  A pinned anon folio is exclusive and stays so.
+	 */
+	PG_anon_exclusive = 9,
+	NR_PG_FLAGS = 10,
 };
 
 struct folio {
@@ -145,6 +153,10 @@ static inline bool folio_test_anon(const struct folio *f)
 static inline bool folio_test_locked(const struct folio *f)
 {
 	return folio_test_flag(f, PG_locked);
+}
+static inline bool folio_test_anon_exclusive(const struct folio *f)
+{
+	return folio_test_flag(f, PG_anon_exclusive);
 }
 static inline bool folio_test_lazyfree(const struct folio *f)
 {

@@ -63,6 +63,14 @@ struct mm_struct {
 	unsigned long window_pages;	/* capacity of each file window */
 	struct cds_list_head deposits;	/* PTE tables deposited for PMD leaves (pmd_lock) */
 	struct cds_list_head world_link;
+	/*
+	 * fork (fork.c): fork_lock stands for mmap_write_lock of the parent
+	 * (one fork of an mm at a time); write_protect_seq is odd while a
+	 * fork write-protects this mm's anon entries, and GUP-fast with
+	 * FOLL_PIN gives up if it was odd or changed across its walk.
+	 */
+	struct fl_lock fork_lock;
+	atomic_uint write_protect_seq;
 };
 
 /* PMD_ORDER of the world (folio_config.pmd_order; 9 by default). */
@@ -106,7 +114,9 @@ struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages
 /* Map @mapping's whole file at a fixed window; returns the window base,
  * or -ENOSPC (no window left) / -EINVAL (file larger than a window). */
 long mm_add_file_window(struct mm_struct *mm, struct address_space *mapping);
-/* Zap everything and free the tables (after a grace period). */
+/* Zap everything and free the tables (after a grace period).  Create
+ * every mm before, and destroy it after, other threads use the world:
+ * anon rmap walks read the list of mms without a lock. */
 void mm_destroy(struct mm_struct *mm);
 
 /* Lockless walk helpers (caller in an RCU read-side section, or holding

@@ -27,11 +27,13 @@ enum folio_window {
 	FW_R12,	/* a folio-lock waiter's last trylock won after PG_waiters */
 	FW_R13,	/* MADV_FREE's split failed: a pin or reference came after the
 		 * page table was unlocked (the folio is left whole) */
+	FW_R14,	/* GUP-fast FOLL_PIN gave its pins back: a fork
+		 * write-protected the mm during the walk */
 	FW_NR,
 };
 
 #define FOLIO_WINDOW_NAMES                                                 \
-	{ "R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R12", "R13" }
+	{ "R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R12", "R13", "R14" }
 
 #ifdef FOLIO_SCHED
 extern unsigned long folio_window_hits[FW_NR];
