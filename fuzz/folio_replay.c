@@ -69,6 +69,7 @@ static long results[PROG_MAX_OPS];
 static const struct { const char *name; long v; } errnames[] = {
 	{ "EINVAL", EINVAL }, { "EEXIST", EEXIST }, { "EBUSY", EBUSY },
 	{ "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM }, { "EDEADLK", EDEADLK },
+	{ "EFAULT", EFAULT },
 };
 
 static const char *errname(long v)

@@ -833,11 +833,16 @@ static long madv_free_ptes(struct model *m, const struct m_oracle *o,
 			       pte_at(m, mm, a + i)->page == i)
 				i++;
 		if (i < fnr) {
-			if (madv_split(m, o, id) && retried != a) {
+			if (m->f[id].excl && madv_split(m, o, id) &&
+			    retried != a) {
 				retried = a;
 				continue;	/* the same entry, now small */
 			}
 			a++;
+			continue;
+		}
+		if (m->f[id].dirty && mapcount(m, id) != (long)fnr) {
+			a++;	/* dirty and mapped elsewhere too: skipped */
 			continue;
 		}
 		for (i = 0; i < fnr; i++)
@@ -868,6 +873,8 @@ static long op_madv_free(struct model *m, const struct prog_op *op,
 
 		if (pend > end)
 			pend = end;
+		if (d->kind == M_LEAF && !m->f[d->folio].excl)
+			continue;	/* maybe mapped shared */
 		if (d->kind == M_LEAF) {
 			if (!(va & mask) && pend - va == m->pmd_nr) {
 				d->bits &= (uint8_t)~(M_D | M_Y);

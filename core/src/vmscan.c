@@ -311,9 +311,10 @@ static unsigned long madv_free_batch(_Atomic pte_t *ptes, unsigned long max,
 		       pte_pfn(pte) == pfn + i)
 			i++;
 	if (pfn != folio_pfn(f) || fnr > max || i < fnr) {
-		/* partly covered (or partly mapped): split it first.  No
-		 * "maybe mapped shared" check: an anon folio has one mm. */
-		if (!folio_trylock(f))
+		/* partly covered (or partly mapped): split it first, unless
+		 * maybe mapped shared (folio_maybe_mapped_shared; the model
+		 * asks the exclusive flag: fork shares, a reuse takes back) */
+		if (!folio_test_anon_exclusive(f) || !folio_trylock(f))
 			return 0;
 		folio_get(f);	/* the PTE's reference keeps rc > 0 */
 		*split = f;
@@ -321,6 +322,11 @@ static unsigned long madv_free_batch(_Atomic pte_t *ptes, unsigned long max,
 	}
 	if (!folio_trylock(f))
 		return 0;
+	/* a dirty folio mapped elsewhere too is not ours to clean */
+	if (folio_test_dirty(f) && folio_mapcount(f) != (int)fnr) {
+		folio_unlock(f);
+		return 0;
+	}
 	for (i = 0; i < fnr; i++)
 		fa_and_relaxed(&ptes[i], ~(pte_t)(_PAGE_DIRTY | _PAGE_YOUNG));
 	folio_clear_dirty(f);
@@ -390,7 +396,7 @@ static bool madv_free_split_pmd(struct mm_struct *mm, _Atomic pmd_t *pmdp)
 	pmd = fa_load_relaxed(pmdp);
 	if (pmd_leaf(pmd)) {
 		f = pfn_folio(pte_pfn(pmd));
-		if (folio_trylock(f)) {
+		if (folio_test_anon_exclusive(f) && folio_trylock(f)) {
 			folio_get(f);
 			alone = madv_held_alone(f);
 		} else {
@@ -426,7 +432,9 @@ long madvise_free(struct mm_struct *mm, unsigned long va, unsigned long nr)
 				if (pmd_leaf(pmd)) {
 					struct folio *f = pfn_folio(pte_pfn(pmd));
 
-					if (folio_trylock(f)) {
+					/* not maybe mapped shared */
+					if (folio_test_anon_exclusive(f) &&
+					    folio_trylock(f)) {
 						fa_and_relaxed(pmdp, ~(pmd_t)(_PAGE_DIRTY | _PAGE_YOUNG));
 						folio_clear_dirty(f);
 						folio_clear_swapbacked(f);
