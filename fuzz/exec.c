@@ -14,6 +14,7 @@
 #include "folio/fork.h"
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
+#include "folio/migrate.h"
 #include "folio/lock.h"
 #include "folio/memmap.h"
 #include "folio/page_ref.h"
@@ -161,7 +162,7 @@ static bool skipped(const struct exec_ctx *x, const struct prog_op *op)
 		return exec_free_handle(x) < 0;
 	case OP_PUT: case OP_UNPIN:
 		return eh->kind == EH_FREE;
-	case OP_SPLIT: case OP_RECLAIM:
+	case OP_SPLIT: case OP_RECLAIM: case OP_MIGRATE:
 		return eh->kind != EH_REF;
 	default:
 		return false;
@@ -265,6 +266,16 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		return r;
 	case OP_FORK:
 		return mm_fork(x->mms[a[1]], mm);
+	case OP_MIGRATE:
+		f = x->h[a[0]].folio;
+		if (!folio_trylock(f))
+			return -EDEADLK;
+		r = migrate_folio(f);
+		if (r)
+			folio_unlock(f);
+		else	/* gone with the handle's reference and the lock */
+			memset(&x->h[a[0]], 0, sizeof(x->h[a[0]]));
+		return r;
 	case OP_WP_FAULT:
 		return do_wp_page(mm, a[1], a[2]);
 	case OP_SPLIT:

@@ -651,15 +651,17 @@ static long op_gup(struct model *m, const struct prog_op *op, int *made)
 	return (long)got;
 }
 
-/* The split proper, after the checks (split_folio_to_order steps 3-8). */
-static void do_split(struct model *m, const struct m_oracle *o, int id,
-		     unsigned int new_order)
+/*
+ * try_to_migrate of folio @id, as split and migration do it: PMD leaves
+ * that map it are split (anon) or zapped (file), and the folio inherits
+ * D from its entries (anon too).  The entries themselves stay in the
+ * model's tables: migration entries come back as PTEs of the same pages.
+ */
+static void unmap_to_migration(struct model *m, int id)
 {
 	struct m_folio *f = &m->f[id];
-	unsigned long nr = nr_pages(m, id), new_nr = 1ul << new_order;
-	int first = (int)m->nr_f;
+	unsigned long nr = nr_pages(m, id);
 
-	/* 3: unmap to migration entries; the folio inherits D (anon too) */
 	for (unsigned int mm = 0; mm < m->w.mms; mm++) {
 		unsigned long va;
 
@@ -679,6 +681,18 @@ static void do_split(struct model *m, const struct m_oracle *o, int id,
 			    (pte_at(m, mm, va + i)->bits & M_D))
 				f->dirty = true;
 	}
+}
+
+/* The split proper, after the checks (split_folio_to_order steps 3-8). */
+static void do_split(struct model *m, const struct m_oracle *o, int id,
+		     unsigned int new_order)
+{
+	struct m_folio *f = &m->f[id];
+	unsigned long nr = nr_pages(m, id), new_nr = 1ul << new_order;
+	int first = (int)m->nr_f;
+
+	/* 3: unmap to migration entries; the folio inherits D (anon too) */
+	unmap_to_migration(m, id);
 	/* 4: frozen and off the queue */
 	if (f->queued)
 		queue_del(m, id);
@@ -1138,6 +1152,85 @@ static long op_fork(struct model *m, const struct prog_op *op,
 	return done;
 }
 
+/* migrate_folio, the VM holding the handle's reference and the lock */
+static long op_migrate(struct model *m, const struct prog_op *op,
+		       const struct m_oracle *o)
+{
+	struct m_handle *hd = &m->h[op->arg[0]];
+	unsigned long nr, pfn = ~0ul;
+	struct m_counts c;
+	struct m_folio *f;
+	bool queued;
+	long cache;
+	int id, g;
+
+	if (hd->kind != H_REF)
+		return M_SKIP;
+	id = hd->folio;
+	f = &m->f[id];
+	nr = nr_pages(m, id);
+	if (!f->anon && f->file < 0)
+		return -EBUSY;
+	model_counts(m, id, &c);
+	cache = f->file >= 0 ? (long)nr : 0;
+	if (c.rc - 1 != cache + c.map)	/* pins and other references */
+		return -EAGAIN;
+	if (o->real_rc == -ENOMEM && o->alloc_failed)	/* the new folio */
+		return -ENOMEM;
+	unmap_to_migration(m, id);
+	f = &m->f[id];
+	queued = f->queued;
+	if (queued)
+		queue_del(m, id);
+	/* where the new folio is: a slot of it, or an entry mapping it */
+	if (f->file >= 0)
+		pfn = o->slot_pfn(o->ctx, (unsigned int)f->file, f->index);
+	for (unsigned int mm = 0; pfn == ~0ul && mm < m->w.mms; mm++)
+		for (unsigned int p = 0; pfn == ~0ul && p < m->nr_pmds; p++)
+			for (unsigned int k = 0; k < m->pmd_nr; k++)
+				if (m->pmd[mm][p].kind == M_TABLE &&
+				    m->pmd[mm][p].pte[k].folio == id) {
+					pfn = o->entry_pfn(o->ctx, mm,
+							   ((unsigned long)p << m->w.pmd_order) + k) -
+					      m->pmd[mm][p].pte[k].page;
+					break;
+				}
+	hd->kind = H_FREE;	/* the old folio goes with our reference */
+	if (pfn == ~0ul) {	/* unmapped and uncached: the new one is freed */
+		f->file = -1;
+		return 0;
+	}
+	g = new_folio(m, o, pfn, f->order, f->anon);
+	if (g < 0)
+		return 0;
+	f = &m->f[id];
+	m->f[g].file = f->file;
+	m->f[g].mm = f->mm;
+	m->f[g].index = f->index;
+	m->f[g].dirty = f->dirty;
+	m->f[g].swapbacked = f->swapbacked;
+	m->f[g].excl = f->excl;
+	if (f->file >= 0)
+		for (unsigned long i = 0; i < nr; i++)
+			m->slot[f->file][f->index + i] = g;
+	f->file = -1;
+	for (unsigned int mm = 0; mm < m->w.mms; mm++)
+		for (unsigned int p = 0; p < m->nr_pmds; p++) {
+			struct m_pmd *d = &m->pmd[mm][p];
+
+			if (d->kind != M_TABLE)
+				continue;
+			for (unsigned int k = 0; k < m->pmd_nr; k++)
+				if (d->pte[k].folio == id) {
+					d->pte[k].folio = g;
+					d->pte[k].bits |= M_Y;
+				}
+		}
+	if (queued)
+		maybe_queue(m, g);
+	return 0;
+}
+
 /* lazyfree_verdict: dirty -> swapbacked again; extra holders -> keep */
 static long verdict(struct model *m, int id, bool entries_dirty)
 {
@@ -1271,6 +1364,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_FORK: r = op_fork(m, op, o); break;
 	case OP_WP_FAULT: r = op_wp_fault(m, op, o); break;
 	case OP_GUP_SLOW: r = op_gup_slow(m, op, o, made); break;
+	case OP_MIGRATE: r = op_migrate(m, op, o); break;
 	default: break;
 	}
 	reap(m);

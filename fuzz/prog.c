@@ -38,6 +38,7 @@ const struct prog_op_desc prog_ops[OP_NR] = {
 			  A(ARG_MM, ARG_VA, ARG_BOOL), 0 },
 	[OP_GUP_SLOW] = { "gup_slow", 4, A("mm", "va", "nr", "flags"),
 			  A(ARG_MM, ARG_VA, ARG_GUP_NR, ARG_GUP_FLAGS), 1 },
+	[OP_MIGRATE] = { "migrate", 1, A("h"), A(ARG_HANDLE), 0 },
 };
 
 void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,

@@ -61,6 +61,7 @@ enum prog_opcode {
 	OP_FORK,	/* src dst: mm_fork (dst's anon region becomes src's child) */
 	OP_WP_FAULT,	/* mm va unshare: do_wp_page, a write (or unshare) fault */
 	OP_GUP_SLOW,	/* mm va nr flags -> handle: get_user_pages (COW, unshare) */
+	OP_MIGRATE,	/* h: migrate_folio under the folio lock (consumes h on success) */
 	OP_NR,
 };
 

@@ -14,6 +14,7 @@
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/migrate.h"
 #include "folio/rcu.h"
 #include "folio/vmscan.h"
 #include "torture.h"
@@ -293,6 +294,28 @@ static int op_wp_fault(struct ft_worker *w)
 	return r > 0 ? 0 : 1;
 }
 
+static int op_migrate(struct ft_worker *w)
+{
+	unsigned long pfn;
+	struct folio *f = grab_random_folio(w, &pfn);
+	int err = -ENOENT;
+
+	if (f && folio_trylock(f)) {
+		err = migrate_folio(f);
+		if (!err) {	/* moved: our reference and lock went with it */
+			ft_ring_add(&w->ring, FT_OP_MIGRATE, 0, f, pfn);
+			return 0;
+		}
+		if (err != -EAGAIN && err != -EBUSY && err != -ENOMEM)
+			ft_worker_bug(w, "migration failed unexpectedly", f, pfn);
+		folio_unlock(f);
+	}
+	if (f)
+		folio_put(f);
+	ft_ring_add(&w->ring, FT_OP_MIGRATE, 1, f, pfn);
+	return 1;
+}
+
 /* Lock contention: lock a cached folio, hold it a little, unlock. */
 static int op_lock(struct ft_worker *w)
 {
@@ -331,6 +354,7 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_FORK: return op_fork(w);
 	case FT_OP_WP_FAULT: return op_wp_fault(w);
 	case FT_OP_GUP_SLOW: return op_gup(w, true);
+	case FT_OP_MIGRATE: return op_migrate(w);
 	default: return 1;
 	}
 }

@@ -17,9 +17,13 @@ struct run {
 	int nr;
 };
 
-/* Restore migration entries of [pfn, pfn + nr) at @ptes to present PTEs. */
+/*
+ * Restore migration entries of [pfn, pfn + nr) at @ptes to present PTEs:
+ * of the pages' current owner (a split), or of the same pages of @dst
+ * (a migration).
+ */
 static long remap_ptes(_Atomic pte_t *ptes, unsigned long n,
-		       unsigned long pfn, unsigned long nr)
+		       unsigned long pfn, unsigned long nr, struct folio *dst)
 {
 	long done = 0;
 
@@ -32,13 +36,14 @@ static long remap_ptes(_Atomic pte_t *ptes, unsigned long n,
 			i++;
 			continue;
 		}
-		/* the pages' current owner: the splitter holds it locked */
-		f = pfn_folio(p);
+		/* the pages' current owner: the splitter holds it locked;
+		 * or the migration's target, locked by the migrator */
+		f = dst ? dst : pfn_folio(p);
 		while (i + k < n) {
 			pte_t next = fa_load_relaxed(&ptes[i + k]);
 
 			if (!pte_migration(next) || pte_pfn(next) != p + k ||
-			    !folio_has_pfn(f, p + k))
+			    (!dst && !folio_has_pfn(f, p + k)))
 				break;
 			k++;
 		}
@@ -47,10 +52,13 @@ static long remap_ptes(_Atomic pte_t *ptes, unsigned long n,
 		folio_add_rmap_ptes(f, (int)k);
 		for (unsigned long j = 0; j < k; j++) {
 			pte_t m = fa_load_relaxed(&ptes[i + j]);
+			unsigned long to = dst ? folio_pfn(dst) + (p - pfn) + j :
+						 p + j;
 
 			fa_store_release(&ptes[i + j],
-					 (m & ~(pte_t)_PAGE_MIGRATION) |
-						 _PAGE_PRESENT | _PAGE_YOUNG);
+					 mk_pte(to, (m & ((1ull << _PAGE_PFN_SHIFT) - 1) &
+						     ~(pte_t)_PAGE_MIGRATION) |
+						    _PAGE_PRESENT | _PAGE_YOUNG));
 		}
 		done += (long)k;
 		i += k;
@@ -59,7 +67,7 @@ static long remap_ptes(_Atomic pte_t *ptes, unsigned long n,
 }
 
 static long rmap_one(struct mm_struct *mm, unsigned long va, unsigned long pfn,
-		     unsigned long nr, enum rmap_mode mode)
+		     unsigned long nr, enum rmap_mode mode, struct folio *dst)
 {
 	struct fl_lock *ptl;
 	_Atomic pte_t *ptes;
@@ -101,7 +109,7 @@ static long rmap_one(struct mm_struct *mm, unsigned long va, unsigned long pfn,
 		return done;
 	ptes = pte_offset(pmd, va);
 	if (mode == RMAP_REMAP) {
-		done = remap_ptes(ptes, nr, pfn, nr);
+		done = remap_ptes(ptes, nr, pfn, nr, dst);
 		fl_unlock(ptl);
 		return done;
 	}
@@ -136,8 +144,9 @@ static long rmap_one(struct mm_struct *mm, unsigned long va, unsigned long pfn,
 	return done;
 }
 
-long rmap_walk_range(struct address_space *mapping, unsigned long index,
-		     unsigned long pfn, unsigned long nr, enum rmap_mode mode)
+static long rmap_walk(struct address_space *mapping, unsigned long index,
+		      unsigned long pfn, unsigned long nr, enum rmap_mode mode,
+		      struct folio *dst)
 {
 	uintptr_t m = (uintptr_t)mapping;
 	struct mm_window *w;
@@ -158,7 +167,7 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 		 */
 		cds_list_for_each_entry(mm, &folio_world.mms, world_link)
 			if (index < mm->anon_pages)
-				done += rmap_one(mm, index, pfn, nr, mode);
+				done += rmap_one(mm, index, pfn, nr, mode, dst);
 		return done;
 	}
 	/*
@@ -173,9 +182,21 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 	/* the file's own list of windows: walks of two files never meet */
 	fl_lock(&mapping->i_mmap_lock);
 	cds_list_for_each_entry(w, &mapping->i_mmap, i_mmap_link)
-		done += rmap_one(w->mm, w->base + index, pfn, nr, mode);
+		done += rmap_one(w->mm, w->base + index, pfn, nr, mode, dst);
 	fl_unlock(&mapping->i_mmap_lock);
 	return done;
+}
+
+long rmap_walk_range(struct address_space *mapping, unsigned long index,
+		     unsigned long pfn, unsigned long nr, enum rmap_mode mode)
+{
+	return rmap_walk(mapping, index, pfn, nr, mode, NULL);
+}
+
+long rmap_walk_remap_to(struct address_space *mapping, unsigned long index,
+			unsigned long pfn, unsigned long nr, struct folio *dst)
+{
+	return rmap_walk(mapping, index, pfn, nr, RMAP_REMAP, dst);
 }
 
 void unmap_mapping_folio(struct folio *f)

@@ -83,6 +83,13 @@ enum rmap_mode {
  */
 long rmap_walk_range(struct address_space *mapping, unsigned long index,
 		     unsigned long pfn, unsigned long nr, enum rmap_mode mode);
+/*
+ * Migration's remap: the migration entries of [pfn, pfn + nr) become
+ * present PTEs of the same pages of @dst (locked by the caller, its pages
+ * at folio_pfn(dst)...).  Returns the entries restored.
+ */
+long rmap_walk_remap_to(struct address_space *mapping, unsigned long index,
+			unsigned long pfn, unsigned long nr, struct folio *dst);
 
 /* Lock the PTE table covering @va (allocating it if @alloc and the PMD is
  * none).  NULL if the PMD is a leaf (or none and !@alloc); *err = -ENOMEM

@@ -100,6 +100,10 @@ enum folio_race_point {
 				 * write-protected (arg: folio) */
 	RP_COW_COPIED,		/* do_wp_page: the copy built, the old entry
 				 * not yet replaced, PTL held (arg: old folio) */
+	RP_MIGRATE_UNMAPPED,	/* migrate_folio: migration entries in, not
+				 * frozen yet (arg: the old folio) */
+	RP_MIGRATE_FROZEN,	/* migrate_folio: frozen, the new folio in
+				 * the cache slots, old not unfrozen (arg: old) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
