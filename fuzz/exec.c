@@ -278,6 +278,8 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		return r;
 	case OP_WP_FAULT:
 		return do_wp_page(mm, a[1], a[2]);
+	case OP_COLLAPSE:
+		return collapse_huge_page(mm, a[1]);
 	case OP_SPLIT:
 		f = x->h[a[0]].folio;
 		if (!folio_trylock(f))

@@ -1231,6 +1231,49 @@ static long op_migrate(struct model *m, const struct prog_op *op,
 	return 0;
 }
 
+/* collapse_huge_page: a full table of collapsible small folios -> a THP */
+static long op_collapse(struct model *m, const struct prog_op *op,
+			const struct m_oracle *o)
+{
+	unsigned int mm = op->arg[0];
+	unsigned long va = op->arg[1];
+	struct m_pmd *d;
+	int g;
+
+	if (va & (m->pmd_nr - 1))
+		return -EINVAL;
+	/* the THP, its deposit (and a small array): allocated first (oracle) */
+	if (o->real_rc == -ENOMEM && o->alloc_failed)
+		return -ENOMEM;
+	d = pmd_at(m, mm, va);
+	if (d->kind != M_TABLE)
+		return -EAGAIN;
+	for (unsigned int k = 0; k < m->pmd_nr; k++) {
+		int id = d->pte[k].folio;
+		struct m_counts c;
+
+		/* present, order-0 anon, exclusive, swapbacked, and held by
+		 * this one entry alone (no pin, no handle) */
+		if (id < 0 || !m->f[id].anon || m->f[id].order ||
+		    !m->f[id].excl || !m->f[id].swapbacked)
+			return -EAGAIN;
+		model_counts(m, id, &c);
+		if (c.rc != 1)
+			return -EAGAIN;
+	}
+	g = new_folio(m, o, o->entry_pfn(o->ctx, mm, va), m->w.pmd_order, true);
+	if (g < 0)
+		return 0;
+	m->f[g].index = va;
+	make_exclusive(m, g, mm);
+	d->kind = M_LEAF;
+	d->folio = g;
+	d->bits = M_W | M_D | M_Y;
+	for (unsigned int k = 0; k < m->pmd_nr; k++)
+		d->pte[k] = (struct m_pte){ -1, 0, 0 };
+	return 0;
+}
+
 /* lazyfree_verdict: dirty -> swapbacked again; extra holders -> keep */
 static long verdict(struct model *m, int id, bool entries_dirty)
 {
@@ -1365,6 +1408,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_WP_FAULT: r = op_wp_fault(m, op, o); break;
 	case OP_GUP_SLOW: r = op_gup_slow(m, op, o, made); break;
 	case OP_MIGRATE: r = op_migrate(m, op, o); break;
+	case OP_COLLAPSE: r = op_collapse(m, op, o); break;
 	default: break;
 	}
 	reap(m);

@@ -39,6 +39,7 @@ const struct prog_op_desc prog_ops[OP_NR] = {
 	[OP_GUP_SLOW] = { "gup_slow", 4, A("mm", "va", "nr", "flags"),
 			  A(ARG_MM, ARG_VA, ARG_GUP_NR, ARG_GUP_FLAGS), 1 },
 	[OP_MIGRATE] = { "migrate", 1, A("h"), A(ARG_HANDLE), 0 },
+	[OP_COLLAPSE] = { "collapse", 2, A("mm", "va"), A(ARG_MM, ARG_ANON_VA), 0 },
 };
 
 void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,

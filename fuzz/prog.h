@@ -62,6 +62,7 @@ enum prog_opcode {
 	OP_WP_FAULT,	/* mm va unshare: do_wp_page, a write (or unshare) fault */
 	OP_GUP_SLOW,	/* mm va nr flags -> handle: get_user_pages (COW, unshare) */
 	OP_MIGRATE,	/* h: migrate_folio under the folio lock (consumes h on success) */
+	OP_COLLAPSE,	/* mm va: collapse_huge_page (khugepaged) */
 	OP_NR,
 };
 

@@ -41,6 +41,7 @@ enum ft_op {
 	FT_OP_WP_FAULT,		/* a write or unshare fault (COW) */
 	FT_OP_GUP_SLOW,		/* get_user_pages: COW / unshare, held a while */
 	FT_OP_MIGRATE,		/* migrate a random folio to new pages */
+	FT_OP_COLLAPSE,		/* fill a PMD's holes with small pages, collapse it */
 	FT_OP_NR,
 };
 

@@ -39,6 +39,7 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_WP_FAULT] = "wp_fault",
 	[FT_OP_GUP_SLOW] = "gup_slow",
 	[FT_OP_MIGRATE] = "migrate",
+	[FT_OP_COLLAPSE] = "collapse",
 };
 
 struct address_space *ft_pick_file(struct ft_worker *w)

@@ -316,6 +316,30 @@ static int op_migrate(struct ft_worker *w)
 	return 1;
 }
 
+/*
+ * khugepaged: fill the holes of a PMD range with order-0 pages (so that
+ * collapse has something to do; other workers race with the faults),
+ * then collapse it.
+ */
+static int op_collapse(struct ft_worker *w)
+{
+	struct mm_struct *mm = pick_mm(w);
+	unsigned long nr = 1ul << ft.o.pmd_order;
+	unsigned long va = pick_anon_va(w, nr);
+	int err;
+
+	for (unsigned long i = 0; i < nr; i++) {
+		err = do_anonymous_page(mm, va + i, 0, ft_rand(&w->rng) & 1);
+		if (err && err != -EEXIST && err != -ENOMEM)
+			ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va + i);
+	}
+	err = collapse_huge_page(mm, va);
+	ft_ring_add(&w->ring, FT_OP_COLLAPSE, err, NULL, va);
+	if (err && err != -EAGAIN && err != -ENOMEM)
+		ft_worker_bug(w, "collapse failed unexpectedly", NULL, va);
+	return err ? 1 : 0;
+}
+
 /* Lock contention: lock a cached folio, hold it a little, unlock. */
 static int op_lock(struct ft_worker *w)
 {
@@ -355,6 +379,7 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_WP_FAULT: return op_wp_fault(w);
 	case FT_OP_GUP_SLOW: return op_gup(w, true);
 	case FT_OP_MIGRATE: return op_migrate(w);
+	case FT_OP_COLLAPSE: return op_collapse(w);
 	default: return 1;
 	}
 }

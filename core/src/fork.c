@@ -29,6 +29,7 @@
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/rcu.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -162,6 +163,29 @@ static void unlock2(struct fl_lock *ls, struct fl_lock *ld)
 	fl_unlock(ls);
 }
 
+/* Both tables' PTLs, lower mm id first, each rechecked (pte_lock_pmd). */
+static bool lock2_tables(struct mm_struct *src, struct mm_struct *dst,
+			 unsigned long va, pmd_t spmd, pmd_t dpmd,
+			 struct fl_lock **sptl, struct fl_lock **dptl)
+{
+	bool src_first = src->id < dst->id;
+	struct fl_lock *a, *b;
+
+	a = src_first ? pte_lock_pmd(pmd_offset(src, va), spmd) :
+			pte_lock_pmd(pmd_offset(dst, va), dpmd);
+	if (!a)
+		return false;
+	b = src_first ? pte_lock_pmd(pmd_offset(dst, va), dpmd) :
+			pte_lock_pmd(pmd_offset(src, va), spmd);
+	if (!b) {
+		fl_unlock(a);
+		return false;
+	}
+	*sptl = src_first ? a : b;
+	*dptl = src_first ? b : a;
+	return true;
+}
+
 /*
  * The child's PTE table at @va: install one if the PMD is none.  NULL if
  * the child has a leaf there (it faulted its own THP since the zap) or no
@@ -268,7 +292,7 @@ static long fork_ptes(struct mm_struct *dst, struct mm_struct *src,
 {
 	unsigned long nr = pmd_nr();
 	_Atomic pte_t *sptes = pte_offset(spmd, va), *dptes;
-	struct fl_lock *sptl = pte_lockptr(spmd), *dptl;
+	struct fl_lock *sptl, *dptl;
 	pmd_t dpmd;
 	long done = 0;
 	unsigned long i = 0;
@@ -276,9 +300,11 @@ static long fork_ptes(struct mm_struct *dst, struct mm_struct *src,
 	if (!child_table(dst, va, a, &dpmd))
 		return fa_load_acquire(pmd_offset(dst, va)) ? 0 : -ENOMEM;
 	dptes = pte_offset(dpmd, va);
-	dptl = pte_lockptr(dpmd);
 again:
-	lock2(sptl, dptl, src, dst);
+	/* both tables may be collapsed meanwhile: lock under RCU, recheck
+	 * both PMDs (pte_table_lock's protocol); -EAGAIN: look again */
+	if (!lock2_tables(src, dst, va, spmd, dpmd, &sptl, &dptl))
+		return -EAGAIN;
 	for (; i < nr; i++) {
 		pte_t sp = fa_load_relaxed(&sptes[i]), dp;
 		struct folio *f, *c;
@@ -288,10 +314,12 @@ again:
 		/* (an entry skipped so, of a folio shared here, was
 		 * write-protected by wrprotect_folio_ptes) */
 		if (pte_migration(sp)) {
+			/* wait (outside the locks) and look at the PMD again:
+			 * the entries done so far are skipped then (the
+			 * child's slots are taken) */
 			unlock2(sptl, dptl);
-			while (pte_migration(fa_load_acquire(&sptes[i])))
-				fa_spin_hint();
-			goto again;
+			fa_spin_hint();
+			return -EAGAIN;
 		}
 		f = pfn_folio(pte_pfn(sp));	/* stable: the PTE's reference */
 		if (!folio_test_anon(f))
@@ -387,12 +415,16 @@ static long fork_pmd_leaf(struct mm_struct *dst, struct mm_struct *src,
 	}
 	dpmd = dp;
 	{
-		struct fl_lock *dptl = pte_lockptr(dpmd);
+		struct fl_lock *dptl;
 		_Atomic pte_t *dptes = pte_offset(dpmd, va);
 		unsigned long pfn = pte_pfn(sp);
 		pte_t bits;
 
-		fl_lock(dptl);
+		dptl = pte_lock_pmd(dpmdp, dpmd);
+		if (!dptl) {	/* collapsed meanwhile */
+			fl_unlock(&src->pmd_lock);
+			return -EAGAIN;
+		}
 		for (unsigned long i = 0; i < nr; i++)
 			if (fa_load_relaxed(&dptes[i])) {
 				fl_unlock(dptl);
@@ -424,7 +456,9 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 		return -EINVAL;
 	pmds = src->anon_pages >> pmd_order();
 	fl_lock(&src->fork_lock);	/* mmap_write_lock(src) */
+	rcu_read_lock_model();	/* the tables it reads may be collapsed */
 	fork_count(src, pmds, &tables, &copies);
+	rcu_read_unlock_model();
 	err = fork_alloc(&a, tables, copies);
 	if (err) {
 		fl_unlock(&src->fork_lock);
@@ -436,14 +470,10 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 	fa_add_return_full(&src->write_protect_seq, 1);
 	for (unsigned long p = 0; p < pmds; p++) {
 		unsigned long va = p * nr;
-		pmd_t pmd = fa_load_acquire(&src->pmds[p]);
+		pmd_t pmd = pmd_settled(src, va);
 
 		if (pmd_leaf(pmd)) {
 			n = fork_pmd_leaf(dst, src, va, &a);
-			if (n == -EAGAIN) {	/* split meanwhile: again */
-				p--;
-				continue;
-			}
 		} else if (pmd_table(pmd)) {
 			n = fork_ptes(dst, src, va, pmd, &a);
 		} else if (pmd) {
@@ -453,6 +483,10 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 			p--;
 			continue;
 		} else {
+			continue;
+		}
+		if (n == -EAGAIN) {	/* split or collapsed meanwhile: again */
+			p--;
 			continue;
 		}
 		if (n < 0) {

@@ -13,14 +13,37 @@
 #include "internal.h"
 #include "rmap.h"
 
+struct fl_lock *pte_lock_pmd(_Atomic pmd_t *pmdp, pmd_t pmd)
+{
+	struct fl_lock *ptl;
+
+	rcu_read_lock_model();
+	/* the table @pmd names is alive only if the PMD still names it
+	 * once we are inside RCU (a collapse frees it after a grace period) */
+	if (fa_load_acquire(pmdp) != pmd) {
+		rcu_read_unlock_model();
+		return NULL;
+	}
+	ptl = pte_lockptr(pmd);
+	fl_lock(ptl);
+	if (fa_load_relaxed(pmdp) != pmd) {	/* collapsed before our lock */
+		fl_unlock(ptl);
+		ptl = NULL;
+	}
+	rcu_read_unlock_model();
+	return ptl;
+}
+
 struct fl_lock *pte_table_lock(struct mm_struct *mm, unsigned long va,
 			       bool alloc, pmd_t *pmdval, int *err)
 {
 	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
-	pmd_t pmd = fa_load_acquire(pmdp);
 	struct fl_lock *ptl;
+	pmd_t pmd;
 
 	*err = 0;
+again:
+	pmd = fa_load_acquire(pmdp);
 	if (!pmd_table(pmd)) {
 		struct ptdesc *pt;
 
@@ -45,11 +68,31 @@ struct fl_lock *pte_table_lock(struct mm_struct *mm, unsigned long va,
 		if (!pmd_table(pmd))
 			return NULL;
 	}
-	/* A TABLE pmd stays until mm_destroy: no recheck needed under the PTL. */
-	ptl = pte_lockptr(pmd);
-	fl_lock(ptl);
+	/*
+	 * pte_offset_map_lock: khugepaged's collapse may clear this PMD and
+	 * free its table (through call_rcu) between our load and the lock.
+	 * Under RCU the table and its lock stay valid; under the lock, the
+	 * PMD still naming the table means no collapse can take it until we
+	 * unlock (collapse clears the PMD holding this PTL); else look again.
+	 */
+	ptl = pte_lock_pmd(pmdp, pmd);
+	if (!ptl)
+		goto again;
 	*pmdval = pmd;
 	return ptl;
+}
+
+pmd_t pmd_settled(struct mm_struct *mm, unsigned long va)
+{
+	_Atomic pmd_t *pmdp = pmd_offset(mm, va);
+	pmd_t pmd = fa_load_acquire(pmdp);
+
+	if (!pmd) {	/* a collapse holds the PMD lock while it is none */
+		fl_lock(&mm->pmd_lock);
+		pmd = fa_load_relaxed(pmdp);
+		fl_unlock(&mm->pmd_lock);
+	}
+	return pmd;
 }
 
 void folio_unmap_maybe_queue(struct folio *f, int map, int held)
@@ -360,7 +403,7 @@ long zap_page_range(struct mm_struct *mm, unsigned long va, unsigned long nr)
 		end = mm->nr_pmds << pmd_order();
 	while (va < end) {
 		unsigned long pend = (va | pmask) + 1;
-		pmd_t pmd = fa_load_acquire(pmd_offset(mm, va));
+		pmd_t pmd = pmd_settled(mm, va);
 
 		if (pend > end)
 			pend = end;

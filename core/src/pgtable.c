@@ -4,10 +4,11 @@
  * table pages (simulated pages typed PTDESC), walk helpers, file windows.
  *
  * Table lifetime: a PMD that points at a PTE table keeps pointing at it
- * until mm_destroy (we model no collapse), so a thread that read a TABLE
- * pmd may lock that table's PTL without rechecking the PMD.  Tables
- * deposited for PMD leaves and all tables at mm_destroy are freed through
- * call_rcu: GUP-fast may be walking them under RCU (R4).
+ * until mm_destroy or a khugepaged collapse (collapse.c), which clears the
+ * PMD under the table's PTL; so a thread that read a TABLE pmd locks the
+ * PTL under RCU and rechecks the PMD (pte_table_lock).  Collapsed tables,
+ * tables deposited for PMD leaves and all tables at mm_destroy are freed
+ * through call_rcu: GUP-fast may be walking them under RCU (R4).
  */
 #include <errno.h>
 #include <stdlib.h>

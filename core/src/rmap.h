@@ -91,10 +91,25 @@ long rmap_walk_range(struct address_space *mapping, unsigned long index,
 long rmap_walk_remap_to(struct address_space *mapping, unsigned long index,
 			unsigned long pfn, unsigned long nr, struct folio *dst);
 
+/*
+ * Lock the PTL of the table @pmd (read from @pmdp) if @pmdp still names
+ * it: under RCU, recheck, lock, recheck (pte_offset_map_lock's pmd_same).
+ * NULL if it changed (a collapse, a zap of a leaf...): read it again.
+ */
+struct fl_lock *pte_lock_pmd(_Atomic pmd_t *pmdp, pmd_t pmd);
+
 /* Lock the PTE table covering @va (allocating it if @alloc and the PMD is
  * none).  NULL if the PMD is a leaf (or none and !@alloc); *err = -ENOMEM
  * if a table could not be allocated. */
 struct fl_lock *pte_table_lock(struct mm_struct *mm, unsigned long va,
 			       bool alloc, pmd_t *pmdval, int *err);
+
+/*
+ * The PMD at @va, but if it reads none, read again under the PMD lock: a
+ * khugepaged collapse clears the PMD and installs the THP's leaf holding
+ * that lock (the kernel keeps zap and fork out with mmap_lock instead), so
+ * a zap or a fork does not skip a range that is about to be mapped again.
+ */
+pmd_t pmd_settled(struct mm_struct *mm, unsigned long va);
 
 #endif /* FOLIO_RMAP_H */

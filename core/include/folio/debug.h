@@ -104,6 +104,8 @@ enum folio_race_point {
 				 * frozen yet (arg: the old folio) */
 	RP_MIGRATE_FROZEN,	/* migrate_folio: frozen, the new folio in
 				 * the cache slots, old not unfrozen (arg: old) */
+	RP_COLLAPSE_CLEARED,	/* collapse_huge_page: PMD cleared, barrier
+				 * done, refcounts not read (arg: first source) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

@@ -46,6 +46,22 @@ void folio_unqueue_deferred_split(struct folio *folio);
  */
 unsigned long deferred_split_scan(unsigned long nr);
 unsigned long deferred_split_count(void);
+
+/*
+ * khugepaged's collapse_huge_page (collapse.c, docs/design.md 5.15): the
+ * PMD range at @va (PMD-aligned, in the anon region) of @mm, all of whose
+ * PTEs map order-0 anon folios that are exclusive, swapbacked, unlocked
+ * and held by their mapping only (the model's max_ptes_none = 0 and
+ * max_ptes_shared = 0), becomes one PMD-mapped THP: the PMD is cleared
+ * (pmdp_collapse_flush), every source's refcount checked for pins and
+ * extra references after a full barrier (GUP-fast rechecks the PMD after
+ * its grab: one of the two sees the other), the pages copied, the leaf
+ * installed, the sources and the old table freed (the table after a
+ * grace period).  Returns 0, -EINVAL (@va), -EAGAIN (not collapsible
+ * now: a hole, a large, shared, lazyfree, locked, pinned or referenced
+ * page; the PMD is put back), -ENOMEM.
+ */
+int collapse_huge_page(struct mm_struct *mm, unsigned long va);
 bool folio_on_deferred_list(const struct folio *folio);
 
 #endif /* FOLIO_HUGE_MEMORY_H */

@@ -8,9 +8,9 @@
  * must hit the window each is named for (ctest fuzz.sched.windows).
  * Elsewhere they compile to nothing (and would race between threads).
  *
- * R4 (collapse / page-table free), R10 (anon mapping cleared) and R11
- * (MM_ID large mapcounts) have no window in the model: no collapse, the
- * anon mapping is never cleared while the folio lives, no MM_IDs.
+ * R10 (anon mapping cleared) and R11 (MM_ID large mapcounts) have no
+ * window in the model: the anon mapping is never cleared while the folio
+ * lives, no MM_IDs.
  */
 #ifndef FOLIO_WINDOW_H
 #define FOLIO_WINDOW_H
@@ -19,6 +19,7 @@ enum folio_window {
 	FW_R1,	/* a freeze failed: a speculative reference came first */
 	FW_R2,	/* GUP-fast's recheck failed after its grab: split or reuse */
 	FW_R3,	/* lazyfree reclaim saw GUP's reference after clearing */
+	FW_R4,	/* collapse saw a reference GUP-fast took after isolation */
 	FW_R5,	/* a lookup's reload (slot, memmap word) saw another folio */
 	FW_R6,	/* the deferred scanner met a folio on its way to free */
 	FW_R7,	/* the deferred scanner met a folio frozen under its lock */
@@ -33,7 +34,7 @@ enum folio_window {
 };
 
 #define FOLIO_WINDOW_NAMES                                                 \
-	{ "R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R12", "R13", "R14" }
+	{ "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R12", "R13", "R14" }
 
 #ifdef FOLIO_SCHED
 extern unsigned long folio_window_hits[FW_NR];
