@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "folio/fork.h"
 #include "folio/gup.h"
@@ -332,6 +333,39 @@ static void test_race_gup_vs_cow(void)
 	down();
 }
 
+/*
+ * A pin on a folio fork already shared (non-exclusive) is a GUP-fast's
+ * passing pin, refused and about to be given back (gup_must_unshare): it
+ * must not make fork wait.  fuzz_sched found fork spinning forever in the
+ * path that maps a shared THP into a child's leftover page table, which
+ * rechecked "pinned?" without "exclusive?".  The pin is made by hand here
+ * (a transient one cannot be held still from one thread); alarm() turns
+ * the old endless loop into a failure.
+ */
+static void test_fork_ignores_pin_on_shared_thp(void)
+{
+	struct folio *t;
+
+	up();
+	t = ft_anon_folio(parent, 0, PO);
+	CHECK_EQ(do_anonymous_page(child, PN, 0, true), 0);	/* a child table */
+	CHECK_EQ(mm_fork(child, parent), 1);	/* t shared, non-exclusive */
+	CHECK_EQ(do_anonymous_page(child, 0, 0, true), -EEXIST);
+	CHECK(zap_page_range(child, 0, PN) > 0);
+	CHECK_EQ(do_anonymous_page(child, 0, 0, true), 0);	/* a table at 0 */
+	CHECK_EQ(zap_page_range(child, 0, 1), 1);		/* now empty */
+	folio_ref_add(t, 1);			/* a passing GUP-fast pin */
+	atomic_fetch_add(&folio_large(t)->_pincount, 1);
+	alarm(20);
+	CHECK_EQ(mm_fork(child, parent), (long)PN);	/* by PTEs in its table */
+	alarm(0);
+	atomic_fetch_sub(&folio_large(t)->_pincount, 1);
+	folio_put(t);
+	CHECK_EQ(folio_mapcount(t), 1 + (int)PN);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -343,6 +377,7 @@ int main(void)
 	FT_RUN(test_race_fork_then_pin);
 	FT_RUN(test_race_pin_then_fork);
 	FT_RUN(test_race_gup_vs_cow);
+	FT_RUN(test_fork_ignores_pin_on_shared_thp);
 	folio_thread_offline();
 	return ft_done();
 }

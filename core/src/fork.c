@@ -409,7 +409,11 @@ static long fork_pmd_leaf(struct mm_struct *dst, struct mm_struct *src,
 	fl_lock(&src->pmd_lock);
 	sp = fa_load_relaxed(spmdp);
 	if (!pmd_leaf(sp) || pfn_folio(pte_pfn(sp)) != f ||
-	    fa_load_full(&folio_large(f)->_pincount) > 0) {
+	    (folio_test_anon_exclusive(f) &&
+	     fa_load_full(&folio_large(f)->_pincount) > 0)) {
+		/* (a pin on a shared folio is a GUP-fast's passing one,
+		 * about to be given back: fuzz_sched found fork spinning on
+		 * it here, waiting for a pin that did not matter) */
 		fl_unlock(&src->pmd_lock);
 		return -EAGAIN;
 	}
@@ -486,6 +490,7 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 			continue;
 		}
 		if (n == -EAGAIN) {	/* split or collapsed meanwhile: again */
+			fa_spin_hint();	/* (whoever we wait for must run) */
 			p--;
 			continue;
 		}
