@@ -471,7 +471,7 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 	/* the previous child exits */
 	zap_page_range(dst, 0, dst->anon_pages);
 	/* raw_write_seqcount_begin: odd, before any entry is looked at */
-	fa_add_return_full(&src->write_protect_seq, 1);
+	(void)fa_add_return_full(&src->write_protect_seq, 1);
 	for (unsigned long p = 0; p < pmds; p++) {
 		unsigned long va = p * nr;
 		pmd_t pmd = pmd_settled(src, va);
@@ -500,7 +500,7 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 		}
 		done += n;
 	}
-	fa_add_return_full(&src->write_protect_seq, 1);	/* even again */
+	(void)fa_add_return_full(&src->write_protect_seq, 1);	/* even again */
 	fl_unlock(&src->fork_lock);
 	if (err)	/* fork failed: the child goes */
 		zap_page_range(dst, 0, dst->anon_pages);
