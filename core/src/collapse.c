@@ -24,6 +24,7 @@
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
+#include "folio/page_data.h"
 #include "folio/rcu.h"
 #include "folio/window.h"
 #include "internal.h"
@@ -108,7 +109,11 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long va)
 			fa_store_release(pmdp, pmd);	/* put it back */
 			goto out_unlock;
 		}
-	/* copy (no data), then the THP, set up before anyone can see it */
+	/* __collapse_huge_page_copy: no entry maps a source now and none is
+	 * pinned or held but by us (R4): nobody writes them meanwhile */
+	for (unsigned long i = 0; i < nr; i++)
+		copy_page_data(folio_pfn_plain(n) + i, folio_pfn_plain(src[i]), 1);
+	/* then the THP, set up before anyone can see it */
 	fa_store_relaxed(&n->mapping, (struct address_space *)
 			 ((uintptr_t)mm | FOLIO_MAPPING_ANON));
 	fa_store_relaxed(&n->index, va);

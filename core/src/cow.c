@@ -20,6 +20,7 @@
 #include "folio/fork.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/page_data.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -169,9 +170,12 @@ static int wp_pte(struct mm_struct *mm, unsigned long va, bool unshare,
 		*c = folio_alloc_anon(0);
 		return *c ? WP_RETRY : -ENOMEM;
 	}
-	/* wp_page_copy: the copy fully set up before its entry is seen */
+	/* wp_page_copy: the copy fully set up before its entry is seen; its
+	 * data first (the old page is mapped read-only everywhere and holds
+	 * no pin: nobody writes it meanwhile) */
 	n = *c;
 	*c = NULL;
+	copy_page_data(folio_pfn_plain(n), pte_pfn(pte), 1);
 	fa_store_relaxed(&n->mapping, (struct address_space *)
 			 ((uintptr_t)mm | FOLIO_MAPPING_ANON));
 	fa_store_relaxed(&n->index, va);

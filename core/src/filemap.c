@@ -15,6 +15,7 @@
 #include "folio/filemap.h"
 #include "folio/lock.h"
 #include "folio/mutant.h"
+#include "folio/page_data.h"
 #include "folio/pgtable.h"
 #include "folio/rcu.h"
 #include "folio/window.h"
@@ -124,6 +125,16 @@ int filemap_add_folio(struct address_space *m, struct folio *f,
 		return -EINVAL;
 	VM_BUG_ON_FOLIO(!folio_test_locked(f), f);
 
+	/*
+	 * read_folio: the pages hold the file's data before any reader can
+	 * find them (the slot's release store below publishes them too).  A
+	 * concurrent truncate may bump the version meanwhile: the page is
+	 * then of the older version, which is all a racing read promises.
+	 */
+	for (i = 0; i < nr; i++)
+		page_data_write(folio_pfn_plain(f) + i, file_page_data(m->id, index + i,
+				atomic_load_explicit(&m->version,
+						     memory_order_relaxed)));
 	/* The cache's references come before any reader can find the folio. */
 	folio_ref_add(f, (int)nr);
 	fl_lock(&m->i_pages_lock);
@@ -169,6 +180,8 @@ unsigned long truncate_inode_pages_range(struct address_space *m,
 {
 	unsigned long index = start, removed = 0;
 
+	/* the file changed: what is read back from now on is a new version */
+	atomic_fetch_add_explicit(&m->version, 1, memory_order_relaxed);
 	if (end > m->nr_slots)
 		end = m->nr_slots;
 	while (index < end) {

@@ -29,6 +29,7 @@
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/page_data.h"
 #include "folio/rcu.h"
 #include "internal.h"
 #include "rmap.h"
@@ -221,10 +222,16 @@ static bool child_table(struct mm_struct *dst, unsigned long va,
 	return pmd_table(pmd);
 }
 
-/* The child's copy of a pinned page: a new exclusive order-0 folio. */
+/*
+ * The child's copy of a pinned page @src_pfn: a new exclusive order-0
+ * folio with its data (copy_present_page).  The parent's entry stays
+ * writable: a store of the parent racing with the copy may or may not be
+ * in the child's page, as in the kernel (fork with writers running).
+ */
 static pte_t copy_page_for_child(struct folio *c, struct mm_struct *dst,
-				 unsigned long va)
+				 unsigned long va, unsigned long src_pfn)
 {
+	copy_page_data(folio_pfn_plain(c), src_pfn, 1);
 	fa_store_relaxed(&c->mapping, (struct address_space *)
 			 ((uintptr_t)dst | FOLIO_MAPPING_ANON));
 	fa_store_relaxed(&c->index, va);
@@ -344,7 +351,7 @@ again:
 				goto again;
 			}
 			c = take_copy(a);
-			dp = copy_page_for_child(c, dst, va + i);
+			dp = copy_page_for_child(c, dst, va + i, pte_pfn(sp));
 		} else {
 			dp = share_pte(&sptes[i], f, 1, false);
 			wrprotect_folio_ptes(sptes, f);

@@ -64,6 +64,10 @@ int buddy_for_each_free_block(int (*fn)(unsigned long pfn, unsigned int order,
 					void *ctx),
 			      void *ctx);
 
+/* page_data.c: the pages' contents, for a world of @nr_pages */
+int page_data_init(unsigned long nr_pages);
+void page_data_destroy(void);
+
 /* percpu.c: forget the CPUs seen (a new world) */
 void percpu_reset(void);
 

@@ -8,6 +8,8 @@
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
 #include "folio/filemap.h"
+#include "folio/page_data.h"
+#include "folio/page_ref.h"
 #include "folio/rcu.h"
 #include "folio/window.h"
 #include "internal.h"
@@ -125,6 +127,8 @@ static int do_huge_pmd_anonymous_page(struct mm_struct *mm, unsigned long va,
 			pte_free_rcu(deposit);
 		return -ENOMEM;
 	}
+	/* folio_zero_user: zero-filled before the leaf's release store */
+	clear_page_data(folio_pfn_plain(f), 1ul << pmd_order());
 	fa_store_relaxed(&f->mapping,
 			 (struct address_space *)((uintptr_t)mm | FOLIO_MAPPING_ANON));
 	fa_store_relaxed(&f->index, va);
@@ -164,6 +168,9 @@ int do_anonymous_page(struct mm_struct *mm, unsigned long va,
 	f = folio_alloc_anon(order);
 	if (!f)
 		return -ENOMEM;
+	/* zero-filled before the entries' release stores publish it; what
+	 * the pages' last owner left there must not be seen (folio_zero_user) */
+	clear_page_data(folio_pfn_plain(f), nr);
 	ptl = pte_table_lock(mm, va, true, &pmd, &err);
 	if (!ptl) {
 		folio_put(f);
@@ -450,4 +457,143 @@ bool touch_page(struct mm_struct *mm, unsigned long va, bool write)
 out:
 	rcu_read_unlock_model();
 	return ok;
+}
+
+/*
+ * touch_page_data's slow path for an empty entry: a CPU that finds nothing
+ * takes a fault, and the fault looks again under the lock that guards the
+ * entry (the PMD lock for a PMD, the PTL for a PTE).  Whoever empties an
+ * entry for a moment holds that lock meanwhile: reclaim clears the PTEs
+ * it judges and restores them on a failed verdict; collapse keeps the PMD
+ * none while it holds the PMD lock.  Returns true if the entry is still
+ * empty under the lock (nothing is mapped: the access faults).
+ */
+static bool entry_empty_locked(struct mm_struct *mm, _Atomic pmd_t *pmdp,
+			       pmd_t pmd, _Atomic pte_t *p)
+{
+	struct fl_lock *ptl;
+	bool empty;
+
+	if (p == pmdp) {	/* the PMD itself */
+		fl_lock(&mm->pmd_lock);
+		empty = !fa_load_relaxed(pmdp);
+		fl_unlock(&mm->pmd_lock);
+		return empty;
+	}
+	ptl = pte_lock_pmd(pmdp, pmd);
+	if (!ptl)
+		return false;	/* the table went meanwhile: look again */
+	empty = !fa_load_relaxed(p);
+	fl_unlock(ptl);
+	return empty;
+}
+
+/*
+ * touch_page_data's step 6: the entry @p, if it still maps @entry_pfn,
+ * ends dirty.  A MADV_FREE that cleared D after our CAS set it, and before
+ * our data landed, is undone here (the kernel: MADV_FREE flushes the TLB
+ * after clearing D, so a store that lands later walks again and sets it).
+ */
+static void ensure_dirty(_Atomic pte_t *p, unsigned long entry_pfn)
+{
+	pte_t cur = fa_load_relaxed(p);
+
+	while (pte_present(cur) && pte_pfn(cur) == entry_pfn &&
+	       !(cur & _PAGE_DIRTY) && !fa_cas_full(p, &cur, cur | _PAGE_DIRTY))
+		;
+}
+
+/*
+ * A CPU load or store at @va, with its data (pgtable.h).  The steps and
+ * the races they close:
+ *   1. walk (RCU stands for the walker's disabled interrupts): the PMD,
+ *      then the PTE; empty: look again under the entry's lock (a fault);
+ *      a migration entry or an invalidated PMD: -EAGAIN (a fault waits);
+ *   2. a reference on the page's folio (folio_try_get_pfn: memmap word
+ *      rechecked), fully ordered (RP_TOUCH_GOT): frozen or free, -EAGAIN;
+ *   3. recheck the PMD (fully ordered): pairs with collapse's clear, full
+ *      barrier, refcount read (R4) exactly as GUP-fast's recheck does,
+ *      so a store never lands in a source page collapse is copying;
+ *   4. set young (and dirty, for a store) with a CAS on the entry: the
+ *      access happens through the entry as it was rechecked, or we look
+ *      again (a zap, reclaim or migration changed it);
+ *   5. the data access, on a page our reference keeps from being freed,
+ *      frozen (split, migration, reclaim's freeze fail) or copied away;
+ *   6. a store: if a MADV_FREE cleared the dirty bit between 4 and 5, set
+ *      it again (the entry still maps our page): a store always leaves a
+ *      dirty entry, so lazyfree reclaim never discards written data;
+ *   7. drop the reference.
+ * Differs from the kernel: the hardware takes no reference.  The kernel
+ * gets the same guarantees from the TLB flush every unmapping path does
+ * before it copies, frees or judges a page clean; the model has no TLB,
+ * and a reference held across the access is what stands for the flush.
+ */
+int touch_page_data(struct mm_struct *mm, unsigned long va, bool write,
+		    uint64_t *data)
+{
+	_Atomic pmd_t *pmdp;
+	_Atomic pte_t *p;
+	pte_t old, bits = _PAGE_YOUNG | (write ? _PAGE_DIRTY : 0);
+	unsigned long pfn;
+	folio_access_fn hook;
+	struct folio *f;
+	pmd_t pmd;
+	int ret = -EAGAIN;
+
+	if (va >= mm->nr_pmds << pmd_order())
+		return 0;
+	pmdp = pmd_offset(mm, va);
+	rcu_read_lock_model();
+	for (int tries = 0; tries < 4; tries++) {
+		pmd = fa_load_acquire(pmdp);			/* 1 */
+		if (pmd_leaf(pmd))
+			p = pmdp;
+		else if (pmd_table(pmd))
+			p = pte_offset(pmd, va);
+		else if (pmd)	/* invalidated: a split_huge_pmd runs */
+			break;
+		else
+			p = pmdp;
+		old = p == pmdp ? pmd : fa_load_relaxed(p);
+		if (!old) {
+			if (entry_empty_locked(mm, pmdp, pmd, p)) {
+				ret = 0;
+				break;
+			}
+			continue;
+		}
+		if (!pte_present(old))	/* a migration entry */
+			break;
+		if (write && !(old & _PAGE_WRITE)) {
+			ret = 0;	/* the write fault's job (do_wp_page) */
+			break;
+		}
+		pfn = pte_pfn(old) + (p == pmdp ? va & (pmd_nr() - 1) : 0);
+		f = folio_try_get_pfn(pfn, 1);			/* 2 */
+		if (!f)
+			break;	/* frozen or freed under us */
+		folio_race_point(RP_TOUCH_GOT, f);
+		if (fa_load_full(pmdp) != pmd ||		/* 3 */
+		    !fa_cas_full(p, &old, old | bits)) {	/* 4 */
+			folio_put(f);
+			continue;
+		}
+		hook = atomic_load_explicit(&folio_access_hook,
+					    memory_order_relaxed);
+		if (write) {					/* 5 */
+			if (hook)
+				hook(mm, va, pfn, true, *data);
+			page_data_write(pfn, *data);
+			ensure_dirty(p, pte_pfn(old));		/* 6 */
+		} else {
+			*data = page_data_read(pfn);
+			if (hook)
+				hook(mm, va, pfn, false, *data);
+		}
+		folio_put(f);					/* 7 */
+		ret = 1;
+		break;
+	}
+	rcu_read_unlock_model();
+	return ret;
 }

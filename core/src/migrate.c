@@ -16,7 +16,7 @@
  *      speculative reference taken before makes it fail (R1): remap the
  *      old folio, -EAGAIN; dequeue it from the deferred-split queue while
  *      frozen (the scanner then cannot meet it);
- *   5. copy (nothing: pages hold no data) and the flags; page cache: the
+ *   5. copy the data and the flags; page cache: the
  *      new folio gets the cache's references, then every slot (release),
  *      while the old one stays frozen: a lookup that loaded the old slot
  *      fails its try_get and retries onto the new folio (R1/R5); the old
@@ -34,6 +34,7 @@
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
 #include "folio/migrate.h"
+#include "folio/page_data.h"
 #include "folio/window.h"
 #include "internal.h"
 #include "rmap.h"
@@ -86,7 +87,9 @@ int migrate_folio(struct folio *f)
 		deferred_split_dequeue_locked(f);
 		fl_unlock(&deferred_split_lock);
 	}
-	/* 5: the flags (the unmap moved the entries' dirty bits to them) */
+	/* 5: the data (frozen, unmapped, unpinned: nobody writes it now),
+	 * then the flags (the unmap moved the entries' dirty bits to them) */
+	copy_page_data(folio_pfn_plain(n), pfn, nr);
 	keep = fa_load_relaxed(&f->flags) &
 	       ((1ul << PG_dirty) | (1ul << PG_swapbacked) |
 		(1ul << PG_anon_exclusive));

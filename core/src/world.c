@@ -64,9 +64,12 @@ int folio_world_init(const struct folio_config *cfg)
 	err = buddy_init(cfg->nr_pages, folio_world.pmd_order);
 	if (err)
 		goto out_unmap;
-	err = slab_init();
+	err = page_data_init(cfg->nr_pages);
 	if (err)
 		goto out_buddy;
+	err = slab_init();
+	if (err)
+		goto out_data;
 	folio_cache = kmem_cache_create("folio", sizeof(struct folio),
 					FOLIO_FREEPTR_OFFSET, FOLIO_PROTECT_LO,
 					FOLIO_PROTECT_HI, SLAB_TYPESAFE_BY_RCU);
@@ -97,6 +100,8 @@ int folio_world_init(const struct folio_config *cfg)
 
 out_slab:
 	slab_destroy();
+out_data:
+	page_data_destroy();
 out_buddy:
 	buddy_destroy();
 out_unmap:
@@ -192,6 +197,7 @@ unsigned long folio_world_destroy(FILE *report)
 	folio_cache = NULL;
 	large_folio_cache = NULL;
 	ptdesc_cache = NULL;
+	page_data_destroy();
 	buddy_destroy();
 	if (folio_world.maplen <= (64ul << 20)) {	/* small: keep it */
 		spare.base = folio_world.membase;

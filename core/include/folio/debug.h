@@ -106,6 +106,9 @@ enum folio_race_point {
 				 * the cache slots, old not unfrozen (arg: old) */
 	RP_COLLAPSE_CLEARED,	/* collapse_huge_page: PMD cleared, barrier
 				 * done, refcounts not read (arg: first source) */
+	RP_TOUCH_GOT,		/* touch_page_data: a reference on the page's
+				 * folio taken, the PMD not rechecked, the
+				 * entry not yet set young (arg: folio) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

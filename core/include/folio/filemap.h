@@ -27,6 +27,15 @@ struct address_space {
 	_Atomic(struct folio *) *slots;
 	unsigned int id;
 	struct cds_list_head world_link; /* all files, for the checker */
+	/*
+	 * The file's data version on its backing store (page_data.h): what a
+	 * page reads when filemap_add_folio() fills it.  Bumped by every
+	 * truncate_inode_pages_range(): what was cached is gone, and what is
+	 * read back afterwards is the file as it is now, which a reader can
+	 * tell from the dropped copy.  Not protocol state: plain relaxed
+	 * atomics, no scheduler step.
+	 */
+	atomic_ulong version;
 };
 
 /* Create an empty file of @nr_slots pages.  NULL on allocation failure. */
@@ -44,7 +53,9 @@ struct folio *filemap_get_folio(struct address_space *mapping,
 
 /*
  * Insert @folio (locked, not anon, not in any file) at @index, which must be
- * aligned to its size.  Takes nr_pages references for the cache.
+ * aligned to its size, filling its pages with the file's content at the
+ * current version first (read_folio).  Takes nr_pages references for the
+ * cache.
  * Returns 0, -EEXIST if any slot is occupied, -EINVAL for a bad index,
  * order or folio.
  */
@@ -58,7 +69,7 @@ int filemap_add_folio(struct address_space *mapping, struct folio *folio,
 void filemap_remove_folio(struct folio *folio);
 
 /*
- * Truncate [start, end): lock each folio, check it is still in the file,
+ * Truncate [start, end): bump the file's data version, then lock each folio, check it is still in the file,
  * remove it, unlock, drop the lookup's reference.  Returns the number of
  * folios removed.
  */

@@ -193,6 +193,17 @@ static inline bool folio_large_fields(const struct folio *f)
 	return atomic_load_explicit((_Atomic unsigned int *)&f->order,
 				    memory_order_relaxed) > 0;
 }
+/*
+ * The first PFN, for a copy or fill of the folio's contents (page_data.h):
+ * like folio_large_fields(), a plain relaxed load and no scheduling step,
+ * since a data access is no step of any protocol.  The caller owns the
+ * folio (allocated and unpublished, frozen, or held), so pfn is stable.
+ */
+static inline unsigned long folio_pfn_plain(const struct folio *f)
+{
+	return atomic_load_explicit((_Atomic unsigned int *)&f->pfn,
+				    memory_order_relaxed);
+}
 static inline struct address_space *folio_mapping(const struct folio *f)
 {
 	return fa_load_relaxed(

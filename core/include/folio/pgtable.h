@@ -165,6 +165,20 @@ long zap_page_range(struct mm_struct *mm, unsigned long va, unsigned long nr);
  * Returns false if nothing present is mapped there.
  */
 bool touch_page(struct mm_struct *mm, unsigned long va, bool write);
+/*
+ * A CPU load (@write false: *@data = what the page holds) or store (of
+ * *@data) at @va through the page tables, setting young and dirty as
+ * touch_page() does (docs/design.md 5.16).  The access holds a reference
+ * on the page's folio while it reads or writes (the model's stand-in for
+ * the TLB flush an unmap does before it copies or frees a page), and
+ * calls folio_access_hook (page_data.h).  Returns 1 (done); 0 (nothing
+ * mapped there, checked again under the entry's lock as a fault would, or
+ * a store to a read-only entry: do_wp_page's job); -EAGAIN (a migration
+ * entry, an invalidated PMD, a frozen folio, or the entry kept changing:
+ * a fault would wait and retry).
+ */
+int touch_page_data(struct mm_struct *mm, unsigned long va, bool write,
+		    uint64_t *data);
 
 /* ---- rmap walks (rmap.c) ---- */
 /* Unmap every mapping of a locked file folio (truncate). */
