@@ -23,12 +23,9 @@
 
 exec_bug_fn exec_on_bug;
 
-static void bug(const char *rule, const struct folio *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void bug(const char *rule, const struct folio *f, const char *fmt, ...)
+void exec_bug(const char *rule, const struct folio *f, const char *fmt, ...)
 {
-	char detail[192];
+	char detail[256];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -56,7 +53,7 @@ static void check_lookup(struct address_space *m, unsigned long index,
 	unsigned long nr = 1ul << atomic_load(&f->order);
 
 	if (mapping && (mapping != m || index < idx || index - idx >= nr))
-		bug("lookup-identity", f,
+		exec_bug("lookup-identity", f,
 		    "lookup of index %lu returned the folio of %s index %lu "
 		    "(%lu pages)", index, mapping == m ? "this file, at" :
 		    ((uintptr_t)mapping & FOLIO_MAPPING_ANON) ? "an mm, va" :
@@ -69,7 +66,7 @@ static void check_pfn(unsigned long pfn, const struct folio *f)
 	unsigned long nr = 1ul << atomic_load(&f->order);
 
 	if (pfn < first || pfn - first >= nr)
-		bug("pfn-identity", f, "a get of pfn %lu returned the folio of "
+		exec_bug("pfn-identity", f, "a get of pfn %lu returned the folio of "
 		    "pfns %lu..%lu", pfn, first, first + nr - 1);
 }
 
@@ -94,6 +91,7 @@ void exec_release(struct exec_ctx *x, unsigned int h, unsigned int mode)
 {
 	struct exec_handle *eh = &x->h[h];
 
+	exec_data_release(x, h, mode == 2);
 	if (eh->kind == EH_REF) {
 		folio_put(eh->folio);
 	} else if (eh->kind == EH_GUP) {
@@ -133,9 +131,7 @@ size_t exec_held(const struct exec_ctx *x, struct folio_held *out)
 	return n;
 }
 
-/* The PFN a present PTE or PMD leaf maps at @va, ~0ul if none (a walk
- * under RCU: the tables stay while we look). */
-static unsigned long walk_pfn(struct mm_struct *mm, unsigned long va)
+unsigned long exec_walk_pfn(struct mm_struct *mm, unsigned long va)
 {
 	pmd_t pmd;
 	pte_t pte;
@@ -162,6 +158,8 @@ static bool skipped(const struct exec_ctx *x, const struct prog_op *op)
 		return exec_free_handle(x) < 0;
 	case OP_PUT: case OP_UNPIN:
 		return eh->kind == EH_FREE;
+	case OP_DMA:
+		return eh->kind != EH_GUP;
 	case OP_SPLIT: case OP_RECLAIM: case OP_MIGRATE:
 		return eh->kind != EH_REF;
 	default:
@@ -179,7 +177,7 @@ static long hold(struct exec_ctx *x, int h, struct folio *f, int *made)
 	return 1;
 }
 
-long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
+static long run_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 {
 	const unsigned int *a = op->arg;
 	struct mm_struct *mm = x->mms[a[0] & 1];	/* only read by mm ops */
@@ -222,7 +220,7 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		return hold(x, h, f, made);
 	case OP_GET_VA:
 		rcu_read_lock_model();
-		pfn = walk_pfn(mm, a[1]);
+		pfn = exec_walk_pfn(mm, a[1]);
 		f = pfn != ~0ul ? folio_try_get_pfn(pfn, 1) : NULL;
 		rcu_read_unlock_model();
 		if (f)
@@ -244,23 +242,25 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 	case OP_ZAP:
 		return zap_page_range(mm, a[1], a[2]);
 	case OP_TOUCH:
-		return touch_page(mm, a[1], a[2]);
+		return exec_data_touch(x, op);
+	case OP_DMA:
+		return exec_data_dma(x, op);
 	case OP_GUP:
-		r = (a[3] & PROG_GUP_BATCHED ? gup_fast : gup_fast_unbatched)(
-			mm, a[1], a[2], foll(a[3]), x->h[h].pfn);
-		if (r > 0) {
-			x->h[h].kind = EH_GUP;
-			x->h[h].n = (unsigned int)r;
-			x->h[h].flags = a[3];
-			*made = h;
-		}
-		return r;
 	case OP_GUP_SLOW:
-		r = get_user_pages(mm, a[1], a[2], foll(a[3]), x->h[h].pfn);
+		if (op->code == OP_GUP)
+			r = (a[3] & PROG_GUP_BATCHED ? gup_fast :
+			     gup_fast_unbatched)(mm, a[1], a[2], foll(a[3]),
+						 x->h[h].pfn);
+		else
+			r = get_user_pages(mm, a[1], a[2], foll(a[3]),
+					   x->h[h].pfn);
 		if (r > 0) {
 			x->h[h].kind = EH_GUP;
 			x->h[h].n = (unsigned int)r;
 			x->h[h].flags = a[3];
+			x->h[h].mm = a[0] & 1;
+			x->h[h].va = a[1];
+			exec_data_gup_made(x, (unsigned int)h);
 			*made = h;
 		}
 		return r;
@@ -307,4 +307,16 @@ long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 	default:
 		return 0;
 	}
+}
+
+long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made)
+{
+	long r;
+
+	x->read_valid = false;
+	exec_data_op_begin(x, op);
+	r = run_op(x, op, made);
+	exec_data_op_end(x, op, r);
+	x->seq++;
+	return r;
 }

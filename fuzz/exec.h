@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "exec_data.h"
 #include "folio/check.h"
 #include "folio/filemap.h"
 #include "folio/pgtable.h"
@@ -30,12 +31,28 @@ struct exec_handle {
 	struct folio *folio;		/* EH_REF */
 	unsigned long pfn[PROG_GUP_MAX];	/* EH_GUP */
 	unsigned int n, flags;
+	/* EH_GUP, for the data oracle (exec_data.c): where page i was
+	 * taken (mm, va + i), its place's mapping epoch then, and what this
+	 * thread last wrote or read through it with the page's epoch */
+	unsigned int mm;
+	unsigned long va;
+	unsigned long mep[PROG_GUP_MAX];
+	uint64_t seen[PROG_GUP_MAX];
+	unsigned long pep[PROG_GUP_MAX];
+	uint32_t seen_valid;		/* bit i: seen[i] holds */
 };
 
 struct exec_ctx {
 	struct address_space *files[2];
 	struct mm_struct *mms[2];
 	struct exec_handle h[PROG_NR_HANDLES];
+	/* the data oracle's view of this thread (exec_data.h) */
+	unsigned int tid;		/* the writer id in values it writes */
+	unsigned long seq;		/* ops run so far: the running op's index */
+	struct exec_loc loc[EXEC_DATA_KEYS];
+	unsigned long op_mep[PROG_GUP_MAX];	/* mapping epochs at op start */
+	bool read_valid;		/* the last op read a page: */
+	uint64_t read_val;		/* what it read */
 };
 
 /*
@@ -54,6 +71,12 @@ extern exec_bug_fn exec_on_bug;
 int exec_free_handle(const struct exec_ctx *x);
 /* Run @op; its result, or EXEC_SKIPPED.  *made: the slot filled, or -1. */
 long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made);
+/* The PFN a present PTE or PMD leaf maps at @va of @mm, ~0ul if none
+ * (a walk under RCU). */
+unsigned long exec_walk_pfn(struct mm_struct *mm, unsigned long va);
+/* Report a broken caller-side expectation through exec_on_bug. */
+void exec_bug(const char *rule, const struct folio *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Drop handle @h (put, or unpin in @mode: 0 batched, 1 per page, 2 dirty). */
 void exec_release(struct exec_ctx *x, unsigned int h, unsigned int mode);
 void exec_release_all(struct exec_ctx *x);

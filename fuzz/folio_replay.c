@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "ft_version.h"
+#include "data_value.h"
+#include "folio/page_data.h"
 #include "fuzz_common.h"
 #include "interrupt.h"
 #include "replay_sched.h"
@@ -52,7 +54,10 @@ static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...);
 
 /*
  * Expected results written in a text program: an op line may end with a
- * comment "# => VALUE [words]", VALUE a number, -ENAME or "skip".  They
+ * comment "# => VALUE [read=DATA] [words]", VALUE a number, -ENAME or
+ * "skip"; DATA what a load (touch write=0, dma write=0) read from the
+ * page: 0, opN (what op N of the program wrote), fileF:I:V (file F's
+ * content at index I, version V, as read from disk).  They
  * turn a regression program into a test of the semantics themselves, not
  * only of the core's agreement with the model (which a change to both
  * would keep).  Only folio-replay checks them: the fuzz targets ignore
@@ -63,8 +68,15 @@ static struct {
 	uint8_t has[PROG_MAX_OPS];
 	long val[PROG_MAX_OPS];
 	unsigned int line[PROG_MAX_OPS];
+	uint8_t has_read[PROG_MAX_OPS];
+	struct expect_read {
+		uint8_t kind;		/* 0 zero, 1 op, 2 file */
+		unsigned long a, b, c;	/* op: a; file: a, b, c */
+	} read[PROG_MAX_OPS];
 } expect;
 static long results[PROG_MAX_OPS];
+static uint64_t reads[PROG_MAX_OPS];
+static unsigned char read_ok[PROG_MAX_OPS];
 
 static const struct { const char *name; long v; } errnames[] = {
 	{ "EINVAL", EINVAL }, { "EEXIST", EEXIST }, { "EBUSY", EBUSY },
@@ -105,6 +117,52 @@ static int parse_expect_value(const char *s, size_t n, long *v)
 	errno = 0;
 	*v = strtol(buf, &end, 10);
 	return *end || errno ? -1 : 0;
+}
+
+/* "read=DATA" at @s (@n bytes): 0 and *r set, or -1. */
+static int parse_expect_read(const char *s, size_t n, struct expect_read *r)
+{
+	char buf[40];
+	int used = 0;
+
+	if (n < 6 || n >= sizeof(buf) || memcmp(s, "read=", 5))
+		return -1;
+	memcpy(buf, s + 5, n - 5);
+	buf[n - 5] = 0;
+	*r = (struct expect_read){ 0 };
+	if (!strcmp(buf, "0"))
+		return 0;
+	if (sscanf(buf, "op%lu%n", &r->a, &used) == 1 && !buf[used]) {
+		r->kind = 1;
+		return 0;
+	}
+	if (sscanf(buf, "file%lu:%lu:%lu%n", &r->a, &r->b, &r->c, &used) == 3 &&
+	    !buf[used]) {
+		r->kind = 2;
+		return 0;
+	}
+	return -1;
+}
+
+/* Does @v, read from a page, match the annotation @r? */
+static bool read_matches(const struct expect_read *r, uint64_t v)
+{
+	if (r->kind == 0)
+		return v == 0;
+	if (r->kind == 1)
+		return ft_data_is_ours(v) && ft_data_writer(v) == 0 &&
+		       ft_data_seq(v) == (r->a & 0xfffff);
+	return v == file_page_data((unsigned int)r->a, r->b, r->c);
+}
+
+static void print_expect_read(const struct expect_read *r)
+{
+	if (r->kind == 0)
+		printf("read=0");
+	else if (r->kind == 1)
+		printf("read=op%lu", r->a);
+	else
+		printf("read=file%lu:%lu:%lu", r->a, r->b, r->c);
 }
 
 /*
@@ -152,16 +210,34 @@ static int collect_expectations(const char *path, const char *text, size_t len)
 		expect.val[op] = v;
 		expect.line[op] = nr;
 		expect.n++;
+		for (; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+			;
+		if (n - i >= 5 && !memcmp(s + i, "read=", 5)) {
+			code = i;
+			while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+				i++;
+			if (parse_expect_read(s + code, i - code, &expect.read[op])) {
+				err("%s:%u:%zu: '%.*s': expected read=0, read=opN "
+				    "or read=fileF:I:V\n", path, nr, code + 1,
+				    (int)(i - code), s + code);
+				return -1;
+			}
+			expect.has_read[op] = 1;
+		}
 	}
 	return 0;
 }
 
-/* The first op whose result differs from its annotation, or -1. */
+/* The first op whose result (or read) differs from its annotation, or -1. */
 static int check_expectations(unsigned int nops)
 {
-	for (unsigned int i = 0; i < nops; i++)
+	for (unsigned int i = 0; i < nops; i++) {
 		if (expect.has[i] && results[i] != expect.val[i])
 			return (int)i;
+		if (expect.has_read[i] &&
+		    (!read_ok[i] || !read_matches(&expect.read[i], reads[i])))
+			return (int)i;
+	}
 	return -1;
 }
 
@@ -306,7 +382,8 @@ static int load(const char *path, const char **fmt_name)
 static void replay_one(const char *path, void *ctx)
 {
 	struct vm_opts o = { .trace = rp.quiet ? NULL : stdout, .report = stdout,
-			     .results = results, .on_fatal = on_sched_fatal };
+			     .results = results, .reads = reads,
+			     .read_ok = read_ok, .on_fatal = on_sched_fatal };
 	struct vm_finding f;
 	const char *fmt;
 	int rc, bad;
@@ -349,6 +426,7 @@ static void replay_one(const char *path, void *ctx)
 		 "\nfolio-replay: FAIL: timeout after %u s on %s\n", rp.timeout_s,
 		 path);
 	alarm(rp.timeout_s);
+	memset(read_ok, 0, sizeof(read_ok));
 	rc = vm_run(&prog, &o, &f);
 	alarm(0);
 	if (rc == 0 && (bad = check_expectations(prog.nops)) >= 0) {
@@ -358,8 +436,20 @@ static void replay_one(const char *path, void *ctx)
 		prog_print_op(&prog, &prog.ops[bad], stdout);
 		printf("  the program expects => ");
 		print_result(expect.val[bad]);
+		if (expect.has_read[bad]) {
+			printf(" ");
+			print_expect_read(&expect.read[bad]);
+		}
 		printf(", the core and the model returned ");
 		print_result(results[bad]);
+		if (read_ok[bad]) {
+			char what[160];
+
+			ft_data_describe(reads[bad], what, sizeof(what));
+			printf(" and read %s", what);
+		} else if (expect.has_read[bad]) {
+			printf(" and read nothing");
+		}
 		printf("\n");
 	} else if (rc == 0) {
 		rp.passed++;

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "data_value.h"
+#include "folio/page_data.h"
 #include "model.h"
 
 #ifdef FT_MODEL_MUTANT
@@ -43,8 +45,12 @@ void model_init(struct model *m, const struct prog_world *w)
 	m->qlen = 0;
 	m->lost = false;
 	memset(m->h, 0, sizeof(m->h));
-	for (unsigned int i = 0; i < M_MAX_PAGES; i++)
+	for (unsigned int i = 0; i < M_MAX_PAGES; i++) {
 		m->owner[i] = -1;
+		m->data[i] = PAGE_DATA_POISON ^ i;	/* as the core's world */
+	}
+	m->fver[0] = m->fver[1] = 0;
+	m->read_valid = false;
 	for (unsigned int i = 0; i < 2; i++)
 		for (unsigned int j = 0; j < M_MAX_SLOTS; j++)
 			m->slot[i][j] = -1;
@@ -304,8 +310,11 @@ static long op_add(struct model *m, const struct prog_op *op,
 		return 0;
 	m->f[id].file = (int)fl;
 	m->f[id].index = idx;
-	for (unsigned long i = 0; i < nr; i++)
+	for (unsigned long i = 0; i < nr; i++) {
 		m->slot[fl][idx + i] = id;
+		/* read_folio: the file's content at its current version */
+		m->data[m->f[id].pfn + i] = file_page_data(fl, idx + i, m->fver[fl]);
+	}
 	return 0;
 }
 
@@ -384,6 +393,13 @@ static long op_truncate(struct model *m, const struct prog_op *op)
 	unsigned long index = op->arg[1], end = index + op->arg[2];
 	long removed = 0;
 
+	/*
+	 * The file changed: a page read back from now on is a new version
+	 * (page_data.h); what was cached, written or not, is gone with its
+	 * folio (no writeback in the model), as truncate drops the kernel's
+	 * page cache.
+	 */
+	m->fver[fl]++;
 	if (end > m->slots)
 		end = m->slots;
 	while (index < end) {
@@ -439,6 +455,10 @@ static long op_fault(struct model *m, const struct prog_op *op,
 	id = new_folio(m, o, pfn, order, true);
 	if (id < 0)
 		return 0;
+	/* zero-filled: a fresh anon page reads 0 (do_anonymous_page,
+	 * folio_zero_user; cow.c's tests start from it) */
+	for (unsigned long i = 0; i < nr; i++)
+		m->data[pfn + i] = 0;
 	m->f[id].mm = (int)mm;
 	m->f[id].index = va;
 	m->f[id].excl = true;
@@ -567,24 +587,81 @@ static long op_zap(struct model *m, const struct prog_op *op)
 	return total;
 }
 
-/* touch_page: the hardware sets A (and D on a write) */
+/* The harness key (harness/data_value.h) of @va: an anon address, or a file
+ * page through its window. */
+static uint32_t key_of(const struct model *m, unsigned long va)
+{
+	unsigned long w = va - m->anon_pages;
+
+	if (va < m->anon_pages)
+		return ft_data_key_anon(va);
+	return ft_data_key_file((unsigned int)(w / m->slots), w % m->slots);
+}
+
+/* What op m->op writes for @mm at the place @key (exec_data_value). */
+static uint64_t written(const struct model *m, unsigned int mm, uint32_t key)
+{
+	return ft_data_value(mm, 0, m->op, key);
+}
+
+/*
+ * touch_page_data: a CPU load or store through the entry at @va.  The
+ * hardware sets A (and D on a store); a store needs a writable entry (a
+ * write-protected one is do_wp_page's first); the store is what the page
+ * holds after, the load what it held.
+ */
 static long op_touch(struct model *m, const struct prog_op *op)
 {
 	unsigned int mm = op->arg[0];
-	unsigned long va = op->arg[1];
+	unsigned long va = op->arg[1], pfn;
 	uint8_t set = M_Y | (op->arg[2] ? M_D : 0);
 	struct m_pmd *d = pmd_at(m, mm, va);
 
 	uint8_t *bits = NULL;
 
-	if (d->kind == M_LEAF)
+	if (d->kind == M_LEAF) {
 		bits = &d->bits;
-	else if (d->kind == M_TABLE && pte_at(m, mm, va)->folio >= 0)
+		pfn = m->f[d->folio].pfn + (va & (m->pmd_nr - 1));
+	} else if (d->kind == M_TABLE && pte_at(m, mm, va)->folio >= 0) {
 		bits = &pte_at(m, mm, va)->bits;
+		pfn = m->f[pte_at(m, mm, va)->folio].pfn + pte_at(m, mm, va)->page;
+	}
 	/* a write needs a writable entry (fork write-protects) */
 	if (!bits || (op->arg[2] && !(*bits & M_W)))
 		return 0;
 	*bits |= set;
+	if (op->arg[2]) {
+		m->data[pfn] = written(m, mm, key_of(m, va));
+	} else {
+		m->read_valid = true;
+		m->read_val = m->data[pfn];
+	}
+	return 1;
+}
+
+/*
+ * dma: a device reads or writes page (page % n) of a GUP handle, as
+ * direct I/O or RDMA does through the pages GUP gave it: the page's data,
+ * whatever maps it now (gup_test, gup_longterm).  A write needs FOLL_WRITE
+ * (-EPERM otherwise: pinned for reading); it dirties nothing (the unpin
+ * with dirty does that, unpin_user_pages_dirty_lock).
+ */
+static long op_dma(struct model *m, const struct prog_op *op)
+{
+	struct m_handle *hd = &m->h[op->arg[0]];
+	unsigned int i;
+
+	if (hd->kind != H_GUP)
+		return M_SKIP;
+	i = op->arg[2] % hd->n;
+	if (op->arg[1]) {
+		if (!(hd->flags & PROG_GUP_WRITE))
+			return -EPERM;
+		m->data[hd->pfn[i]] = written(m, hd->mm, key_of(m, hd->va + i));
+	} else {
+		m->read_valid = true;
+		m->read_val = m->data[hd->pfn[i]];
+	}
 	return 1;
 }
 
@@ -647,6 +724,8 @@ static long op_gup(struct model *m, const struct prog_op *op, int *made)
 	hd->kind = H_GUP;
 	hd->flags = flags;
 	hd->n = (unsigned int)got;
+	hd->mm = mm;
+	hd->va = va;
 	*made = h;
 	return (long)got;
 }
@@ -929,16 +1008,21 @@ static void make_exclusive(struct model *m, int id, unsigned int mm)
 	m->f[id].mm = (int)mm;
 }
 
-/* A new exclusive order-0 anon copy for @mm at @va; the oracle names its
- * PFN (the entry there after the op).  -1 if the core made none. */
+/*
+ * A new exclusive order-0 anon copy of page @src for @mm at @va; the
+ * oracle names its PFN (the entry there after the op).  -1 if the core
+ * made none.  It holds what @src held (wp_page_copy, copy_present_page):
+ * a COW moves the data, it does not lose it.
+ */
 static int new_copy(struct model *m, const struct m_oracle *o,
-		    unsigned int mm, unsigned long va)
+		    unsigned int mm, unsigned long va, unsigned long src)
 {
 	int id = new_folio(m, o, o->entry_pfn(o->ctx, mm, va), 0, true);
 
 	if (id >= 0) {
 		m->f[id].index = va;
 		make_exclusive(m, id, mm);
+		m->data[m->f[id].pfn] = m->data[src];
 	}
 	return id;
 }
@@ -1011,7 +1095,9 @@ static long wp_fault(struct model *m, const struct m_oracle *o,
 	if (o->alloc_failed &&
 	    o->entry_pfn(o->ctx, mm, va) == m->f[id].pfn + e->page)
 		return -ENOMEM;
-	cid = new_copy(m, o, mm, va);
+	/* cow.c: after fork each side reads the pre-fork data, and the
+	 * copy is what the writer goes on with */
+	cid = new_copy(m, o, mm, va, m->f[id].pfn + e->page);
 	if (cid < 0)
 		return -ENOMEM;
 	*e = (struct m_pte){ cid, 0, (uint8_t)(unshare ? M_Y : M_W | M_D | M_Y) };
@@ -1069,6 +1155,8 @@ static long op_gup_slow(struct model *m, const struct prog_op *op,
 	hd->kind = H_GUP;
 	hd->flags = flags;
 	hd->n = (unsigned int)got;
+	hd->mm = mm;
+	hd->va = va;
 	*made = h;
 	return (long)got;
 }
@@ -1131,7 +1219,10 @@ static long op_fork(struct model *m, const struct prog_op *op,
 			if (id < 0 || de->folio >= 0 || !m->f[id].anon)
 				continue;
 			if (pinned_exclusive(m, id)) {
-				int cid = new_copy(m, o, dst, va + k);
+				/* cow.c's "R/W pin then fork": the child
+				 * gets a copy, the pin keeps the parent's */
+				int cid = new_copy(m, o, dst, va + k,
+						   m->f[id].pfn + se->page);
 
 				if (cid < 0)
 					return -ENOMEM;
@@ -1204,6 +1295,9 @@ static long op_migrate(struct model *m, const struct prog_op *op,
 	if (g < 0)
 		return 0;
 	f = &m->f[id];
+	/* migration keeps data (migration.c's tests): copied while frozen */
+	for (unsigned long i = 0; i < nr; i++)
+		m->data[m->f[g].pfn + i] = m->data[f->pfn + i];
 	m->f[g].file = f->file;
 	m->f[g].mm = f->mm;
 	m->f[g].index = f->index;
@@ -1264,6 +1358,12 @@ static long op_collapse(struct model *m, const struct prog_op *op,
 	g = new_folio(m, o, o->entry_pfn(o->ctx, mm, va), m->w.pmd_order, true);
 	if (g < 0)
 		return 0;
+	/* collapse keeps data: each small page into its place in the THP
+	 * (khugepaged's __collapse_huge_page_copy; selftests/mm/khugepaged.c
+	 * checks the pattern after every collapse) */
+	for (unsigned int k = 0; k < m->pmd_nr; k++)
+		m->data[m->f[g].pfn + k] =
+			m->data[m->f[d->pte[k].folio].pfn + d->pte[k].page];
 	m->f[g].index = va;
 	make_exclusive(m, g, mm);
 	d->kind = M_LEAF;
@@ -1385,6 +1485,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	long r = 0;
 
 	*made = -1;
+	m->read_valid = false;
 	switch (op->code) {
 	case OP_ADD: r = op_add(m, op, o); break;
 	/* filemap_get_folio; folio_try_get_pfn (any live folio) */
@@ -1409,6 +1510,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_GUP_SLOW: r = op_gup_slow(m, op, o, made); break;
 	case OP_MIGRATE: r = op_migrate(m, op, o); break;
 	case OP_COLLAPSE: r = op_collapse(m, op, o); break;
+	case OP_DMA: r = op_dma(m, op); break;
 	default: break;
 	}
 	reap(m);

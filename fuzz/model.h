@@ -73,6 +73,8 @@ struct m_handle {
 	unsigned int flags;		/* H_GUP: PROG_GUP_* */
 	unsigned int n;			/* H_GUP */
 	unsigned long pfn[PROG_GUP_MAX];
+	unsigned int mm;		/* H_GUP: taken at (mm, va + i) */
+	unsigned long va;
 };
 
 struct m_counts {
@@ -92,6 +94,18 @@ struct model {
 	int queue[M_MAX_FOLIOS];	/* deferred split, FIFO */
 	unsigned int qlen;
 	bool lost;			/* could not learn a new folio: the core disagreed */
+	/*
+	 * Contents (docs/design.md 5.16): what each page holds, by PFN, and
+	 * each file's data version.  @op is the running op's index (the
+	 * value a write stores is the program's, not the core's: it names
+	 * the op).  A read op sets read_valid and read_val: the VM compares
+	 * them with what the core read.
+	 */
+	uint64_t data[M_MAX_PAGES];
+	unsigned long fver[2];
+	unsigned int op;
+	bool read_valid;
+	uint64_t read_val;
 };
 
 /* What the VM tells the model about choices the core made. */

@@ -40,6 +40,8 @@ const struct prog_op_desc prog_ops[OP_NR] = {
 			  A(ARG_MM, ARG_VA, ARG_GUP_NR, ARG_GUP_FLAGS), 1 },
 	[OP_MIGRATE] = { "migrate", 1, A("h"), A(ARG_HANDLE), 0 },
 	[OP_COLLAPSE] = { "collapse", 2, A("mm", "va"), A(ARG_MM, ARG_ANON_VA), 0 },
+	[OP_DMA] = { "dma", 3, A("h", "write", "page"),
+		     A(ARG_HANDLE, ARG_BOOL, ARG_GUP_PAGE), 0 },
 };
 
 void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
@@ -62,6 +64,7 @@ void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
 	case ARG_GUP_FLAGS: *hi = 15; break;
 	case ARG_UNPIN_MODE: *hi = 2; break;
 	case ARG_SCAN_NR: *lo = 1; *hi = 8; break;
+	case ARG_GUP_PAGE: *hi = PROG_GUP_MAX - 1; break;
 	default: *hi = 0; break;
 	}
 }

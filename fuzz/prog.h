@@ -49,7 +49,7 @@ enum prog_opcode {
 	OP_FAULT,	/* mm va order write: do_anonymous_page */
 	OP_MAP,		/* mm file idx nr pmd: filemap_map_pages */
 	OP_ZAP,		/* mm va nr: zap_page_range */
-	OP_TOUCH,	/* mm va write: the hardware sets A/D */
+	OP_TOUCH,	/* mm va write: a CPU load or store (touch_page_data) */
 	OP_GUP,		/* mm va nr flags -> handle: gup_fast[_unbatched] */
 	OP_UNPIN,	/* h mode: unpin_user_pages[_unbatched|_dirty_lock] */
 	OP_SPLIT,	/* h order: split_folio_to_order under the folio lock */
@@ -63,6 +63,8 @@ enum prog_opcode {
 	OP_GUP_SLOW,	/* mm va nr flags -> handle: get_user_pages (COW, unshare) */
 	OP_MIGRATE,	/* h: migrate_folio under the folio lock (consumes h on success) */
 	OP_COLLAPSE,	/* mm va: collapse_huge_page (khugepaged) */
+	OP_DMA,		/* h write page: a device reads or writes page (page %
+			 * its page count) of GUP handle h (exec_data.h) */
 	OP_NR,
 };
 
@@ -89,6 +91,7 @@ enum prog_arg_kind {
 	ARG_GUP_FLAGS,	/* & 15 */
 	ARG_UNPIN_MODE,	/* % 3: batched, unbatched, dirty */
 	ARG_SCAN_NR,	/* 1 + % 8 */
+	ARG_GUP_PAGE,	/* % PROG_GUP_MAX: a page of a GUP handle */
 };
 
 struct prog_op_desc {

@@ -193,6 +193,7 @@ static int setup(void)
 		memcpy(R.ex[t].files, files, sizeof(files));
 		memcpy(R.ex[t].mms, mms, sizeof(mms));
 	}
+	exec_data_begin(R.ex, R.p->nthreads, w);
 	return 0;
 }
 
@@ -207,6 +208,7 @@ static void check_and_teardown(void)
 	struct folio_violation first;
 	unsigned long leaks;
 
+	exec_data_end();
 	for (unsigned int t = 0; t < R.p->nthreads; t++)
 		co.nr_held += exec_held(&R.ex[t], held + co.nr_held);
 	if (R.o->full && R.o->report) {	/* every step, while names resolve */

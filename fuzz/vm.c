@@ -23,6 +23,7 @@
 #include "folio/rcu.h"
 #include "folio/vmscan.h"
 #include "folio/world.h"
+#include "data_value.h"
 #include "vm_internal.h"
 
 _Static_assert(EXEC_SKIPPED == M_SKIP, "the core and the model skip alike");
@@ -157,7 +158,12 @@ static void trace_op(struct vm *v, const struct prog_op *op, long r, int made)
 	else if (made >= 0)
 		fprintf(t, "      -> %ld, h%d = %u pages from pfn %lu\n", r, made,
 			v->m.h[made].n, v->m.h[made].pfn[0]);
-	else
+	else if (v->m.read_valid) {
+		char what[224];
+
+		vm_describe_data(v, v->m.read_val, what, sizeof(what));
+		fprintf(t, "      -> %ld, read %s\n", r, what);
+	} else
 		fprintf(t, "      -> %ld\n", r);
 }
 
@@ -206,6 +212,43 @@ static void on_exec_bug(const char *rule, const struct folio *f,
 	exec_bug_found = 1;
 }
 
+/* Who wrote @val, for a report: the op that wrote it, if one did. */
+void vm_describe_data(const struct vm *v, uint64_t val, char *buf, size_t n)
+{
+	char what[160];
+	unsigned long seq = ft_data_seq(val);
+
+	ft_data_describe(val, what, sizeof(what));
+	if (ft_data_is_ours(val) && seq < v->p->nops) {
+		char op[96];
+		FILE *mem = fmemopen(op, sizeof(op), "w");
+
+		if (mem) {
+			prog_print_op(v->p, &v->p->ops[seq], mem);
+			fclose(mem);
+			op[strcspn(op, "\n")] = 0;
+			snprintf(buf, n, "%s, by op %lu: %s", what, seq, op);
+			return;
+		}
+	}
+	snprintf(buf, n, "%s", what);
+}
+
+/* A load (touch or dma) read another value than the model's. */
+static int read_finding(struct vm *v)
+{
+	char got[224], want[224];
+
+	if (!v->m.read_valid || !v->ex.read_valid)
+		return finding(v, NULL, -1, "model-data", "the core %s a page, the "
+			       "model %s", v->ex.read_valid ? "read" : "read no",
+			       v->m.read_valid ? "does" : "does not");
+	vm_describe_data(v, v->ex.read_val, got, sizeof(got));
+	vm_describe_data(v, v->m.read_val, want, sizeof(want));
+	return finding(v, NULL, -1, "model-data", "read %s; the model reads %s",
+		       got, want);
+}
+
 static int step(struct vm *v, const struct prog_op *op)
 {
 	unsigned long failures = nr_alloc_failures();
@@ -224,13 +267,21 @@ static int step(struct vm *v, const struct prog_op *op)
 		return 1;
 	o.real_rc = r;
 	o.alloc_failed = nr_alloc_failures() != failures;
+	v->m.op = v->op;
 	mr = model_op(&v->m, op, &o, &made);
 	trace_op(v, op, r, made);
 	if (v->o->results)
 		v->o->results[v->op] = r;
+	if (v->o->reads) {
+		v->o->reads[v->op] = v->ex.read_val;
+		v->o->read_ok[v->op] = v->ex.read_valid;
+	}
 	if (r != mr)
 		return finding(v, NULL, -1, "model-rc",
 			       "the core returned %ld, the model %ld", r, mr);
+	if (v->m.read_valid != v->ex.read_valid ||
+	    (v->m.read_valid && v->m.read_val != v->ex.read_val))
+		return read_finding(v);
 	if (vm_compare(v, made))
 		return 1;
 	/* the full checker: every check_every-th op (and at the end) */
@@ -266,6 +317,7 @@ static int setup(struct vm *v)
 			    (long)model_window(&v->m, (int)fl))
 				return -1;
 	}
+	exec_data_begin(&v->ex, 1, w);
 	return 0;
 }
 
@@ -275,6 +327,7 @@ static int teardown(struct vm *v, int found)
 	const struct prog_world *w = &v->p->world;
 	unsigned long leaks;
 
+	exec_data_end();
 	exec_release_all(&v->ex);
 	for (unsigned int h = 0; h < PROG_NR_HANDLES; h++)
 		v->m.h[h].kind = H_FREE;

@@ -12,6 +12,7 @@
 #ifndef FT_VM_H
 #define FT_VM_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "prog.h"
@@ -21,6 +22,10 @@ struct vm_opts {
 	FILE *report;	/* a finding: op, rule, both states, folio dump; NULL = quiet */
 	long *results;	/* if set: each op's result (VM_SKIPPED if skipped),
 			 * PROG_MAX_OPS entries; ops not run are left alone */
+	/* if set: what each op read from a page (a touch or dma load) and
+	 * whether it read one, PROG_MAX_OPS entries each */
+	uint64_t *reads;
+	unsigned char *read_ok;
 	/*
 	 * The model comparison (vm_compare.c: handles, every PFN's owner,
 	 * every live folio's counts and flags, the page cache, the tables,

@@ -7,6 +7,7 @@
 #include "folio/folio.h"
 #include "folio/huge_memory.h"
 #include "folio/memmap.h"
+#include "folio/page_data.h"
 #include "folio/page_ref.h"
 #include "vm_internal.h"
 
@@ -196,6 +197,31 @@ static int cmp_tables(struct vm *v)
 	return 0;
 }
 
+/*
+ * Every page of every live folio holds what the model says: a page the
+ * model's rules filled (fault, read_folio), copied (COW, fork, migration,
+ * collapse) or wrote (a CPU store, DMA).  A difference no read has shown
+ * yet is already a lost or misplaced write.
+ */
+static int cmp_data(struct vm *v)
+{
+	for (unsigned long pfn = 0; pfn < v->p->world.pages; pfn++) {
+		int id = v->m.owner[pfn];
+		uint64_t got = page_data_read(pfn);
+		char g[224], w[224];
+
+		if (id < 0 || got == v->m.data[pfn])
+			continue;
+		vm_describe_data(v, got, g, sizeof(g));
+		vm_describe_data(v, v->m.data[pfn], w, sizeof(w));
+		return finding(v, v->m.f[id].real, id, "model-data",
+			       "pfn %lu (page %lu of folio #%d) holds %s; the "
+			       "model says %s", pfn, pfn - v->m.f[id].pfn, id,
+			       g, w);
+	}
+	return 0;
+}
+
 int vm_compare(struct vm *v, int made)
 {
 	(void)made;
@@ -203,5 +229,5 @@ int vm_compare(struct vm *v, int made)
 		return finding(v, NULL, -1, "model-lost",
 			       "the core made no folio where the model made one");
 	return cmp_handles(v) || cmp_memmap(v) || cmp_folios(v) ||
-	       cmp_cache(v) || cmp_tables(v);
+	       cmp_cache(v) || cmp_tables(v) || cmp_data(v);
 }

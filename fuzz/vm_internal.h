@@ -27,6 +27,9 @@ struct vm {
 int finding(struct vm *v, const struct folio *fo, int id, const char *rule,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* What a content word is and which op of the program wrote it. */
+void vm_describe_data(const struct vm *v, uint64_t val, char *buf, size_t n);
+
 /* 0 if the core agrees with the model after op @made (handle made or -1). */
 int vm_compare(struct vm *v, int made);
 

@@ -31,6 +31,7 @@
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
+#include "data_oracle.h"
 #include "ft_version.h"
 #include "interrupt.h"
 #include "sanitizer.h"
@@ -240,6 +241,10 @@ static int start(void)
 			mm_add_file_window(ft.mms[i], ft.files[k]);
 	}
 	ft.private_folios = scenario.private_folios;
+	if (ft_data_init()) {
+		fprintf(stderr, "foliotorture: out of memory (the data oracle)\n");
+		return -1;
+	}
 	ft_chaos_start(ft.o.chaos, ft.o.seed);
 	ft.nrunning = ft.o.threads;
 	ft_interrupt_block(&oldmask);	/* workers: no SIGINT/SIGTERM */
@@ -340,6 +345,12 @@ static void finish(void)
 	}
 	if (run.first.rule) {
 		run.fail_rule = run.first.rule;
+	} else if (ft_data_errors()) {
+		run.violations += (unsigned long)ft_data_errors();
+		run.fail_rule = "data";
+		snprintf(run.fail_detail, sizeof(run.fail_detail),
+			 "a worker read data nobody could have left there "
+			 "(BUG: above)");
 	} else if (ft_worker_errors()) {
 		run.violations += (unsigned long)ft_worker_errors();
 		run.fail_rule = "worker";
@@ -352,6 +363,7 @@ static void finish(void)
 		ft_ledger_release(&ft.workers[i]);
 		ft_gup_release_all(&ft.workers[i]);
 	}
+	ft_data_fini();
 	for (unsigned int i = 0; i < ft.o.nr_mms; i++)
 		mm_destroy(ft.mms[i]);
 	for (unsigned int i = 0; i < ft.o.nr_files; i++) {

@@ -28,7 +28,7 @@ enum ft_op {
 	FT_OP_FAULT,		/* anon fault, PTEs or a PMD */
 	FT_OP_ZAP,		/* zap a range of the anon region */
 	FT_OP_FILE_MAP,		/* map page-cache pages (PTEs or a PMD) */
-	FT_OP_TOUCH,		/* CPU access: young/dirty bits */
+	FT_OP_TOUCH,		/* CPU load or store, checked (data_oracle.h) */
 	FT_OP_GUP,		/* GUP-fast GET or PIN, held for a while */
 	FT_OP_UNPIN,		/* drop a held GUP */
 	FT_OP_SPLIT,		/* split a large folio to a lower order */
@@ -42,6 +42,7 @@ enum ft_op {
 	FT_OP_GUP_SLOW,		/* get_user_pages: COW / unshare, held a while */
 	FT_OP_MIGRATE,		/* migrate a random folio to new pages */
 	FT_OP_COLLAPSE,		/* fill a PMD's holes with small pages, collapse it */
+	FT_OP_DMA,		/* a device reads or writes a page of a held GUP */
 	FT_OP_NR,
 };
 
@@ -92,6 +93,26 @@ struct ft_gup {
 	unsigned long pfns[FT_GUP_PAGES];
 	unsigned int n;
 	unsigned int flags;
+	/* the data oracle's (data_oracle.c): taken at (mm, va + i); each page's
+	 * place mapping epoch then; what this worker last wrote or read
+	 * through it, with the page's write epoch */
+	unsigned int mm;
+	unsigned long va;
+	unsigned long mep[FT_GUP_PAGES];
+	uint64_t seen[FT_GUP_PAGES];
+	unsigned long pep[FT_GUP_PAGES];
+	uint32_t seen_valid;
+	bool registered;	/* counted in the pages' holders (anon) */
+	unsigned int gid;	/* the worker's GUP number (records name it) */
+};
+
+/* A worker's record of a place it wrote or read (data_oracle.c). */
+#define FT_DATA_RECS 64
+struct ft_data_rec {
+	long place;		/* -1: empty */
+	long src;		/* -1 a CPU access, else the GUP's gid */
+	uint64_t val;
+	unsigned long ep, pfn;
 };
 
 struct ft_worker {
@@ -107,6 +128,10 @@ struct ft_worker {
 	atomic_ulong fails[FT_OP_NR];	/* expected failures: miss, -EEXIST, ENOMEM */
 	atomic_int cur_op;		/* the op it is in, or -1 (a hang's report) */
 	bool exited;
+	/* the data oracle (data_oracle.c) */
+	unsigned long data_seq, next_gid;
+	struct ft_data_rec recs[FT_DATA_RECS];
+	unsigned long gup_mep[FT_GUP_PAGES];	/* a GUP's places, at its start */
 	/*
 	 * A worker's lines are its own: its counters, written every op, must
 	 * not share a cache line with the next worker's group pointer, read

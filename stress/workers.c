@@ -12,6 +12,7 @@
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
+#include "data_oracle.h"
 #include "scenario.h"
 #include "torture.h"
 
@@ -40,6 +41,7 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_GUP_SLOW] = "gup_slow",
 	[FT_OP_MIGRATE] = "migrate",
 	[FT_OP_COLLAPSE] = "collapse",
+	[FT_OP_DMA] = "dma",
 };
 
 struct address_space *ft_pick_file(struct ft_worker *w)
@@ -187,7 +189,15 @@ static int op_truncate(struct ft_worker *w)
 	struct address_space *m = ft_pick_file(w);
 	unsigned long start = ft_rand(&w->rng) % ft.o.file_pages;
 	unsigned long len = 1 + ft_rand(&w->rng) % 16;
-	unsigned long n = truncate_inode_pages_range(m, start, start + len);
+	/* whole folios go: the places from the largest folio's boundary */
+	unsigned long big = 1ul << (ft.o.max_order > ft.o.pmd_order ?
+				    ft.o.max_order : ft.o.pmd_order);
+	unsigned long lo = start & ~(big - 1), hi = (start + len + big - 1) & ~(big - 1);
+	unsigned long n;
+
+	ft_data_disturb(FT_DD_TRUNCATE, m->id, lo, hi, false, 0, 0);
+	n = truncate_inode_pages_range(m, start, start + len);
+	ft_data_disturb(FT_DD_TRUNCATE, m->id, lo, hi, true, (long)n, 0);
 
 	ft_ring_add(&w->ring, FT_OP_TRUNCATE, n ? 0 : 1, NULL, start);
 	return n ? 0 : 1;

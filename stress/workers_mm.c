@@ -17,6 +17,7 @@
 #include "folio/migrate.h"
 #include "folio/rcu.h"
 #include "folio/vmscan.h"
+#include "data_oracle.h"
 #include "torture.h"
 
 struct mm_struct *ft_pick_mm(struct ft_worker *w)
@@ -33,12 +34,24 @@ static unsigned long pick_anon_va(struct ft_worker *w, unsigned long align)
 	return (ft_rand(&w->rng) % ft.o.anon_pages) & ~(align - 1);
 }
 
+/* do_anonymous_page, announced to the data oracle (a new zeroed page) */
+static int fault(struct mm_struct *mm, unsigned long va, unsigned int order,
+		 bool write)
+{
+	int err;
+
+	ft_data_disturb(FT_DD_FAULT, mm->id, va, va + (1ul << order), false, 0, 0);
+	err = do_anonymous_page(mm, va, order, write);
+	ft_data_disturb(FT_DD_FAULT, mm->id, va, va + (1ul << order), true, err, 0);
+	return err;
+}
+
 static int op_fault(struct ft_worker *w)
 {
 	struct mm_struct *mm = pick_mm(w);
 	unsigned int order = ft_rand(&w->rng) % (ft.o.pmd_order + 1);
 	unsigned long va = pick_anon_va(w, 1ul << order);
-	int err = do_anonymous_page(mm, va, order, ft_rand(&w->rng) & 1);
+	int err = fault(mm, va, order, ft_rand(&w->rng) & 1);
 
 	ft_ring_add(&w->ring, FT_OP_FAULT, err, NULL, va);
 	if (err && err != -EEXIST && err != -ENOMEM)
@@ -50,7 +63,12 @@ static int op_zap(struct ft_worker *w)
 {
 	unsigned long va = pick_anon_va(w, 1);
 	unsigned long n = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
-	long z = zap_page_range(pick_mm(w), va, n);
+	struct mm_struct *mm = pick_mm(w);
+	long z;
+
+	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, false, 0, 0);
+	z = zap_page_range(mm, va, n);
+	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, true, z, 0);
 
 	ft_ring_add(&w->ring, FT_OP_ZAP, z ? 0 : 1, NULL, va);
 	return z ? 0 : 1;
@@ -81,14 +99,25 @@ static unsigned long pick_any_va(struct ft_worker *w, struct mm_struct *mm)
 	       ft_rand(&w->rng) % ft.o.file_pages;
 }
 
+/* A CPU load or store with its data, checked (data_oracle.h). */
 static int op_touch(struct ft_worker *w)
 {
 	struct mm_struct *mm = pick_mm(w);
 	unsigned long va = pick_any_va(w, mm);
-	bool ok = touch_page(mm, va, ft_rand(&w->rng) & 1);
+	int r = ft_data_touch(w, mm->id, va, ft_rand(&w->rng) & 1);
 
-	ft_ring_add(&w->ring, FT_OP_TOUCH, ok ? 0 : 1, NULL, va);
-	return ok ? 0 : 1;
+	ft_ring_add(&w->ring, FT_OP_TOUCH, r == 1 ? 0 : r ? r : 1, NULL, va);
+	return r == 1 ? 0 : 1;
+}
+
+/* A device reads or writes a page of a GUP this worker holds. */
+static int op_dma(struct ft_worker *w)
+{
+	int r = ft_data_dma(w);
+
+	ft_ring_add(&w->ring, FT_OP_DMA, r, NULL,
+		    w->nr_gups ? w->gups[0].pfns[0] : 0);
+	return r;
 }
 
 /*
@@ -127,6 +156,7 @@ static int op_gup(struct ft_worker *w, bool slow)
 		return 1;
 	}
 	g = &w->gups[w->nr_gups];
+	ft_data_gup_begin(w, mm->id, va, n);
 	if (slow)
 		got = get_user_pages(mm, va, n, flags, g->pfns);
 	else
@@ -149,6 +179,7 @@ static int op_gup(struct ft_worker *w, bool slow)
 	}
 	g->n = (unsigned int)got;
 	g->flags = flags;
+	ft_data_gup_made(w, g, mm->id, va);
 	check_pins_exclusive(w, g);
 	w->nr_gups++;
 	return 0;
@@ -159,6 +190,7 @@ static void gup_release(struct ft_worker *w, unsigned int i, bool dirty)
 	struct ft_gup *g = &w->gups[i];
 
 	check_pins_exclusive(w, g);	/* still, after whatever ran meanwhile */
+	ft_data_gup_release(w, g, dirty);
 	if (dirty)
 		unpin_user_pages_dirty_lock(g->pfns, g->n, g->flags);
 	else
@@ -237,8 +269,13 @@ static int op_deferred_scan(struct ft_worker *w)
 static int op_madv_free(struct ft_worker *w)
 {
 	unsigned long va = pick_anon_va(w, 1);
-	long n = madvise_free(pick_mm(w), va,
-			      1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order));
+	unsigned long nr = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
+	struct mm_struct *mm = pick_mm(w);
+	long n;
+
+	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, false, 0, 0);
+	n = madvise_free(mm, va, nr);
+	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, true, n, 0);
 
 	ft_ring_add(&w->ring, FT_OP_MADV_FREE, n ? 0 : 1, NULL, va);
 	return n ? 0 : 1;
@@ -276,7 +313,9 @@ static int op_fork(struct ft_worker *w)
 		ft_ring_add(&w->ring, FT_OP_FORK, 1, NULL, 0);
 		return 1;
 	}
+	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, false, 0, src->id);
 	n = mm_fork(dst, src);
+	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, true, n, src->id);
 	ft_ring_add(&w->ring, FT_OP_FORK, n > 0 ? 0 : 1, NULL, src->id);
 	if (n < 0 && n != -ENOMEM)
 		ft_worker_bug(w, "fork failed unexpectedly", NULL, src->id);
@@ -329,7 +368,7 @@ static int op_collapse(struct ft_worker *w)
 	int err;
 
 	for (unsigned long i = 0; i < nr; i++) {
-		err = do_anonymous_page(mm, va + i, 0, ft_rand(&w->rng) & 1);
+		err = fault(mm, va + i, 0, ft_rand(&w->rng) & 1);
 		if (err && err != -EEXIST && err != -ENOMEM)
 			ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va + i);
 	}
@@ -380,6 +419,7 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_GUP_SLOW: return op_gup(w, true);
 	case FT_OP_MIGRATE: return op_migrate(w);
 	case FT_OP_COLLAPSE: return op_collapse(w);
+	case FT_OP_DMA: return op_dma(w);
 	default: return 1;
 	}
 }

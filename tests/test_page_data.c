@@ -321,11 +321,11 @@ static void test_race_touch_vs_collapse_and_zap(void)
 /* MADV_FREE clears the dirty bit after the store's CAS set it and before
  * its data lands: the access sets it again, so reclaim keeps the page */
 static void madv_in_access(struct mm_struct *m, unsigned long va,
-			   unsigned long pfn, bool write, uint64_t val)
+			   unsigned long pfn, enum folio_access what, uint64_t val)
 {
 	(void)pfn;
 	(void)val;
-	if (!write || fired++)
+	if (what != FOLIO_ACCESS_STORE || fired++)
 		return;
 	CHECK_EQ(madvise_free(m, va, 1), 1);
 }
@@ -333,19 +333,20 @@ static void madv_in_access(struct mm_struct *m, unsigned long va,
 static struct {
 	struct mm_struct *mm;
 	unsigned long va, pfn;
-	bool write;
-	uint64_t val;
+	enum folio_access what;
+	uint64_t val, mem;	/* mem: the page when the hook ran */
 	int calls;
 } seen;
 
 static void record_access(struct mm_struct *m, unsigned long va,
-			  unsigned long pfn, bool write, uint64_t val)
+			  unsigned long pfn, enum folio_access what, uint64_t val)
 {
 	seen.mm = m;
 	seen.va = va;
 	seen.pfn = pfn;
-	seen.write = write;
+	seen.what = what;
 	seen.val = val;
+	seen.mem = page_data_read(pfn);
 	seen.calls++;
 }
 
@@ -369,11 +370,13 @@ static void test_race_store_vs_madv_free(void)
 	CHECK_EQ(rd(mm, 0), 0x800);
 	/* the hook sees every access with its page and value */
 	atomic_store(&folio_access_hook, record_access);
-	CHECK_EQ(wr(mm, 0, 0x801), 1);
-	CHECK(seen.mm == mm && seen.va == 0 && seen.write && seen.val == 0x801);
+	CHECK_EQ(wr(mm, 0, 0x801), 1);	/* STORE, then STORED after it */
+	CHECK(seen.mm == mm && seen.va == 0 && seen.what == FOLIO_ACCESS_STORED &&
+	      seen.val == 0x801 && seen.mem == 0x801 && seen.calls == 2);
 	CHECK_EQ(seen.pfn, pfn_at(mm, 0));
 	CHECK_EQ(rd(mm, 0), 0x801);
-	CHECK(!seen.write && seen.val == 0x801 && seen.calls == 2);
+	CHECK(seen.what == FOLIO_ACCESS_LOAD && seen.val == 0x801 &&
+	      seen.calls == 3);
 	atomic_store(&folio_access_hook, NULL);
 	down();
 }

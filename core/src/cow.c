@@ -20,6 +20,7 @@
 #include "folio/fork.h"
 #include "folio/huge_memory.h"
 #include "folio/lock.h"
+#include "folio/mutant.h"
 #include "folio/page_data.h"
 #include "internal.h"
 #include "rmap.h"
@@ -69,7 +70,19 @@ static bool can_reuse(struct folio *f, _Atomic pte_t *ptep, unsigned long va,
 
 	if (!folio_trylock(f))
 		return false;
-	if (!folio_test_large(f)) {
+	if (FOLIO_MUTANT_IS(cow_reuse_mapcount)) {
+		/*
+		 * The kernel before "mm: do_wp_page() simplification"
+		 * (09854ba94c6a, 2020; CVE-2020-29374): reuse when this is
+		 * the only mapping (reuse_swap_page's mapcount), whoever
+		 * else holds a reference: a GUP reference the child took
+		 * (vmsplice) then sees the parent's later writes.
+		 */
+		int map = folio_mapcount(f);
+
+		ok = !folio_test_large(f) ? map == 1 :
+		     map == entries_here(ptep, va, f, folio_pfn_offset(f, pfn));
+	} else if (!folio_test_large(f)) {
 		ok = folio_ref_count(f) == 1;
 	} else {
 		int rc = folio_ref_count(f), map = folio_mapcount(f);
@@ -108,8 +121,10 @@ static int wp_huge_pmd(struct mm_struct *mm, unsigned long va, bool unshare)
 	}
 	reuse = folio_test_anon_exclusive(f);
 	if (!reuse && folio_trylock(f)) {
-		/* do_huge_pmd_wp_page: refcount 1, the PMD's alone */
-		reuse = folio_ref_count(f) == 1;
+		/* do_huge_pmd_wp_page: refcount 1, the PMD's alone (the
+		 * mutant: mapcount 1, as reuse_swap_page decided) */
+		reuse = FOLIO_MUTANT_IS(cow_reuse_mapcount) ?
+			folio_mapcount(f) == 1 : folio_ref_count(f) == 1;
 		if (reuse)
 			folio_move_anon_rmap(f, mm);
 		folio_unlock(f);

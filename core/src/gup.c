@@ -213,8 +213,18 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 		if (!f)
 			return got;
 		folio_race_point(RP_GUP_GRABBED, f);
+		/*
+		 * The PMD recheck after the grab (R4): collapse clears the
+		 * PMD, then reads the refcounts; one of the two sees the
+		 * other.  gup_no_pmd_recheck is the kernel before "mm: gup:
+		 * fix the fast GUP race against THP collapse" (2022): the
+		 * PTEs are rechecked, the PMD is not, and a grab after
+		 * collapse's refcount read keeps a page collapse then copies
+		 * away (the PTEs of the old table are still there).
+		 */
 		bool ok = folio_still_owns(f, w, pfn, (int)k) &&
-			  fa_load_full(pmdp) == pmd;
+			  (FOLIO_MUTANT_IS(gup_no_pmd_recheck) ||
+			   fa_load_full(pmdp) == pmd);
 
 		for (unsigned long j = 0; ok && j < k; j++) {
 			pte_t now = fa_load_full(&ptes[i + j]);

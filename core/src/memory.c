@@ -582,13 +582,15 @@ int touch_page_data(struct mm_struct *mm, unsigned long va, bool write,
 					    memory_order_relaxed);
 		if (write) {					/* 5 */
 			if (hook)
-				hook(mm, va, pfn, true, *data);
+				hook(mm, va, pfn, FOLIO_ACCESS_STORE, *data);
 			page_data_write(pfn, *data);
+			if (hook)
+				hook(mm, va, pfn, FOLIO_ACCESS_STORED, *data);
 			ensure_dirty(p, pte_pfn(old));		/* 6 */
 		} else {
 			*data = page_data_read(pfn);
 			if (hook)
-				hook(mm, va, pfn, false, *data);
+				hook(mm, va, pfn, FOLIO_ACCESS_LOAD, *data);
 		}
 		folio_put(f);					/* 7 */
 		ret = 1;

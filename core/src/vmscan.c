@@ -39,7 +39,14 @@ static int lazyfree_verdict(struct folio *f, bool entries_dirty)
 		folio_set_swapbacked(f);
 		return -EBUSY;
 	}
-	if (ref != 1 + map) {
+	/*
+	 * lazyfree_ignore_refs is the kernel before "mm: fix race between
+	 * MADV_FREE reclaim and blkdev direct IO read" (6c8e2a256915, 2022):
+	 * a clean lazyfree page is discarded whoever else holds it, so a
+	 * read by direct I/O into it lands on a page the process no longer
+	 * maps, and the process reads zeros.
+	 */
+	if (ref != 1 + map && !FOLIO_MUTANT_IS(lazyfree_ignore_refs)) {
 		folio_window(FW_R3);	/* GUP or a speculative reference */
 		if (FOLIO_MUTANT_IS(lazyfree_swapbacked_any))
 			folio_set_swapbacked(f);	/* clean, yet no longer lazyfree */

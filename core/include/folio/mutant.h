@@ -43,6 +43,19 @@
  * |                   | step                                                | lockless page cache, 2.6.27)                                   | revives a frozen or free folio) | or freeze, between load/store  |
  * | unpin_ref_first   | unpin drops the references before _pincount         | (gup_put_folio(): _pincount first, since "mm/gup: track        | I-pin (pincount on a free or    | the last put frees it before   |
  * |                   |                                                      | FOLL_PIN pages", 2020)                                         | reused descriptor; A-free)      | the pincount drops             |
+ *
+ * Bugs whose only harm is data (docs/design.md 5.16): every count, table
+ * and queue stays consistent; the data oracles (rule "data", or
+ * "model-data") are what see them.
+ *
+ * | gup_no_pmd_recheck | GUP-fast rechecks the PTEs after its grab, not the  | mm: gup: fix the fast GUP race against THP collapse            | data: a DMA write through the   | R4: GUP's PTE read .. grab vs  |
+ * |                   | PMD                                                  | (70cbc3cc78a9, 2022)                                           | pin is lost (collapse copied    | collapse's PMD clear and       |
+ * |                   |                                                      |                                                                | the page away before it)        | refcount read                  |
+ * | lazyfree_ignore_refs | lazyfree reclaim discards a clean page whatever  | mm: fix race between MADV_FREE reclaim and blkdev direct IO    | data: the page vanishes under a | R3: a GUP reference taken      |
+ * |                   | other references it has (a GUP, direct I/O)          | read (6c8e2a256915, 2022)                                      | GUP reference; the write into   | before reclaim's clear         |
+ * |                   |                                                      |                                                                | it is lost, the process reads 0 |                                |
+ * | cow_reuse_mapcount | the write fault reuses a shared anon page when it   | mm: do_wp_page() simplification (09854ba94c6a, 2020),           | data: a GUP reference of another| none: sequential (fork, GUP in |
+ * |                   | is mapped once, whatever references others hold      | CVE-2020-29374                                                 | process sees this one's writes  | the child, child unmaps, write)|
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
@@ -57,7 +70,10 @@
 	X(split_dsq_unlocked)        \
 	X(slab_no_grace)             \
 	X(try_get_plain)             \
-	X(unpin_ref_first)
+	X(unpin_ref_first)           \
+	X(gup_no_pmd_recheck)        \
+	X(lazyfree_ignore_refs)      \
+	X(cow_reuse_mapcount)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {

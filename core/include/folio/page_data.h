@@ -94,15 +94,18 @@ void copy_page_data(unsigned long dst, unsigned long src, unsigned long nr);
 /*
  * Debug hook: called by touch_page_data() (a CPU access through @mm's
  * page tables) with the PFN it reaches, holding a reference on that
- * page's folio, just before a store of @val (@write) or just after the
+ * page's folio: FOLIO_ACCESS_STORE just before a store of @val,
+ * FOLIO_ACCESS_STORED just after it, FOLIO_ACCESS_LOAD just after the
  * load that returned @val.  A harness checks there what no count shows:
- * that a store of one process lands on no page another process holds.
- * NULL: nothing.  Never called by DMA (page_data_write): the harness
- * does that itself.
+ * that a store of one process lands on no page another process holds,
+ * and it brackets the store in its own bookkeeping.  NULL: nothing.
+ * Never called by DMA (page_data_write): the harness does that itself.
  */
+enum folio_access { FOLIO_ACCESS_LOAD, FOLIO_ACCESS_STORE, FOLIO_ACCESS_STORED };
 struct mm_struct;
 typedef void (*folio_access_fn)(struct mm_struct *mm, unsigned long va,
-				unsigned long pfn, bool write, uint64_t val);
+				unsigned long pfn, enum folio_access what,
+				uint64_t val);
 extern _Atomic(folio_access_fn) folio_access_hook;
 
 #endif /* FOLIO_PAGE_DATA_H */
