@@ -53,6 +53,9 @@ struct exec_ctx {
 	unsigned long op_mep[PROG_GUP_MAX];	/* mapping epochs at op start */
 	bool read_valid;		/* the last op read a page: */
 	uint64_t read_val;		/* what it read */
+	/* set by the core's access hook for this thread's store (found by
+	 * the writer in the value): the page, the place's epoch after it */
+	unsigned long store_pfn, store_ep;
 };
 
 /*

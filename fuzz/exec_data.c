@@ -46,8 +46,6 @@ static struct {
 	/* the page at an anon place may be discarded with nothing written
 	 * since: MADV_FREE marked it, no CPU store dirtied it since */
 	bool lazy[EXEC_DATA_KEYS];
-	unsigned long last_pfn;		/* the page the last CPU access reached */
-	unsigned long last_ep;		/* its place's epoch after its store */
 	unsigned int inflight[EXEC_DATA_KEYS];	/* ops of bump_op running */
 } D;
 
@@ -395,22 +393,29 @@ static void check_store_leak(int writer, unsigned long va, unsigned long pfn)
 /*
  * The core's access hook.  Only the call before a store counts: nothing
  * runs between it and the store (no scheduler step), so a bump here is
- * the store, exactly.
+ * the store, exactly.  The storing thread is the value's writer (every
+ * store is a harness's); its context learns the page and the epoch its
+ * own store made (another thread's store may follow before it returns).
  */
 static void on_access(struct mm_struct *mm, unsigned long va,
 		      unsigned long pfn, enum folio_access what, uint64_t val)
 {
 	int m = D.ctxs ? mm_index(mm) : -1;
+	struct exec_ctx *self = NULL;
 	int p;
 
-	(void)val;
-	D.last_pfn = pfn;
 	if (what != FOLIO_ACCESS_STORE || m < 0)
 		return;
+	if (ft_data_is_ours(val) && ft_data_writer(val) < D.n)
+		self = &D.ctxs[ft_data_writer(val)];
 	p = place_of(&D.ctxs[0], (unsigned int)m, va);
 	if (p >= 0) {
-		D.last_ep = ++D.ep[p];
+		++D.ep[p];
 		D.lazy[p] = false;	/* the store leaves the entry dirty */
+	}
+	if (self) {
+		self->store_pfn = pfn;
+		self->store_ep = p >= 0 ? D.ep[p] : 0;
 	}
 	if (pfn < EXEC_DATA_PFNS)
 		D.pep[pfn]++;
@@ -442,7 +447,7 @@ long exec_data_touch(struct exec_ctx *x, const struct prog_op *op)
 		return r;
 	if (write) {
 		if (r == 1)
-			loc_record(x, p, mep0, D.last_ep, v, -1, D.last_pfn);
+			loc_record(x, p, mep0, x->store_ep, v, -1, x->store_pfn);
 		return r;
 	}
 	l = loc_valid(x, p);
@@ -454,7 +459,7 @@ long exec_data_touch(struct exec_ctx *x, const struct prog_op *op)
 				     "thread's access of");
 		if (!D.lazy[p])
 			loc_record(x, p, mep0, ep0, v, l ? l->src : -1,
-				   D.last_pfn);
+				   exec_walk_pfn(x->mms[mm], va));
 	} else if (r == 0 && l && !place_is_file(p)) {
 		char w[160];
 

@@ -430,6 +430,26 @@ static void on_access(struct mm_struct *mm, unsigned long va,
 	atomic_thread_fence(memory_order_release);
 }
 
+/*
+ * --self-test=data: overwrite the page just written, with no window
+ * opened (a stray copy into a live page would do that), and load it back
+ * at once: the load must be a "data" finding.  If another worker's op on
+ * the place got in between (the record no longer holds), try again on a
+ * later store.
+ */
+static void self_test_overwrite(struct ft_worker *w, long p, unsigned int mm,
+				unsigned long va)
+{
+	static atomic_bool announced;
+
+	if (!atomic_exchange(&announced, true))
+		fprintf(stderr, "self-test: overwriting pfn %lu (mm %u va %lu) "
+			"behind the data oracle's back\n", tl.pfn, mm, va);
+	page_data_write(tl.pfn, ft_data_value(mm, w->id, w->data_seq++,
+					      key_of(p)));
+	ft_data_touch(w, mm, va, false);
+}
+
 int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 		  bool write)
 {
@@ -455,6 +475,9 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 	if (write) {
 		if (ret == 1)
 			rec_put(w, p, mep0, tl.ok, tl.eafter, v, -1, tl.pfn);
+		if (ret == 1 && ft.o.self_test == FT_SELF_TEST_DATA && !w->id &&
+		    rec_valid(w, p))
+			self_test_overwrite(w, p, mm, va);
 		return ret;
 	}
 	r = rec_valid(w, p);

@@ -58,7 +58,9 @@ static void usage(FILE *out)
 "                           leak (default) leaks one reference (I-ref);\n"
 "                           sanitizer makes the build's sanitizer report;\n"
 "                           hang makes a worker spin in an op forever;\n"
-"                           crash makes a worker dereference NULL\n"
+"                           crash makes a worker dereference NULL;\n"
+"                           data overwrites a page a worker wrote, behind\n"
+"                           the data oracle's back (rule data)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -312,9 +314,12 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 				o->self_test = FT_SELF_TEST_HANG;
 			} else if (!strcmp(optarg, "crash")) {
 				o->self_test = FT_SELF_TEST_CRASH;
+			} else if (!strcmp(optarg, "data")) {
+				o->self_test = FT_SELF_TEST_DATA;
 			} else {
 				usage_error("--self-test: unknown kind '%s' "
-					    "(leak, sanitizer, hang or crash)%s", optarg, "");
+					    "(leak, sanitizer, hang, crash or data)%s",
+					    optarg, "");
 				return 2;
 			}
 			break;
@@ -440,6 +445,8 @@ void ft_command_line(char *buf, size_t n, const struct ft_opts *o)
 		put_word(buf, n, "--self-test=hang");
 	else if (o->self_test == FT_SELF_TEST_CRASH)
 		put_word(buf, n, "--self-test=crash");
+	else if (o->self_test == FT_SELF_TEST_DATA)
+		put_word(buf, n, "--self-test=data");
 	if (o->hang_timeout != 60)
 		put_opt(buf, n, "--hang-timeout", "%g", o->hang_timeout);
 }

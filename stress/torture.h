@@ -60,6 +60,7 @@ enum ft_self_test {
 	FT_SELF_TEST_SANITIZER,	/* a bug only the build's sanitizer sees */
 	FT_SELF_TEST_HANG,	/* one worker never finishes an op: a hang */
 	FT_SELF_TEST_CRASH,	/* one worker dereferences NULL: a crash */
+	FT_SELF_TEST_DATA,	/* a page overwritten behind the data oracle */
 };
 
 struct ft_opts {
