@@ -117,6 +117,28 @@ uint64_t exec_data_value(unsigned int tid, unsigned int mm, unsigned long seq,
 	return ft_data_value(mm, tid, seq, key);
 }
 
+/*
+ * The PFN a present entry maps at @va of @mm, ~0ul if none: the oracle's
+ * own look, with plain loads (no scheduler steps: nothing runs while it
+ * looks, so the table it reads cannot be freed meanwhile, and the
+ * program's schedule is not moved by the oracle's reads).
+ */
+static unsigned long walk_plain(struct mm_struct *mm, unsigned long va)
+{
+	pmd_t pmd;
+	pte_t pte;
+
+	if (va >= mm->nr_pmds << pmd_order())
+		return ~0ul;
+	pmd = atomic_load_explicit(pmd_offset(mm, va), memory_order_acquire);
+	if (pmd_leaf(pmd))
+		return pte_pfn(pmd) + (va & (pmd_nr() - 1));
+	if (!pmd_table(pmd))
+		return ~0ul;
+	pte = atomic_load_explicit(pte_offset(pmd, va), memory_order_acquire);
+	return pte_present(pte) ? pte_pfn(pte) : ~0ul;
+}
+
 static int mm_index(const struct mm_struct *mm)
 {
 	for (unsigned int i = 0; i < D.mms; i++)
@@ -459,7 +481,7 @@ long exec_data_touch(struct exec_ctx *x, const struct prog_op *op)
 				     "thread's access of");
 		if (!D.lazy[p])
 			loc_record(x, p, mep0, ep0, v, l ? l->src : -1,
-				   exec_walk_pfn(x->mms[mm], va));
+				   walk_plain(x->mms[mm], va));
 	} else if (r == 0 && l && !place_is_file(p)) {
 		char w[160];
 
@@ -482,7 +504,7 @@ static void check_dma_leak(const struct exec_ctx *x, const struct exec_handle *e
 	if (va >= D.anon_pages || !(eh->flags & PROG_GUP_PIN))
 		return;
 	for (unsigned int m = 0; m < D.mms; m++)
-		if (m != eh->mm && exec_walk_pfn(x->mms[m], va) == eh->pfn[i])
+		if (m != eh->mm && walk_plain(x->mms[m], va) == eh->pfn[i])
 			exec_bug("data", pfn_folio(eh->pfn[i]),
 				 "a DMA write through thread %u's pin of mm %u "
 				 "va %lu lands on pfn %lu, which mm %u maps at "
