@@ -260,7 +260,15 @@ static void bump_mapping(int p, bool end)
 /* Each place @op may change the mapping of (fault, zap, MADV_FREE, fork
  * into an mm, truncate), when it starts (@end false) and when it ends
  * with result @r. */
-static void bump_op(const struct prog_op *op, bool end, long r)
+/*
+ * @x's op @op may change what places map: bump them at its start (@end
+ * false) and at its end (result @r).  A fault that made a new page
+ * clears the lazyfree mark, if nothing else changed the mapping while it
+ * ran (its own two bumps only, x->op_mep): a MADV_FREE racing with it may
+ * have marked the new page.
+ */
+static void bump_op(struct exec_ctx *x, const struct prog_op *op, bool end,
+		    long r)
 {
 	const unsigned int *a = op->arg;
 	unsigned long lo = 0, hi = 0;
@@ -293,12 +301,19 @@ static void bump_op(const struct prog_op *op, bool end, long r)
 		int p = anon_place(mm, va);
 
 		bump_mapping(p, end);
-		if (op->code == OP_FAULT && end && r == 0)
+		if (op->code == OP_FAULT && !end && va - lo < PROG_GUP_MAX)
+			x->op_mep[va - lo] = D.mep[p];
+		else if (op->code == OP_FAULT && r == 0 && va - lo < PROG_GUP_MAX &&
+			 D.mep[p] == x->op_mep[va - lo] + 1)
 			D.lazy[p] = false;	/* a new zero-filled page */
 		else if (op->code == OP_MADV_FREE && end)
 			D.lazy[p] = true;
 		else if (op->code == OP_FORK && end)
-			D.lazy[p] = D.lazy[anon_place(a[0], va)];
+			/* the child may map the parent's lazyfree pages; a
+			 * lazyfree page of its own (a fault and MADV_FREE that
+			 * ran while the fork did) stays so: only a store or a
+			 * fault clears the mark, never a copy of another's */
+			D.lazy[p] = D.lazy[p] || D.lazy[anon_place(a[0], va)];
 	}
 }
 
@@ -308,7 +323,7 @@ void exec_data_op_begin(struct exec_ctx *x, const struct prog_op *op)
 
 	if (!D.ctxs)
 		return;
-	bump_op(op, false, 0);
+	bump_op(x, op, false, 0);
 	/* a GUP's places as they are now: its pages are coherent with them
 	 * only if nothing changes their mappings until it returns */
 	if (op->code == OP_GUP || op->code == OP_GUP_SLOW)
@@ -321,9 +336,8 @@ void exec_data_op_begin(struct exec_ctx *x, const struct prog_op *op)
 
 void exec_data_op_end(struct exec_ctx *x, const struct prog_op *op, long r)
 {
-	(void)x;
 	if (D.ctxs)
-		bump_op(op, true, r);
+		bump_op(x, op, true, r);
 }
 
 void exec_data_gup_made(struct exec_ctx *x, unsigned int h)

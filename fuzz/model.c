@@ -225,16 +225,27 @@ static void maybe_queue(struct model *m, int id)
 		queue_add(m, id);
 }
 
+/*
+ * Every folio's counts after the last op, from one walk over the holders
+ * (reap's; the VM's comparison reads them too).
+ */
+static struct m_counts op_counts[M_MAX_FOLIOS];
+
+const struct m_counts *model_op_counts(const struct model *m)
+{
+	(void)m;
+	return op_counts;
+}
+
 /* Folios whose last holder went: freed (and off the queue). */
 static void reap(struct model *m)
 {
+	/* one walk for all (a walk per folio was a fifth of fuzz_ops' time) */
+	model_counts_all(m, op_counts);
 	for (unsigned int id = 0; id < m->nr_f; id++) {
-		struct m_counts c;
-
 		if (!m->f[id].live)
 			continue;
-		model_counts(m, (int)id, &c);
-		if (c.rc)
+		if (op_counts[id].rc)
 			continue;
 		if (m->f[id].queued)
 			queue_del(m, (int)id);

@@ -133,6 +133,9 @@ long model_op(struct model *m, const struct prog_op *op,
 void model_counts(const struct model *m, int id, struct m_counts *c);
 /* Every folio's counts in one walk: @c has m->nr_f entries, by folio id. */
 void model_counts_all(const struct model *m, struct m_counts *c);
+/* The counts model_op computed at its end (m->nr_f entries, by id): what
+ * model_counts_all would return until the next op. */
+const struct m_counts *model_op_counts(const struct model *m);
 /* Lowest free handle slot, -1 if none. */
 int model_free_handle(const struct model *m);
 /* Window base of file @file in every mm. */

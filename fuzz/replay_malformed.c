@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static unsigned long long rng = 0x9e3779b97f4a7c15ull;
 
@@ -79,6 +80,24 @@ static int replay(const char *tool, const char *mode, const char *dir,
 	return 0;
 }
 
+/* Empty @dir of the files an earlier run left (seeds change or go). */
+static void empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096 + 256];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%.4095s/%.255s", dir,
+				 e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
+
 static int truncations(const char *seeds, const char *out)
 {
 	DIR *d = opendir(seeds);
@@ -128,6 +147,7 @@ int main(int argc, char **argv)
 	mkdir(argv[3], 0777);
 	mkdir(rdir, 0777);
 	mkdir(tdir, 0777);
+	empty_dir(tdir);
 	for (int i = 0; i < 200; i++) {
 		unsigned char buf[600];
 		size_t len = 1 + rnd() % sizeof(buf);

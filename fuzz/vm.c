@@ -282,11 +282,13 @@ static int step(struct vm *v, const struct prog_op *op)
 	if (v->m.read_valid != v->ex.read_valid ||
 	    (v->m.read_valid && v->m.read_val != v->ex.read_val))
 		return read_finding(v);
-	if (vm_compare(v, made))
+	/* what the op touched; every check_every-th op (and the last) in
+	 * full, with the core's full checker */
+	if (v->o->check_every > 1 && (v->op + 1) % v->o->check_every &&
+	    v->op + 1 != v->p->nops)
+		return vm_compare(v, made);
+	if (vm_compare_full(v))
 		return 1;
-	/* the full checker: every check_every-th op (and at the end) */
-	if (v->o->check_every > 1 && (v->op + 1) % v->o->check_every)
-		return 0;
 	return check(v);
 }
 
@@ -318,6 +320,7 @@ static int setup(struct vm *v)
 				return -1;
 	}
 	exec_data_begin(&v->ex, 1, w);
+	vm_compare_start(v);
 	return 0;
 }
 
@@ -328,6 +331,7 @@ static int teardown(struct vm *v, int found)
 	unsigned long leaks;
 
 	exec_data_end();
+	vm_compare_stop(v);
 	exec_release_all(&v->ex);
 	for (unsigned int h = 0; h < PROG_NR_HANDLES; h++)
 		v->m.h[h].kind = H_FREE;

@@ -2,8 +2,22 @@
 /*
  * vm_compare.c - after every op: does the core's state equal the model's?
  * Handles, then every PFN's owner, then every live folio's counts and
- * flags, the page cache, the page tables and the deferred-split queue.
+ * flags, the page cache, the page tables, the deferred-split queue and
+ * every page's contents.
+ *
+ * In full (vm_compare_full: folio-replay after every op, the fuzz targets
+ * every check_every-th op and after the last) or in part (vm_compare: the
+ * fuzz targets after the other ops): what the op touched, tracked on
+ * both sides.  The model's side by difference: its small tables (owners,
+ * slots, page tables, contents, every folio's fields and counts) against
+ * a copy taken at the last comparison.  The core's side by its refcount
+ * tracepoint (FOLIO_DEBUG builds): every folio whose count moved.  What
+ * the core changes with neither (a stray store into a table no count and
+ * no model rule touched) shows at the next full comparison, at most
+ * check_every ops later; folio-replay then names the op exactly.
  */
+#include <string.h>
+
 #include "folio/folio.h"
 #include "folio/huge_memory.h"
 #include "folio/memmap.h"
@@ -43,9 +57,20 @@ static int cmp_handles(struct vm *v)
 	return 0;
 }
 
-static int cmp_memmap(struct vm *v)
+/* What one comparison covers: everything (all), or the items marked. */
+struct sel {
+	bool all;
+	uint8_t pfn[M_MAX_PAGES];
+	uint8_t id[M_MAX_FOLIOS];
+	uint8_t slot[2][M_MAX_SLOTS];
+	uint8_t pmd[2][M_MAX_PMDS];
+};
+
+static int cmp_memmap(struct vm *v, const struct sel *s)
 {
 	for (unsigned long pfn = 0; pfn < v->p->world.pages; pfn++) {
+		if (!s->all && !s->pfn[pfn])
+			continue;
 		memdesc_t w = memmap_word_load(pfn);
 		const void *real = memdesc_is_folio(w) ? memdesc_ptr(w) : NULL;
 		int id = v->m.owner[pfn];
@@ -101,14 +126,14 @@ static int cmp_folio(struct vm *v, int id, const struct m_counts *c)
 	return 0;
 }
 
-static int cmp_folios(struct vm *v)
+static int cmp_folios(struct vm *v, const struct sel *s)
 {
-	/* by folio id; counted in one walk over the holders, not one each */
-	static struct m_counts counts[M_MAX_FOLIOS];
+	/* by folio id, as model_op counted them at its end */
+	const struct m_counts *counts = model_op_counts(&v->m);
 
-	model_counts_all(&v->m, counts);
 	for (unsigned int id = 0; id < v->m.nr_f; id++)
-		if (v->m.f[id].live && cmp_folio(v, (int)id, &counts[id]))
+		if ((s->all || s->id[id]) && v->m.f[id].live &&
+		    cmp_folio(v, (int)id, &counts[id]))
 			return 1;
 	if (deferred_split_count() != v->m.qlen)
 		return finding(v, NULL, -1, "model-queue",
@@ -117,14 +142,17 @@ static int cmp_folios(struct vm *v)
 	return 0;
 }
 
-static int cmp_cache(struct vm *v)
+static int cmp_cache(struct vm *v, const struct sel *s)
 {
 	for (unsigned int fl = 0; fl < v->p->world.files; fl++)
 		for (unsigned int i = 0; i < v->m.slots; i++) {
-			struct folio *f = atomic_load(&v->ex.files[fl]->slots[i]);
+			struct folio *f;
 			int id = v->m.slot[fl][i];
 			const void *want = id >= 0 ? v->m.f[id].real : NULL;
 
+			if (!s->all && !s->slot[fl][i])
+				continue;
+			f = atomic_load(&v->ex.files[fl]->slots[i]);
 			if ((const void *)f != want)
 				return finding(v, f, id, "model-cache",
 					       "file %u slot %u: the core's folio is not the model's",
@@ -162,18 +190,22 @@ static int cmp_pte(struct vm *v, unsigned int mm, unsigned long va,
 	return 0;
 }
 
-static int cmp_tables(struct vm *v)
+static int cmp_tables(struct vm *v, const struct sel *s)
 {
 	static const char *const kind[] = { "none", "table", "leaf" };
 
 	for (unsigned int mm = 0; mm < v->p->world.mms; mm++)
 		for (unsigned int p = 0; p < v->m.nr_pmds; p++) {
 			const struct m_pmd *d = &v->m.pmd[mm][p];
-			pmd_t pmd = atomic_load(&v->ex.mms[mm]->pmds[p]);
-			unsigned int k = pmd_leaf(pmd) ? M_LEAF :
-					 pmd_table(pmd) ? M_TABLE :
-					 pmd ? 3 : M_NONE;
+			pmd_t pmd;
+			unsigned int k;
 			unsigned long va = (unsigned long)p << v->p->world.pmd_order;
+
+			if (!s->all && !s->pmd[mm][p])
+				continue;
+			pmd = atomic_load(&v->ex.mms[mm]->pmds[p]);
+			k = pmd_leaf(pmd) ? M_LEAF : pmd_table(pmd) ? M_TABLE :
+			    pmd ? 3 : M_NONE;
 
 			if (k != d->kind)
 				return finding(v, NULL, -1, "model-pmd",
@@ -203,14 +235,17 @@ static int cmp_tables(struct vm *v)
  * collapse) or wrote (a CPU store, DMA).  A difference no read has shown
  * yet is already a lost or misplaced write.
  */
-static int cmp_data(struct vm *v)
+static int cmp_data(struct vm *v, const struct sel *s)
 {
 	for (unsigned long pfn = 0; pfn < v->p->world.pages; pfn++) {
 		int id = v->m.owner[pfn];
-		uint64_t got = page_data_read(pfn);
+		uint64_t got;
 		char g[224], w[224];
 
-		if (id < 0 || got == v->m.data[pfn])
+		if (id < 0 || (!s->all && !s->pfn[pfn]))
+			continue;
+		got = page_data_read(pfn);
+		if (got == v->m.data[pfn])
 			continue;
 		vm_describe_data(v, got, g, sizeof(g));
 		vm_describe_data(v, v->m.data[pfn], w, sizeof(w));
@@ -222,12 +257,157 @@ static int cmp_data(struct vm *v)
 	return 0;
 }
 
-int vm_compare(struct vm *v, int made)
+/* ---- what changed since the last comparison ---- */
+
+static struct {
+	bool valid;			/* the copy is of the state compared last */
+	unsigned int nr_f;
+	int owner[M_MAX_PAGES];
+	int slot[2][M_MAX_SLOTS];
+	struct m_pmd pmd[2][M_MAX_PMDS];
+	uint64_t data[M_MAX_PAGES];
+	struct m_folio f[M_MAX_FOLIOS];
+	struct m_counts c[M_MAX_FOLIOS];
+	/* the core: first PFNs of folios whose refcount moved (tracepoint) */
+	unsigned long ref_pfn[64];
+	unsigned int nref;
+	bool ref_overflow;
+} last;
+
+#ifdef FOLIO_DEBUG
+static void on_ref(struct folio *f, enum folio_ref_op op, int delta, int v)
 {
-	(void)made;
+	(void)op;
+	(void)delta;
+	(void)v;
+	if (last.nref < sizeof(last.ref_pfn) / sizeof(last.ref_pfn[0]))
+		last.ref_pfn[last.nref++] = folio_pfn_plain(f);
+	else
+		last.ref_overflow = true;
+}
+#endif
+
+static void remember(const struct vm *v)
+{
+	const struct model *m = &v->m;
+
+	last.nr_f = m->nr_f;
+	memcpy(last.owner, m->owner, sizeof(last.owner));
+	memcpy(last.slot, m->slot, sizeof(last.slot));
+	memcpy(last.pmd, m->pmd, sizeof(last.pmd));
+	memcpy(last.data, m->data, sizeof(last.data));
+	memcpy(last.f, m->f, m->nr_f * sizeof(last.f[0]));
+	memcpy(last.c, model_op_counts(m), m->nr_f * sizeof(last.c[0]));
+	last.nref = 0;
+	last.ref_overflow = false;
+	last.valid = true;
+}
+
+void vm_compare_start(struct vm *v)
+{
+	(void)v;
+	last.valid = false;
+#ifdef FOLIO_DEBUG	/* a release build has no tracepoint: the model's side only */
+	atomic_store(&folio_ref_trace_hook, on_ref);
+#endif
+}
+
+void vm_compare_stop(struct vm *v)
+{
+	(void)v;
+#ifdef FOLIO_DEBUG
+	atomic_store(&folio_ref_trace_hook, NULL);
+#endif
+	last.valid = false;
+}
+
+static void mark_folio(const struct vm *v, struct sel *s, int id)
+{
+	const struct m_folio *f = &v->m.f[id];
+	unsigned long nr = 1ul << f->order;
+
+	if (s->id[id])
+		return;
+	s->id[id] = 1;
+	for (unsigned long i = 0; i < nr && f->pfn + i < M_MAX_PAGES; i++)
+		s->pfn[f->pfn + i] = 1;
+	if (f->file >= 0)
+		for (unsigned long i = 0; i < nr && f->index + i < M_MAX_SLOTS; i++)
+			s->slot[f->file][f->index + i] = 1;
+}
+
+/*
+ * What the op touched: every model item that differs from the copy (a
+ * folio's fields or counts, a page's owner or contents, a slot, a PMD
+ * with its PTEs), the folios those pages belong to, and the folios whose
+ * refcount moved in the core.  False if the selection cannot be trusted
+ * (no copy yet, the tracepoint overflowed): compare in full then.
+ */
+static bool touched(const struct vm *v, struct sel *s)
+{
+	const struct model *m = &v->m;
+	const struct m_counts *c = model_op_counts(m);
+
+	if (!last.valid || last.ref_overflow)
+		return false;
+	memset(s, 0, sizeof(*s));
+	for (unsigned int id = 0; id < m->nr_f; id++)
+		if (id >= last.nr_f ||
+		    memcmp(&m->f[id], &last.f[id], sizeof(m->f[id])) ||
+		    memcmp(&c[id], &last.c[id], sizeof(c[id])))
+			mark_folio(v, s, (int)id);
+	for (unsigned long pfn = 0; pfn < v->p->world.pages; pfn++)
+		if (m->owner[pfn] != last.owner[pfn] ||
+		    m->data[pfn] != last.data[pfn]) {
+			s->pfn[pfn] = 1;
+			if (m->owner[pfn] >= 0)
+				mark_folio(v, s, m->owner[pfn]);
+		}
+	for (unsigned int i = 0; i < last.nref; i++)
+		if (last.ref_pfn[i] < M_MAX_PAGES) {
+			s->pfn[last.ref_pfn[i]] = 1;
+			if (m->owner[last.ref_pfn[i]] >= 0)
+				mark_folio(v, s, m->owner[last.ref_pfn[i]]);
+		}
+	for (unsigned int fl = 0; fl < v->p->world.files; fl++)
+		for (unsigned int i = 0; i < m->slots; i++)
+			if (m->slot[fl][i] != last.slot[fl][i])
+				s->slot[fl][i] = 1;
+	for (unsigned int mm = 0; mm < v->p->world.mms; mm++)
+		for (unsigned int p = 0; p < m->nr_pmds; p++)
+			if (memcmp(&m->pmd[mm][p], &last.pmd[mm][p],
+				   sizeof(m->pmd[mm][p])))
+				s->pmd[mm][p] = 1;
+	return true;
+}
+
+static int compare(struct vm *v, const struct sel *s)
+{
 	if (v->m.lost)
 		return finding(v, NULL, -1, "model-lost",
 			       "the core made no folio where the model made one");
-	return cmp_handles(v) || cmp_memmap(v) || cmp_folios(v) ||
-	       cmp_cache(v) || cmp_tables(v) || cmp_data(v);
+	return cmp_handles(v) || cmp_memmap(v, s) || cmp_folios(v, s) ||
+	       cmp_cache(v, s) || cmp_tables(v, s) || cmp_data(v, s);
+}
+
+int vm_compare_full(struct vm *v)
+{
+	static const struct sel all = { .all = true };
+	int r = compare(v, &all);
+
+	remember(v);
+	return r;
+}
+
+int vm_compare(struct vm *v, int made)
+{
+	static struct sel s;
+	int r;
+
+	(void)made;
+	if (!touched(v, &s))
+		return vm_compare_full(v);
+	r = compare(v, &s);
+	remember(v);
+	return r;
 }

@@ -30,7 +30,15 @@ int finding(struct vm *v, const struct folio *fo, int id, const char *rule,
 /* What a content word is and which op of the program wrote it. */
 void vm_describe_data(const struct vm *v, uint64_t val, char *buf, size_t n);
 
-/* 0 if the core agrees with the model after op @made (handle made or -1). */
+/*
+ * 0 if the core agrees with the model after op @made (handle made or -1):
+ * what the op touched (vm_compare), or everything (vm_compare_full).
+ * vm_compare_start() before the first op (the core's refcount tracepoint
+ * goes to the comparison), vm_compare_stop() after the last.
+ */
 int vm_compare(struct vm *v, int made);
+int vm_compare_full(struct vm *v);
+void vm_compare_start(struct vm *v);
+void vm_compare_stop(struct vm *v);
 
 #endif /* FT_VM_INTERNAL_H */

@@ -257,7 +257,8 @@ static void bump(long p, bool end)
 }
 
 void ft_data_disturb(enum ft_dd kind, unsigned int idx, unsigned long lo,
-		     unsigned long hi, bool end, long r, unsigned int src)
+		     unsigned long hi, bool end, long r, unsigned int src,
+		     unsigned long *snap)
 {
 	if (!S.mep)
 		return;
@@ -272,15 +273,24 @@ void ft_data_disturb(enum ft_dd kind, unsigned int idx, unsigned long lo,
 		long p = anon_place(idx, va);
 
 		bump(p, end);
+		if (kind == FT_DD_FAULT && snap && !end) {
+			snap[va - lo] = atomic_load(&S.mep[p]);
+			continue;
+		}
 		if (!end)
 			continue;
-		if (kind == FT_DD_FAULT && r == 0)
-			atomic_store(&S.lazy[p], false);	/* a new zeroed page */
+		/* a new zeroed page, if no other op changed the mapping while
+		 * the fault ran (a racing MADV_FREE may have marked it) */
+		if (kind == FT_DD_FAULT && r == 0 && snap &&
+		    atomic_load(&S.mep[p]) == snap[va - lo] + 1)
+			atomic_store(&S.lazy[p], false);
 		else if (kind == FT_DD_MADV)
 			atomic_store(&S.lazy[p], true);
-		else if (kind == FT_DD_FORK)
-			atomic_store(&S.lazy[p],
-				     atomic_load(&S.lazy[anon_place(src, va)]));
+		else if (kind == FT_DD_FORK && atomic_load(&S.lazy[anon_place(src, va)]))
+			/* the child may map the parent's lazyfree pages; its
+			 * own mark (a fault and MADV_FREE racing with the
+			 * fork) is never cleared by a copy of another's */
+			atomic_store(&S.lazy[p], true);
 	}
 }
 

@@ -46,10 +46,13 @@ enum ft_dd { FT_DD_FAULT, FT_DD_ZAP, FT_DD_MADV, FT_DD_FORK, FT_DD_TRUNCATE };
 /*
  * An op that may change what [lo, hi) maps: of mm @idx (a file's index
  * for FT_DD_TRUNCATE; the child for FT_DD_FORK, @src its parent), at its
- * start (@end false) and its end (with its result @r).
+ * start (@end false) and its end (with its result @r).  A fault passes
+ * @snap (hi - lo entries, at most FT_GUP_PAGES) to both calls: its
+ * places' mapping epochs after its start.
  */
 void ft_data_disturb(enum ft_dd kind, unsigned int idx, unsigned long lo,
-		     unsigned long hi, bool end, long r, unsigned int src);
+		     unsigned long hi, bool end, long r, unsigned int src,
+		     unsigned long *snap);
 
 /* A CPU load or store at @va of mm @mm, checked; touch_page_data's result. */
 int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,

@@ -195,9 +195,9 @@ static int op_truncate(struct ft_worker *w)
 	unsigned long lo = start & ~(big - 1), hi = (start + len + big - 1) & ~(big - 1);
 	unsigned long n;
 
-	ft_data_disturb(FT_DD_TRUNCATE, m->id, lo, hi, false, 0, 0);
+	ft_data_disturb(FT_DD_TRUNCATE, m->id, lo, hi, false, 0, 0, NULL);
 	n = truncate_inode_pages_range(m, start, start + len);
-	ft_data_disturb(FT_DD_TRUNCATE, m->id, lo, hi, true, (long)n, 0);
+	ft_data_disturb(FT_DD_TRUNCATE, m->id, lo, hi, true, (long)n, 0, NULL);
 
 	ft_ring_add(&w->ring, FT_OP_TRUNCATE, n ? 0 : 1, NULL, start);
 	return n ? 0 : 1;

@@ -38,11 +38,14 @@ static unsigned long pick_anon_va(struct ft_worker *w, unsigned long align)
 static int fault(struct mm_struct *mm, unsigned long va, unsigned int order,
 		 bool write)
 {
+	unsigned long snap[FT_GUP_PAGES], n = 1ul << order;
+	/* (a larger fault leaves its pages' lazyfree marks as they are) */
+	unsigned long *s = n <= FT_GUP_PAGES ? snap : NULL;
 	int err;
 
-	ft_data_disturb(FT_DD_FAULT, mm->id, va, va + (1ul << order), false, 0, 0);
+	ft_data_disturb(FT_DD_FAULT, mm->id, va, va + n, false, 0, 0, s);
 	err = do_anonymous_page(mm, va, order, write);
-	ft_data_disturb(FT_DD_FAULT, mm->id, va, va + (1ul << order), true, err, 0);
+	ft_data_disturb(FT_DD_FAULT, mm->id, va, va + n, true, err, 0, s);
 	return err;
 }
 
@@ -66,9 +69,9 @@ static int op_zap(struct ft_worker *w)
 	struct mm_struct *mm = pick_mm(w);
 	long z;
 
-	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, false, 0, 0);
+	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, false, 0, 0, NULL);
 	z = zap_page_range(mm, va, n);
-	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, true, z, 0);
+	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, true, z, 0, NULL);
 
 	ft_ring_add(&w->ring, FT_OP_ZAP, z ? 0 : 1, NULL, va);
 	return z ? 0 : 1;
@@ -273,9 +276,9 @@ static int op_madv_free(struct ft_worker *w)
 	struct mm_struct *mm = pick_mm(w);
 	long n;
 
-	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, false, 0, 0);
+	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, false, 0, 0, NULL);
 	n = madvise_free(mm, va, nr);
-	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, true, n, 0);
+	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, true, n, 0, NULL);
 
 	ft_ring_add(&w->ring, FT_OP_MADV_FREE, n ? 0 : 1, NULL, va);
 	return n ? 0 : 1;
@@ -313,9 +316,9 @@ static int op_fork(struct ft_worker *w)
 		ft_ring_add(&w->ring, FT_OP_FORK, 1, NULL, 0);
 		return 1;
 	}
-	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, false, 0, src->id);
+	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, false, 0, src->id, NULL);
 	n = mm_fork(dst, src);
-	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, true, n, src->id);
+	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, true, n, src->id, NULL);
 	ft_ring_add(&w->ring, FT_OP_FORK, n > 0 ? 0 : 1, NULL, src->id);
 	if (n < 0 && n != -ENOMEM)
 		ft_worker_bug(w, "fork failed unexpectedly", NULL, src->id);
