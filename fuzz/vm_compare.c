@@ -287,6 +287,7 @@ static void on_ref(struct folio *f, enum folio_ref_op op, int delta, int v)
 }
 #endif
 
+/* The copy of everything (after a full comparison). */
 static void remember(const struct vm *v)
 {
 	const struct model *m = &v->m;
@@ -321,6 +322,27 @@ void vm_compare_stop(struct vm *v)
 	last.valid = false;
 }
 
+/*
+ * @a and @b (@n bytes, 4-byte words) differ?  Word by word in the open: a
+ * memcmp call goes through ASan's interceptor, which checks both ranges
+ * first, even from this file (built without ASan).
+ */
+static bool differ(const void *a, const void *b, size_t n)
+{
+	const uint32_t *x = a, *y = b;
+
+	for (size_t i = 0; i < n / 4; i++)
+		if (x[i] != y[i])
+			return true;
+	return false;
+}
+_Static_assert(sizeof(struct m_folio) % 4 == 0 && _Alignof(struct m_folio) >= 4,
+	       "differ() words");
+_Static_assert(sizeof(struct m_counts) % 4 == 0 && _Alignof(struct m_counts) >= 4,
+	       "differ() words");
+_Static_assert(sizeof(struct m_pmd) % 4 == 0 && _Alignof(struct m_pmd) >= 4,
+	       "differ() words");
+
 static void mark_folio(const struct vm *v, struct sel *s, int id)
 {
 	const struct m_folio *f = &v->m.f[id];
@@ -340,8 +362,9 @@ static void mark_folio(const struct vm *v, struct sel *s, int id)
  * What the op touched: every model item that differs from the copy (a
  * folio's fields or counts, a page's owner or contents, a slot, a PMD
  * with its PTEs), the folios those pages belong to, and the folios whose
- * refcount moved in the core.  False if the selection cannot be trusted
- * (no copy yet, the tracepoint overflowed): compare in full then.
+ * refcount moved in the core; the copy takes each difference as it is
+ * found.  False if the selection cannot be trusted (no copy yet, the
+ * tracepoint overflowed): compare in full then.
  */
 static bool touched(const struct vm *v, struct sel *s)
 {
@@ -350,18 +373,31 @@ static bool touched(const struct vm *v, struct sel *s)
 
 	if (!last.valid || last.ref_overflow)
 		return false;
-	memset(s, 0, sizeof(*s));
-	for (unsigned int id = 0; id < m->nr_f; id++)
+	memset(s->pfn, 0, sizeof(s->pfn));
+	memset(s->id, 0, m->nr_f);
+	memset(s->slot, 0, sizeof(s->slot));
+	memset(s->pmd, 0, sizeof(s->pmd));
+	for (unsigned int id = 0; id < m->nr_f; id++) {
+		/* a folio freed before the last comparison never changes */
+		if (id < last.nr_f && !m->f[id].live && !last.f[id].live)
+			continue;
 		if (id >= last.nr_f ||
-		    memcmp(&m->f[id], &last.f[id], sizeof(m->f[id])) ||
-		    memcmp(&c[id], &last.c[id], sizeof(c[id])))
+		    differ(&m->f[id], &last.f[id], sizeof(m->f[id])) ||
+		    differ(&c[id], &last.c[id], sizeof(c[id]))) {
 			mark_folio(v, s, (int)id);
+			last.f[id] = m->f[id];
+			last.c[id] = c[id];
+		}
+	}
+	last.nr_f = m->nr_f;
 	for (unsigned long pfn = 0; pfn < v->p->world.pages; pfn++)
 		if (m->owner[pfn] != last.owner[pfn] ||
 		    m->data[pfn] != last.data[pfn]) {
 			s->pfn[pfn] = 1;
 			if (m->owner[pfn] >= 0)
 				mark_folio(v, s, m->owner[pfn]);
+			last.owner[pfn] = m->owner[pfn];
+			last.data[pfn] = m->data[pfn];
 		}
 	for (unsigned int i = 0; i < last.nref; i++)
 		if (last.ref_pfn[i] < M_MAX_PAGES) {
@@ -369,15 +405,20 @@ static bool touched(const struct vm *v, struct sel *s)
 			if (m->owner[last.ref_pfn[i]] >= 0)
 				mark_folio(v, s, m->owner[last.ref_pfn[i]]);
 		}
+	last.nref = 0;
 	for (unsigned int fl = 0; fl < v->p->world.files; fl++)
 		for (unsigned int i = 0; i < m->slots; i++)
-			if (m->slot[fl][i] != last.slot[fl][i])
+			if (m->slot[fl][i] != last.slot[fl][i]) {
 				s->slot[fl][i] = 1;
+				last.slot[fl][i] = m->slot[fl][i];
+			}
 	for (unsigned int mm = 0; mm < v->p->world.mms; mm++)
 		for (unsigned int p = 0; p < m->nr_pmds; p++)
-			if (memcmp(&m->pmd[mm][p], &last.pmd[mm][p],
-				   sizeof(m->pmd[mm][p])))
+			if (differ(&m->pmd[mm][p], &last.pmd[mm][p],
+				   sizeof(m->pmd[mm][p]))) {
 				s->pmd[mm][p] = 1;
+				last.pmd[mm][p] = m->pmd[mm][p];
+			}
 	return true;
 }
 
@@ -402,12 +443,9 @@ int vm_compare_full(struct vm *v)
 int vm_compare(struct vm *v, int made)
 {
 	static struct sel s;
-	int r;
 
 	(void)made;
 	if (!touched(v, &s))
 		return vm_compare_full(v);
-	r = compare(v, &s);
-	remember(v);
-	return r;
+	return compare(v, &s);
 }
