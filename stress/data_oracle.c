@@ -118,8 +118,14 @@ static int mm_index(const struct mm_struct *mm)
 
 /* ---- findings ---- */
 
-static void __attribute__((format(printf, 3, 4)))
-data_bug(struct ft_worker *w, unsigned long pfn, const char *fmt, ...)
+/*
+ * "BUG: worker N: data (KIND): ...": KIND is the rule broken (legit, lost,
+ * vanished, stable, leak), before the first " (" so that the nightly
+ * triage signs every such finding "worker:data" whatever its addresses.
+ */
+static void __attribute__((format(printf, 4, 5)))
+data_bug(struct ft_worker *w, const char *kind, unsigned long pfn,
+	 const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -128,7 +134,8 @@ data_bug(struct ft_worker *w, unsigned long pfn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "BUG: worker %u: data: %s\n", w ? w->id : 0, what);
+	fprintf(stderr, "BUG: worker %u: data (%s): %s\n", w ? w->id : 0, kind,
+		what);
 	if (pfn < folio_nr_pages_total) {
 		word = atomic_load_explicit(&folio_memmap[pfn],
 					    memory_order_relaxed);
@@ -162,7 +169,7 @@ static void check_legit(struct ft_worker *w, long p, unsigned int mm,
 		return;
 	describe_place(p, mm, va, place, sizeof(place));
 	ft_data_describe(v, got, sizeof(got));
-	data_bug(w, pfn, "%s at %s (pfn %lu) read %s: %s", how, place, pfn,
+	data_bug(w, "legit", pfn, "%s at %s (pfn %lu) read %s: %s", how, place, pfn,
 		 got, why);
 }
 
@@ -352,17 +359,17 @@ static void rec_put(struct ft_worker *w, long p, unsigned long mep0, bool ok,
 				   .ep = ep, .pfn = pfn };
 }
 
-static void mismatch(struct ft_worker *w, long p, unsigned int mm,
-		     unsigned long va, unsigned long pfn, const char *how,
-		     uint64_t got, uint64_t want, unsigned long want_pfn,
-		     const char *rule)
+static void mismatch(struct ft_worker *w, const char *kind, long p,
+		     unsigned int mm, unsigned long va, unsigned long pfn,
+		     const char *how, uint64_t got, uint64_t want,
+		     unsigned long want_pfn, const char *rule)
 {
 	char place[64], g[160], wt[160];
 
 	describe_place(p, mm, va, place, sizeof(place));
 	ft_data_describe(got, g, sizeof(g));
 	ft_data_describe(want, wt, sizeof(wt));
-	data_bug(w, want_pfn, "%s at %s (pfn %lu) read %s, but %s %s (into "
+	data_bug(w, kind, want_pfn, "%s at %s (pfn %lu) read %s, but %s %s (into "
 		 "pfn %lu)", how, place, pfn, g, rule, wt, want_pfn);
 }
 
@@ -385,7 +392,7 @@ static void check_store_leak(unsigned int m, unsigned long va,
 			continue;
 		if (atomic_load(&S.fork_ep[m]) != self_fork_ep)
 			return;
-		data_bug(self, pfn, "a CPU store by mm %u at va %lu landed on "
+		data_bug(self, "leak", pfn, "a CPU store by mm %u at va %lu landed on "
 			 "pfn %lu, which a worker holds through a GUP of mm %u "
 			 "(one process's write seen by another)", m, va, pfn, x);
 		return;
@@ -495,7 +502,7 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 		atomic_fetch_add_explicit(&S.checked, 1, memory_order_relaxed);
 		check_legit(w, p, mm, va, tl.pfn, v, "a CPU load");
 		if (r && r->val != v)
-			mismatch(w, p, mm, va, tl.pfn, "a CPU load", v, r->val,
+			mismatch(w, "lost", p, mm, va, tl.pfn, "a CPU load", v, r->val,
 				 r->pfn, "nothing changed the place since this "
 				 "worker's access of");
 		/* a load from a lazyfree page: it may be discarded with
@@ -507,7 +514,7 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 		char wt[160];
 
 		ft_data_describe(r->val, wt, sizeof(wt));
-		data_bug(w, r->pfn, "a CPU load at mm %u va %lu found nothing "
+		data_bug(w, "vanished", r->pfn, "a CPU load at mm %u va %lu found nothing "
 			 "mapped, but nothing unmapped it since this worker's "
 			 "access of %s (pfn %lu): the page vanished", mm, va,
 			 wt, r->pfn);
@@ -589,7 +596,7 @@ static void check_dma_leak(struct ft_worker *w, const struct ft_gup *g,
 				pfn = pte_pfn(pte);
 		}
 		if (pfn == g->pfns[i])
-			data_bug(w, pfn, "a DMA write through a pin of mm %u va "
+			data_bug(w, "leak", pfn, "a DMA write through a pin of mm %u va "
 				 "%lu lands on pfn %lu, which mm %u maps at the "
 				 "same address (one process's write seen by "
 				 "another)", g->mm, va, pfn, m);
@@ -671,12 +678,12 @@ int ft_data_dma(struct ft_worker *w)
 		check_legit(w, p, g->mm, va, pfn, v, "a DMA read");
 	if ((g->seen_valid & (1u << i)) && g->seen[i] != v &&
 	    atomic_load(&S.pep[pfn]) == g->pep[i] && !atomic_load(&S.pbusy[pfn]))
-		mismatch(w, p, g->mm, va, pfn, "a DMA read through a GUP", v,
+		mismatch(w, "stable", p, g->mm, va, pfn, "a DMA read through a GUP", v,
 			 g->seen[i], pfn, "no write reached the page since "
 			 "this worker's DMA of");
 	r = p >= 0 ? rec_valid(w, p) : NULL;
 	if (coherent && r && r->val != v)
-		mismatch(w, p, g->mm, va, pfn, "a DMA read through a pin", v,
+		mismatch(w, "lost", p, g->mm, va, pfn, "a DMA read through a pin", v,
 			 r->val, r->pfn, "the pinned page is the one mapped "
 			 "there, and nothing changed the place since this "
 			 "worker's access of");
