@@ -12,8 +12,8 @@
  *               (a CPU store, from the core's access hook, just before it
  *               lands; DMA through a handle taken there, just before);
  *   pep[pfn]    a page's write epoch: every CPU store and DMA store to it;
- *   lazy[place] MADV_FREE ran on it and no CPU store since (fork passes it
- *               to the child): what a CPU load reads there may be
+ *   lazy[place] MADV_FREE ran on it and no CPU store or fault since
+ *               (fork passes it to the child): what a CPU load reads may be
  *               discarded without any op announcing it, so such a load
  *               records nothing (a DMA holds a reference, which keeps
  *               reclaim off the page until it is released).
@@ -257,9 +257,6 @@ static void bump_mapping(int p, bool end)
 	}
 }
 
-/* Each place @op may change the mapping of (fault, zap, MADV_FREE, fork
- * into an mm, truncate), when it starts (@end false) and when it ends
- * with result @r. */
 /*
  * @x's op @op may change what places map: bump them at its start (@end
  * false) and at its end (result @r).  A fault that made a new page
