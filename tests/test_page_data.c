@@ -7,8 +7,9 @@
  * that moves nothing, MADV_FREE then reclaim (discarded: refault reads 0;
  * written since: kept), CPU stores and loads through touch_page_data and
  * DMA through a GUP reference; and the hardware access's races, forced at
- * RP_TOUCH_GOT (collapse, zap) and from its access hook (a MADV_FREE
- * clearing the dirty bit between the access's CAS and its store).
+ * RP_TOUCH_GOT (collapse, zap), from its access hook (a MADV_FREE
+ * clearing the dirty bit between the access's CAS and its store) and at
+ * RP_SPLIT_PMD_READ (a store dirtying a leaf split_huge_pmd has read).
  * Run: build/<preset>/tests/test_page_data
  */
 #include <errno.h>
@@ -381,6 +382,46 @@ static void test_race_store_vs_madv_free(void)
 	down();
 }
 
+/*
+ * split_huge_pmd reads the leaf under the PMD lock, then invalidates it;
+ * a CPU store in between (the hardware takes no lock) dirties the leaf.
+ * The invalidate must keep that dirty bit for the PTEs (pmdp_invalidate
+ * is an exchange): else a lazyfree page written now is discarded by
+ * reclaim (found by fuzz_sched's data oracle,
+ * corpora/regressions/fuzz_sched_text/bug-split-pmd-dirty-lost).
+ */
+static void store_at_split_read(enum folio_race_point rp, void *arg)
+{
+	(void)arg;
+	if (rp != RP_SPLIT_PMD_READ || fired++)
+		return;
+	CHECK_EQ(wr(mm, 1, 0x900), 1);
+}
+
+static void test_race_store_vs_split_pmd(void)
+{
+	struct folio *f;
+	pte_t pte;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 0, PO, false), 0);
+	CHECK_EQ(madvise_free(mm, 0, PN), 1);	/* clean, lazyfree */
+	fired = 0;
+	atomic_store(&folio_race_hook, store_at_split_read);
+	split_huge_pmd(mm, 0);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(fired, 1);
+	pte = atomic_load(pte_offset(atomic_load(pmd_offset(mm, 0)), 1));
+	CHECK(pte_present(pte) && (pte & _PAGE_DIRTY));
+	f = pfn_folio(pfn_at(mm, 0));
+	isolate_lock(f);
+	CHECK_EQ(reclaim_lazyfree_folio(f, false), -EBUSY);	/* kept */
+	folio_unlock(f);
+	folio_put(f);
+	CHECK_EQ(rd(mm, 1), 0x900);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -393,6 +434,7 @@ int main(void)
 	FT_RUN(test_lazyfree_discard_and_keep);
 	FT_RUN(test_race_touch_vs_collapse_and_zap);
 	FT_RUN(test_race_store_vs_madv_free);
+	FT_RUN(test_race_store_vs_split_pmd);
 	folio_thread_offline();
 	return ft_done();
 }

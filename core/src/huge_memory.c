@@ -54,8 +54,21 @@ static void __split_huge_pmd(struct mm_struct *mm, unsigned long va,
 		zap_huge_pmd(mm, va & ~(nr - 1), f);
 		return;
 	}
-	/* 1. pmdp_invalidate */
-	fa_store_full(pmdp, old & ~(pmd_t)_PAGE_PRESENT);
+	/*
+	 * 1. pmdp_invalidate: an exchange, and the bits it returns are the
+	 * ones the PTEs get.  The hardware sets young and dirty without the
+	 * PMD lock (touch_page_data's CAS): between our load above and this
+	 * store a CPU store may have dirtied the leaf (RP_SPLIT_PMD_READ),
+	 * and a store of the stale value would drop that dirty bit, so a
+	 * lazyfree reclaim then discards a written page.  pmd_invalidate_plain
+	 * puts that store back (the kernel before "mm: Do not lose dirty and
+	 * access bits in pmdp_invalidate()", ced108037c2a, 2018).
+	 */
+	folio_race_point(RP_SPLIT_PMD_READ, f);
+	if (FOLIO_MUTANT_IS(pmd_invalidate_plain))
+		fa_store_full(pmdp, old & ~(pmd_t)_PAGE_PRESENT);
+	else
+		old = fa_xchg_full(pmdp, old & ~(pmd_t)_PAGE_PRESENT);
 	VM_BUG_ON_FOLIO(folio_ref_count(f) == 0, f);
 	/* 2. */
 	folio_ref_add(f, (int)nr - 1);

@@ -109,6 +109,8 @@ enum folio_race_point {
 	RP_TOUCH_GOT,		/* touch_page_data: a reference on the page's
 				 * folio taken, the PMD not rechecked, the
 				 * entry not yet set young (arg: folio) */
+	RP_SPLIT_PMD_READ,	/* split_huge_pmd: the anon leaf read under the
+				 * PMD lock, not yet invalidated (arg: folio) */
 	RP_NR,
 };
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);

@@ -56,6 +56,9 @@
  * |                   |                                                      |                                                                | it is lost, the process reads 0 |                                |
  * | cow_reuse_mapcount | the write fault reuses a shared anon page when it   | mm: do_wp_page() simplification (09854ba94c6a, 2020),           | data: a GUP reference of another| none: sequential (fork, GUP in |
  * |                   | is mapped once, whatever references others hold      | CVE-2020-29374                                                 | process sees this one's writes  | the child, child unmaps, write)|
+ * | pmd_invalidate_plain | split_huge_pmd invalidates the leaf with a store | mm: Do not lose dirty and access bits in pmdp_invalidate()    | data: a written lazyfree page   | split's PMD read .. invalidate |
+ * |                   | of the value it read, not an exchange: a dirty bit   | (ced108037c2a, 2018)                                           | loses its dirty bit and reclaim | vs a CPU store (the hardware   |
+ * |                   | the hardware set in between is lost                  |                                                                | discards it                     | takes no lock)                 |
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
@@ -73,7 +76,8 @@
 	X(unpin_ref_first)           \
 	X(gup_no_pmd_recheck)        \
 	X(lazyfree_ignore_refs)      \
-	X(cow_reuse_mapcount)
+	X(cow_reuse_mapcount)        \
+	X(pmd_invalidate_plain)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {
