@@ -59,7 +59,8 @@ const char *ft_data_illegit(uint64_t v, uint32_t key, unsigned long file_version
 		if (page_data_file_id(v) != ((key >> 24) & 7u) ||
 		    page_data_file_index(v) != (key & 0xffffffu))
 			return "another file page's content";
-		if (page_data_file_version(v) > (file_version & 0xfffffu))
+		if (page_data_version_after(page_data_file_version(v),
+					    file_version & 0xffffffffu))
 			return "a file version newer than the file's";
 		return NULL;
 	}

@@ -51,14 +51,15 @@ extern _Atomic uint64_t *folio_page_data;
  * A file page as read from the file's backing store: the file's id, the
  * page's index and the file's data version (bumped by every truncate, so
  * a page read after a truncate is told from one cached before it).
- * Fields: bits 44-59 file id, 20-43 index, 0-19 version.
+ * Fields: bits 56-59 file id (an mm maps at most MM_MAX_WINDOWS files),
+ * 32-55 index, 0-31 version (modulo 2^32: page_data_version_after()).
  */
 static inline uint64_t file_page_data(unsigned int file_id, unsigned long index,
 				      unsigned long version)
 {
 	return (uint64_t)PAGE_DATA_TAG_FILE << PAGE_DATA_TAG_SHIFT |
-	       (uint64_t)(file_id & 0xffffu) << 44 |
-	       (uint64_t)(index & 0xffffffu) << 20 | (version & 0xfffffu);
+	       (uint64_t)(file_id & 0xfu) << 56 |
+	       (uint64_t)(index & 0xffffffu) << 32 | (version & 0xffffffffu);
 }
 static inline bool page_data_is_file(uint64_t v)
 {
@@ -66,15 +67,22 @@ static inline bool page_data_is_file(uint64_t v)
 }
 static inline unsigned int page_data_file_id(uint64_t v)
 {
-	return (unsigned int)(v >> 44) & 0xffffu;
+	return (unsigned int)(v >> 56) & 0xfu;
 }
 static inline unsigned long page_data_file_index(uint64_t v)
 {
-	return (unsigned long)(v >> 20) & 0xffffffu;
+	return (unsigned long)(v >> 32) & 0xffffffu;
 }
 static inline unsigned long page_data_file_version(uint64_t v)
 {
-	return (unsigned long)v & 0xfffffu;
+	return (unsigned long)v & 0xffffffffu;
+}
+/* Is version @a (32 bits, as a page holds it) after the file's version
+ * @b?  Modulo 2^32, within half the range: a page older than 2^31
+ * truncates of its file would read as newer (no run comes near). */
+static inline bool page_data_version_after(unsigned long a, unsigned long b)
+{
+	return ((a - b) & 0xffffffffu) != 0 && ((a - b) & 0xffffffffu) < 0x80000000u;
 }
 
 static inline uint64_t page_data_read(unsigned long pfn)
