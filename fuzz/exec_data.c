@@ -47,6 +47,9 @@ static struct {
 	 * since: MADV_FREE marked it, no CPU store dirtied it since */
 	bool lazy[EXEC_DATA_KEYS];
 	unsigned int inflight[EXEC_DATA_KEYS];	/* ops of bump_op running */
+	/* anon pages held by GUP handles, per pfn and mm (the leak rule's
+	 * question, asked at every CPU store, in O(mms)) */
+	unsigned short holders[EXEC_DATA_PFNS][2];
 } D;
 
 _Static_assert(4u << 4 <= EXEC_DATA_ANON, "anon_pmds << pmd_order fits");
@@ -337,6 +340,16 @@ void exec_data_op_end(struct exec_ctx *x, const struct prog_op *op, long r)
 		bump_op(x, op, true, r);
 }
 
+/* Count (@d 1) or uncount (-1) @eh's anon pages in D.holders. */
+static void hold_pages(const struct exec_handle *eh, int d)
+{
+	if (eh->va >= D.anon_pages || eh->mm > 1)
+		return;
+	for (unsigned int i = 0; i < eh->n; i++)
+		if (eh->pfn[i] < EXEC_DATA_PFNS)
+			D.holders[eh->pfn[i]][eh->mm] += (unsigned short)d;
+}
+
 void exec_data_gup_made(struct exec_ctx *x, unsigned int h)
 {
 	struct exec_handle *eh = &x->h[h];
@@ -344,6 +357,8 @@ void exec_data_gup_made(struct exec_ctx *x, unsigned int h)
 	for (unsigned int i = 0; i < eh->n; i++)
 		eh->mep[i] = x->op_mep[i];
 	eh->seen_valid = 0;
+	if (D.ctxs)
+		hold_pages(eh, 1);
 }
 
 /*
@@ -354,7 +369,10 @@ void exec_data_gup_made(struct exec_ctx *x, unsigned int h)
  */
 void exec_data_release(struct exec_ctx *x, unsigned int h, bool dirty)
 {
-	if (!D.ctxs || x->h[h].kind != EH_GUP || dirty)
+	if (!D.ctxs || x->h[h].kind != EH_GUP)
+		return;
+	hold_pages(&x->h[h], -1);
+	if (dirty)
 		return;
 	for (unsigned int p = 0; p < EXEC_DATA_KEYS; p++)
 		if (x->loc[p].valid && x->loc[p].src == (int8_t)h)
@@ -402,6 +420,8 @@ static void loc_record(struct exec_ctx *x, int p, unsigned long mep0,
  */
 static void check_store_leak(int writer, unsigned long va, unsigned long pfn)
 {
+	if (pfn >= EXEC_DATA_PFNS || !D.holders[pfn][!writer])
+		return;	/* no other mm holds it: the common case */
 	for (unsigned int t = 0; t < D.n; t++)
 		for (unsigned int h = 0; h < PROG_NR_HANDLES; h++) {
 			const struct exec_handle *eh = &D.ctxs[t].h[h];

@@ -19,19 +19,42 @@
 #include "folio/rcu.h"
 #include "torture.h"
 
+/*
+ * A window word, per place and per page: one atomic, so that a window
+ * opens or closes with one RMW (three were a fifth of a private run's
+ * time): bits 0-23 the epoch (every window), 24-47 the mapping epoch
+ * (windows of ops that change what a place maps), 48-63 the windows open.
+ * The epochs are compared for equality only: a wrap, or an epoch's carry
+ * into the next field, only voids a record.
+ */
+#define W_EP 1ul
+#define W_MEP (1ul << 24)
+#define W_BUSY (1ul << 48)
+#define W_MASK 0xfffffful
+
+static unsigned long w_ep(unsigned long w)
+{
+	return w & W_MASK;
+}
+static unsigned long w_mep(unsigned long w)
+{
+	return (w >> 24) & W_MASK;
+}
+static unsigned long w_busy(unsigned long w)
+{
+	return w >> 48;
+}
+
 static struct {
 	unsigned long nplaces, anon, fpages;
 	unsigned int mms, files;
-	atomic_ulong *mep, *ep;		/* per place */
-	atomic_uint *busy;		/* per place: writes and ops running */
+	atomic_ulong *pw;		/* per place: its window word */
 	atomic_bool *lazy;		/* per anon place */
-	atomic_ulong *pep;		/* per pfn: its writes */
-	atomic_uint *pbusy;		/* per pfn: writes running */
+	atomic_ulong *ppw;		/* per pfn: its window word (writes) */
 	atomic_ushort *holders;		/* per pfn x mm: anon GUPs held */
 	atomic_ulong fork_ep[64];	/* per mm as a fork's parent */
 	long *wbase;			/* [mm * files + f]: window base */
 	atomic_int errors;
-	atomic_ulong checked;
 } S;
 
 /* The worker running on this thread (the access hook's caller), and the
@@ -46,7 +69,11 @@ int ft_data_errors(void)
 
 unsigned long ft_data_checked(void)
 {
-	return atomic_load_explicit(&S.checked, memory_order_relaxed);
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < ft.o.threads; i++)
+		n += ft.workers[i].data_checked;
+	return n;
 }
 
 /* ---- places ---- */
@@ -188,16 +215,12 @@ int ft_data_init(void)
 	S.nplaces = S.mms * S.anon + S.files * S.fpages;
 	if (S.mms > 64)
 		return -1;
-	S.mep = calloc(S.nplaces, sizeof(*S.mep));
-	S.ep = calloc(S.nplaces, sizeof(*S.ep));
-	S.busy = calloc(S.nplaces, sizeof(*S.busy));
+	S.pw = calloc(S.nplaces, sizeof(*S.pw));
 	S.lazy = calloc(S.mms * S.anon, sizeof(*S.lazy));
-	S.pep = calloc(ft.o.nr_pages, sizeof(*S.pep));
-	S.pbusy = calloc(ft.o.nr_pages, sizeof(*S.pbusy));
+	S.ppw = calloc(ft.o.nr_pages, sizeof(*S.ppw));
 	S.holders = calloc(ft.o.nr_pages * S.mms, sizeof(*S.holders));
 	S.wbase = calloc(S.mms * S.files + 1, sizeof(*S.wbase));
-	if (!S.mep || !S.ep || !S.busy || !S.lazy || !S.pep || !S.pbusy ||
-	    !S.holders || !S.wbase)
+	if (!S.pw || !S.lazy || !S.ppw || !S.holders || !S.wbase)
 		return -1;
 	for (unsigned int m = 0; m < S.mms; m++)
 		for (unsigned int f = 0; f < S.files; f++)
@@ -213,61 +236,61 @@ int ft_data_init(void)
 void ft_data_fini(void)
 {
 	atomic_store(&folio_access_hook, NULL);
-	free(S.mep);
-	free(S.ep);
-	free(S.busy);
+	free(S.pw);
 	free(S.lazy);
-	free(S.pep);
-	free(S.pbusy);
+	free(S.ppw);
 	free(S.holders);
 	free(S.wbase);
-	S.mep = NULL;
+	S.pw = NULL;
 }
 
 /* ---- ops that change what places map ---- */
 
 /*
  * A window: whatever may change a place (a write, an op that changes its
- * mapping) or a page (a write) opens one before its first change and
- * closes it after its last.  Opening: the busy count, then the epoch;
- * closing: the epoch, then the busy count.  A reader trusts a record only
- * at the epoch it was made and with nothing busy; a record is made only
- * if nothing opened or closed a window across it (see rec_put).
+ * mapping: @mapping) or a page (a write) opens one before its first change
+ * and closes it after its last, each with one RMW of the window word.  A
+ * reader trusts a record only at the epoch it was made and with no window
+ * open; a record is made only if no window opened or closed across it
+ * (rec_put).  win_open returns the epoch before.
  */
-static unsigned long win_open(atomic_ulong *ep, atomic_uint *busy)
+static unsigned long win_open(atomic_ulong *wd, bool mapping)
 {
-	atomic_fetch_add(busy, 1);
-	return atomic_fetch_add(ep, 1);
+	return w_ep(atomic_fetch_add(wd, W_BUSY + W_EP + (mapping ? W_MEP : 0)));
 }
 
-/* Returns true if no other window opened or closed since ours opened at
+/* True if no other window opened or closed since ours opened at epoch
  * @before (the epoch moved by our two bumps only); *after: the epoch. */
-static bool win_close(atomic_ulong *ep, atomic_uint *busy,
-		      unsigned long before, unsigned long *after)
+static bool win_close(atomic_ulong *wd, bool mapping, unsigned long before,
+		      unsigned long *after)
 {
-	unsigned long t = atomic_fetch_add(ep, 1);
+	unsigned long old = atomic_fetch_add(wd, W_EP + (mapping ? W_MEP : 0) -
+						 W_BUSY);
 
-	atomic_fetch_sub(busy, 1);
-	*after = t + 1;
-	return t == before + 1;
+	*after = (w_ep(old) + 1) & W_MASK;
+	return w_ep(old) == ((before + 1) & W_MASK);
 }
 
 static void bump(long p, bool end)
 {
 	unsigned long ignored;
 
-	atomic_fetch_add(&S.mep[p], 1);
 	if (end)
-		win_close(&S.ep[p], &S.busy[p], 0, &ignored);
+		win_close(&S.pw[p], true, 0, &ignored);
 	else
-		win_open(&S.ep[p], &S.busy[p]);
+		win_open(&S.pw[p], true);
+}
+
+static unsigned long mep_of(long p)
+{
+	return w_mep(atomic_load(&S.pw[p]));
 }
 
 void ft_data_disturb(enum ft_dd kind, unsigned int idx, unsigned long lo,
 		     unsigned long hi, bool end, long r, unsigned int src,
 		     unsigned long *snap)
 {
-	if (!S.mep)
+	if (!S.pw)
 		return;
 	if (kind == FT_DD_TRUNCATE) {
 		for (unsigned long i = lo; i < hi && i < S.fpages; i++)
@@ -281,7 +304,7 @@ void ft_data_disturb(enum ft_dd kind, unsigned int idx, unsigned long lo,
 
 		bump(p, end);
 		if (kind == FT_DD_FAULT && snap && !end) {
-			snap[va - lo] = atomic_load(&S.mep[p]);
+			snap[va - lo] = mep_of(p);
 			continue;
 		}
 		if (!end)
@@ -289,7 +312,7 @@ void ft_data_disturb(enum ft_dd kind, unsigned int idx, unsigned long lo,
 		/* a new zeroed page, if no other op changed the mapping while
 		 * the fault ran (a racing MADV_FREE may have marked it) */
 		if (kind == FT_DD_FAULT && r == 0 && snap &&
-		    atomic_load(&S.mep[p]) == snap[va - lo] + 1)
+		    mep_of(p) == ((snap[va - lo] + 1) & W_MASK))
 			atomic_store(&S.lazy[p], false);
 		else if (kind == FT_DD_MADV)
 			atomic_store(&S.lazy[p], true);
@@ -308,36 +331,40 @@ static struct ft_data_rec *rec_slot(struct ft_worker *w, long p)
 	return &w->recs[(unsigned long)p % FT_DATA_RECS];
 }
 
-/* @w's record of @p, if it still holds (after the access: the epoch,
- * then nothing busy). */
+/* @w's record of @p, if it still holds (after the access: its epoch, and
+ * no window open). */
 static const struct ft_data_rec *rec_valid(struct ft_worker *w, long p)
 {
 	struct ft_data_rec *r = rec_slot(w, p);
+	unsigned long wd;
 
 	if (r->place != p)
 		return NULL;
-	if (atomic_load(&S.ep[p]) != r->ep) {
+	wd = atomic_load(&S.pw[p]);
+	if (w_ep(wd) != r->ep) {
 		r->place = -1;
 		return NULL;
 	}
-	return atomic_load(&S.busy[p]) ? NULL : r;
+	return w_busy(wd) ? NULL : r;
 }
 
 /*
- * A load's view of an epoch: before it, the epoch and then the busy count
- * (*e1, *quiet); after it, the epoch again: the value loaded is the one
- * of epoch *e1 only if nothing was busy before and nothing opened since.
+ * A load's view of a window word: before it, the epoch and whether a
+ * window was open (*e1, *quiet); after it, the epoch again: the value
+ * loaded is the one of epoch *e1 only if no window was open before and
+ * none opened since.
  */
-static void view_before(atomic_ulong *ep, atomic_uint *busy,
-			unsigned long *e1, bool *quiet)
+static void view_before(atomic_ulong *wd, unsigned long *e1, bool *quiet)
 {
-	*e1 = atomic_load(ep);
-	*quiet = !atomic_load(busy);
+	unsigned long w = atomic_load(wd);
+
+	*e1 = w_ep(w);
+	*quiet = !w_busy(w);
 }
 
-static bool view_after(atomic_ulong *ep, unsigned long e1, bool quiet)
+static bool view_after(atomic_ulong *wd, unsigned long e1, bool quiet)
 {
-	return quiet && atomic_load(ep) == e1;
+	return quiet && w_ep(atomic_load(wd)) == e1;
 }
 
 /*
@@ -350,7 +377,7 @@ static void rec_put(struct ft_worker *w, long p, unsigned long mep0, bool ok,
 {
 	struct ft_data_rec *r = rec_slot(w, p);
 
-	if (!ok || atomic_load(&S.mep[p]) != mep0) {
+	if (!ok || mep_of(p) != mep0) {
 		if (r->place == p)
 			r->place = -1;
 		return;
@@ -418,7 +445,7 @@ static void on_access(struct mm_struct *mm, unsigned long va,
 
 	(void)val;
 	tl.pfn = pfn;
-	if (what == FOLIO_ACCESS_LOAD || m < 0 || !S.mep)
+	if (what == FOLIO_ACCESS_LOAD || m < 0 || !S.pw)
 		return;
 	p = place_of((unsigned int)m, va);
 	if (what == FOLIO_ACCESS_STORED) {
@@ -426,20 +453,19 @@ static void on_access(struct mm_struct *mm, unsigned long va,
 		atomic_thread_fence(memory_order_release);
 		tl.ok = true;
 		if (p >= 0)
-			tl.ok = win_close(&S.ep[p], &S.busy[p], tl.ebefore,
-					  &tl.eafter);
+			tl.ok = win_close(&S.pw[p], false, tl.ebefore, &tl.eafter);
 		if (pfn < ft.o.nr_pages)
-			win_close(&S.pep[pfn], &S.pbusy[pfn], tl.pbefore, &pafter);
+			win_close(&S.ppw[pfn], false, tl.pbefore, &pafter);
 		return;
 	}
 	tl.place = p;
 	if (p >= 0) {
-		tl.ebefore = win_open(&S.ep[p], &S.busy[p]);
+		tl.ebefore = win_open(&S.pw[p], false);
 		if (!place_is_file(p))
 			atomic_store(&S.lazy[p], false);	/* a dirty entry */
 	}
 	if (pfn < ft.o.nr_pages)
-		tl.pbefore = win_open(&S.pep[pfn], &S.pbusy[pfn]);
+		tl.pbefore = win_open(&S.ppw[pfn], false);
 	if (p >= 0 && !place_is_file(p) && self)
 		check_store_leak((unsigned int)m, va, pfn);
 	/* the windows open before the store that follows: a reader that
@@ -471,7 +497,7 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 		  bool write)
 {
 	long p = place_of(mm, va);
-	unsigned long mep0 = p >= 0 ? atomic_load(&S.mep[p]) : 0, e1 = 0;
+	unsigned long mep0 = p >= 0 ? mep_of(p) : 0, e1 = 0;
 	bool quiet = false;
 	const struct ft_data_rec *r;
 	uint64_t v = 0;
@@ -484,7 +510,7 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 		v = ft_data_value(mm, w->id, w->data_seq++,
 				  p >= 0 ? key_of(p) : 0);
 	else if (p >= 0)
-		view_before(&S.ep[p], &S.busy[p], &e1, &quiet);
+		view_before(&S.pw[p], &e1, &quiet);
 	ret = touch_page_data(ft.mms[mm], va, write, &v);
 	atomic_thread_fence(memory_order_acquire);	/* pairs with on_access */
 	if (p < 0)
@@ -499,7 +525,7 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 	}
 	r = rec_valid(w, p);
 	if (ret == 1) {
-		atomic_fetch_add_explicit(&S.checked, 1, memory_order_relaxed);
+		w->data_checked++;
 		check_legit(w, p, mm, va, tl.pfn, v, "a CPU load");
 		if (r && r->val != v)
 			mismatch(w, "lost", p, mm, va, tl.pfn, "a CPU load", v, r->val,
@@ -508,7 +534,7 @@ int ft_data_touch(struct ft_worker *w, unsigned int mm, unsigned long va,
 		/* a load from a lazyfree page: it may be discarded with
 		 * nothing written, so it promises nothing */
 		if (place_is_file(p) || !atomic_load(&S.lazy[p]))
-			rec_put(w, p, mep0, view_after(&S.ep[p], e1, quiet), e1,
+			rec_put(w, p, mep0, view_after(&S.pw[p], e1, quiet), e1,
 				v, r ? r->src : -1, tl.pfn);
 	} else if (ret == 0 && r && !place_is_file(p)) {
 		char wt[160];
@@ -530,7 +556,7 @@ void ft_data_gup_begin(struct ft_worker *w, unsigned int mm, unsigned long va,
 	for (unsigned long i = 0; i < n && i < FT_GUP_PAGES; i++) {
 		long p = place_of(mm, va + i);
 
-		w->gup_mep[i] = p >= 0 ? atomic_load(&S.mep[p]) : 0;
+		w->gup_mep[i] = p >= 0 ? mep_of(p) : 0;
 	}
 }
 
@@ -608,7 +634,7 @@ int ft_data_dma(struct ft_worker *w)
 {
 	struct ft_gup *g;
 	unsigned int i;
-	unsigned long pfn, va, mep0, e1 = 0, pe1, pafter, eafter = 0;
+	unsigned long pfn, va, mep0, e1 = 0, pe1, pafter, eafter = 0, pw;
 	long p;
 	bool coherent, write, quiet = false, pquiet, ok = true;
 	uint64_t v;
@@ -621,7 +647,7 @@ int ft_data_dma(struct ft_worker *w)
 	pfn = g->pfns[i];
 	va = g->va + i;
 	p = place_of(g->mm, va);
-	mep0 = p >= 0 ? atomic_load(&S.mep[p]) : 0;
+	mep0 = p >= 0 ? mep_of(p) : 0;
 	write = (g->flags & FOLL_WRITE) && (ft_rand(&w->rng) & 1);
 	/* through this handle the place sees what the device does: a pin
 	 * (a GET reference may be left behind by a COW) or a file page */
@@ -637,28 +663,26 @@ int ft_data_dma(struct ft_worker *w)
 
 		v = ft_data_value(g->mm, w->id, w->data_seq++,
 				  p >= 0 ? key_of(p) : 0);
-		pbefore = win_open(&S.pep[pfn], &S.pbusy[pfn]);
+		pbefore = win_open(&S.ppw[pfn], false);
 		if (!shared)
-			ebefore = win_open(&S.ep[p], &S.busy[p]);
+			ebefore = win_open(&S.pw[p], false);
 		else
 			for (unsigned int m = 0; m < S.mms; m++)
 				if (anon_place(m, va) >= 0)
-					win_open(&S.ep[anon_place(m, va)],
-						 &S.busy[anon_place(m, va)]);
+					win_open(&S.pw[anon_place(m, va)], false);
 		check_dma_leak(w, g, i);
 		atomic_thread_fence(memory_order_release);
 		page_data_write(pfn, v);
 		atomic_thread_fence(memory_order_release);
 		if (!shared)
-			ok = win_close(&S.ep[p], &S.busy[p], ebefore, &eafter);
+			ok = win_close(&S.pw[p], false, ebefore, &eafter);
 		else
 			for (unsigned int m = 0; m < S.mms; m++)
 				if (anon_place(m, va) >= 0)
-					win_close(&S.ep[anon_place(m, va)],
-						  &S.busy[anon_place(m, va)], 0,
-						  &eafter);
+					win_close(&S.pw[anon_place(m, va)], false,
+						  0, &eafter);
 		g->seen[i] = v;
-		if (win_close(&S.pep[pfn], &S.pbusy[pfn], pbefore, &pafter)) {
+		if (win_close(&S.ppw[pfn], false, pbefore, &pafter)) {
 			g->pep[i] = pafter;
 			g->seen_valid |= 1u << i;
 		} else {
@@ -668,16 +692,17 @@ int ft_data_dma(struct ft_worker *w)
 			rec_put(w, p, mep0, ok, eafter, v, (long)g->gid, pfn);
 		return 0;
 	}
-	view_before(&S.pep[pfn], &S.pbusy[pfn], &pe1, &pquiet);
+	view_before(&S.ppw[pfn], &pe1, &pquiet);
 	if (p >= 0)
-		view_before(&S.ep[p], &S.busy[p], &e1, &quiet);
+		view_before(&S.pw[p], &e1, &quiet);
 	v = page_data_read(pfn);
 	atomic_thread_fence(memory_order_acquire);	/* a writer's windows */
-	atomic_fetch_add_explicit(&S.checked, 1, memory_order_relaxed);
+	w->data_checked++;
 	if (p >= 0)
 		check_legit(w, p, g->mm, va, pfn, v, "a DMA read");
+	pw = atomic_load(&S.ppw[pfn]);
 	if ((g->seen_valid & (1u << i)) && g->seen[i] != v &&
-	    atomic_load(&S.pep[pfn]) == g->pep[i] && !atomic_load(&S.pbusy[pfn]))
+	    w_ep(pw) == g->pep[i] && !w_busy(pw))
 		mismatch(w, "stable", p, g->mm, va, pfn, "a DMA read through a GUP", v,
 			 g->seen[i], pfn, "no write reached the page since "
 			 "this worker's DMA of");
@@ -688,14 +713,14 @@ int ft_data_dma(struct ft_worker *w)
 			 "there, and nothing changed the place since this "
 			 "worker's access of");
 	g->seen[i] = v;
-	if (view_after(&S.pep[pfn], pe1, pquiet)) {
+	if (view_after(&S.ppw[pfn], pe1, pquiet)) {
 		g->pep[i] = pe1;
 		g->seen_valid |= 1u << i;
 	} else {
 		g->seen_valid &= ~(1u << i);
 	}
 	if (coherent)
-		rec_put(w, p, mep0, view_after(&S.ep[p], e1, quiet), e1, v,
+		rec_put(w, p, mep0, view_after(&S.pw[p], e1, quiet), e1, v,
 			r ? r->src : (long)g->gid, pfn);
 	return 0;
 }

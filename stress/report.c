@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "data_oracle.h"
 #include "ft_version.h"
 #include "sanitizer.h"
 #include "scenario.h"
@@ -170,6 +171,8 @@ int ft_write_json(const struct ft_run *run, const struct ft_scenario *sc)
 	fprintf(f, "},\n  \"checks\": %lu,\n  \"violations\": %lu,\n"
 		   "  \"leaks\": %lu,\n  \"peak_rss_kb\": %ld",
 		run->checks, run->violations, run->leaks, peak_rss_kb());
+	if (run->workers_stopped)
+		fprintf(f, ",\n  \"data_checks\": %lu", ft_data_checked());
 	if (run->fail_rule)
 		json_failure(f, run);
 	if (run->signal)
@@ -206,6 +209,8 @@ void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc)
 	       word[run->result], ft.o.seed, sc->name, ft.o.threads, run->elapsed,
 	       ft_all_ops(), ft_all_ops() / el, run->checks, run->violations,
 	       run->leaks, peak_rss_kb());
+	if (run->workers_stopped)	/* the counts are the workers' own */
+		printf(" data_checks=%lu", ft_data_checked());
 	if (run->result == FT_FAIL && run->fail_rule)
 		printf(" rule=%s", run->fail_rule);
 	if (run->signal)

@@ -131,6 +131,7 @@ struct ft_worker {
 	bool exited;
 	/* the data oracle (data_oracle.c) */
 	unsigned long data_seq, next_gid;
+	unsigned long data_checked;	/* loads checked (its own; summed at the end) */
 	struct ft_data_rec recs[FT_DATA_RECS];
 	unsigned long gup_mep[FT_GUP_PAGES];	/* a GUP's places, at its start */
 	/*

@@ -7,8 +7,9 @@
  * core keeps: a value of another place planted in a page (legit), a page
  * overwritten behind a thread's back (lost), a page unmapped without any
  * op announcing it (vanished), a page written behind a GUP's back
- * (stable), a store by one mm on a page another mm holds and a device's
- * write through a pin on a page another mm maps (leak, forged handles).
+ * (stable), a store by one mm on a page another mm holds (an entry made
+ * writable by hand) and a device's write through a pin on a page another
+ * mm maps (a handle forged into a pin).
  * Each twin does the same through the ops that may do it (a zap, another
  * thread's store, a fork), which the oracle must accept.
  * The op VM's comparison with the reference model (fuzz/vm_compare.c,
@@ -196,30 +197,38 @@ static void test_stable_and_pin_coherence(void)
 static void test_leaks(void)
 {
 	struct exec_handle *eh;
+	_Atomic pte_t *ptep;
 
 	up();
 	CHECK_EQ(run(0, OP_FAULT, 0, 0, 0, 1), 0);
 	/* twin: a GUP reference of mm 0 and mm 0's own store: fine */
-	CHECK_EQ(run(1, OP_GUP, 0, 0, 1, PROG_GUP_BATCHED), 1);
+	CHECK_EQ(run(1, OP_GUP, 0, 0, 1, PROG_GUP_BATCHED), 1);	/* h0 */
 	CHECK_EQ(run(0, OP_TOUCH, 0, 0, 1, 0), 1);
 	CHECK_EQ(bugs, 0);
-	/* broken: the same reference forged as mm 1's */
-	eh = &x[1].h[0];
-	CHECK_EQ(eh->kind, EH_GUP);
-	eh->mm = 1;
+	CHECK_EQ(run(1, OP_PUT, 0, 0, 0, 0), 0);
+	/* twin: fork shares the page with mm 1, which takes a GUP reference
+	 * of it: mm 0's write fault copies, its store lands in the copy */
+	CHECK_EQ(run(0, OP_FORK, 0, 1, 0, 0), 1);
+	CHECK_EQ(run(1, OP_GUP, 1, 0, 1, PROG_GUP_BATCHED), 1);	/* h0 */
+	CHECK_EQ(run(0, OP_WP_FAULT, 0, 0, 0, 0), 2);
+	CHECK_EQ(run(0, OP_TOUCH, 0, 0, 1, 0), 1);
+	CHECK_EQ(bugs, 0);
+	/* broken: mm 0's entry made writable on the page mm 1 holds (a
+	 * reuse that ignored the reference): its store is a leak */
+	CHECK_EQ(run(0, OP_ZAP, 0, 0, 1, 0), 1);
+	CHECK_EQ(run(0, OP_FORK, 1, 0, 0, 0), 1);	/* mm 0 shares it again */
+	ptep = pte_offset(atomic_load(pmd_offset(x[0].mms[0], 0)), 0);
+	atomic_fetch_or(ptep, _PAGE_WRITE);
 	CHECK_EQ(run(0, OP_TOUCH, 0, 0, 1, 0), 1);
 	expect_bug("one process's write seen by another");
-	eh->mm = 0;
-	/* twin: fork shares the page with mm 1 (no pin): a GET reference's
-	 * device write may show in both, and is accepted */
-	CHECK_EQ(run(0, OP_FORK, 0, 1, 0, 0), 1);
-	CHECK_EQ(run(1, OP_GUP, 0, 0, 1, PROG_GUP_BATCHED), 1);	/* h1 */
-	CHECK_EQ(bugs, 0);
-	/* broken: forged into a R/W pin, its device write lands on a page
-	 * mm 1 maps (fork copies a pinned page; this one was shared) */
-	eh = &x[1].h[1];
+	atomic_fetch_and(ptep, ~(pte_t)_PAGE_WRITE);
+	/* broken: mm 1's GUP reference forged into a R/W pin; its device
+	 * write lands on a page mm 0 maps (fork copies a pinned page, this
+	 * one was shared) */
+	eh = &x[1].h[0];
+	CHECK_EQ(eh->kind, EH_GUP);
 	eh->flags = PROG_GUP_PIN | PROG_GUP_WRITE;
-	CHECK_EQ(run(1, OP_DMA, 1, 1, 0, 0), 1);
+	CHECK_EQ(run(1, OP_DMA, 0, 1, 0, 0), 1);
 	expect_bug("one process's write seen by another");
 	eh->flags = PROG_GUP_BATCHED;	/* back to a GET, for the release */
 	down();
