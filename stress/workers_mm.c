@@ -62,19 +62,30 @@ static int op_fault(struct ft_worker *w)
 	return err ? 1 : 0;
 }
 
-static int op_zap(struct ft_worker *w)
+/*
+ * An op on a random anon range of up to two PMDs (zap, MADV_FREE), inside
+ * the data oracle's window for it; a no-op if it covered nothing.
+ */
+static int anon_range_op(struct ft_worker *w, enum ft_dd dd, int kind,
+			 long (*fn)(struct mm_struct *, unsigned long,
+				    unsigned long))
 {
 	unsigned long va = pick_anon_va(w, 1);
 	unsigned long n = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
 	struct mm_struct *mm = pick_mm(w);
-	long z;
+	long r;
 
-	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, false, 0, 0, NULL);
-	z = zap_page_range(mm, va, n);
-	ft_data_disturb(FT_DD_ZAP, mm->id, va, va + n, true, z, 0, NULL);
+	ft_data_disturb(dd, mm->id, va, va + n, false, 0, 0, NULL);
+	r = fn(mm, va, n);
+	ft_data_disturb(dd, mm->id, va, va + n, true, r, 0, NULL);
 
-	ft_ring_add(&w->ring, FT_OP_ZAP, z ? 0 : 1, NULL, va);
-	return z ? 0 : 1;
+	ft_ring_add(&w->ring, kind, r ? 0 : 1, NULL, va);
+	return r ? 0 : 1;
+}
+
+static int op_zap(struct ft_worker *w)
+{
+	return anon_range_op(w, FT_DD_ZAP, FT_OP_ZAP, zap_page_range);
 }
 
 static int op_file_map(struct ft_worker *w)
@@ -271,17 +282,7 @@ static int op_deferred_scan(struct ft_worker *w)
 
 static int op_madv_free(struct ft_worker *w)
 {
-	unsigned long va = pick_anon_va(w, 1);
-	unsigned long nr = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
-	struct mm_struct *mm = pick_mm(w);
-	long n;
-
-	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, false, 0, 0, NULL);
-	n = madvise_free(mm, va, nr);
-	ft_data_disturb(FT_DD_MADV, mm->id, va, va + nr, true, n, 0, NULL);
-
-	ft_ring_add(&w->ring, FT_OP_MADV_FREE, n ? 0 : 1, NULL, va);
-	return n ? 0 : 1;
+	return anon_range_op(w, FT_DD_MADV, FT_OP_MADV_FREE, madvise_free);
 }
 
 static int op_reclaim(struct ft_worker *w)
