@@ -3,7 +3,7 @@
  * fuzz_sched.c - the interleaving fuzz target: the bytes are a world, 2 to
  * 4 logical threads' op programs and a schedule (sched_prog.h); the
  * threads run on the scheduled build of the core under the deterministic
- * scheduler (fuzz/sched/), so the fuzzer mutates which thread runs at
+ * scheduler (sched/), so the fuzzer mutates which thread runs at
  * every shared-memory step, and every finding replays byte for byte
  * (folio-replay --sched FILE draws its race).
  *

@@ -3,7 +3,7 @@
  * sched_prog.h - inputs of fuzz_sched: a world, 2 to 4 logical threads each
  * with a short op-VM program (its own handles h0..h15), a scheduling mode,
  * and the schedule bytes that decide, at every step where several threads
- * could run, which one does (fuzz/sched/sched.h has the rule).
+ * could run, which one does (sched/sched.h has the rule).
  *
  * Binary form (every byte string decodes; decode(encode(p)) == p):
  *   3 bytes     the world, as in prog.h

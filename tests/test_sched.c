@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_sched.c - the deterministic scheduler of fuzz_sched (fuzz/sched/)
+ * test_sched.c - the deterministic scheduler of fuzz_sched (sched/)
  * and its input format (fuzz/sched_prog.h), with no folio world: small
  * logical-thread bodies use the scheduled core's own wrappers (fa_*, fl_*,
  * the RCU model) on variables of their own, and log their events.

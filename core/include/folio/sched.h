@@ -4,7 +4,7 @@
  * through which every shared access, lock and RCU operation reaches a
  * deterministic scheduler, which may switch logical threads at any of them.
  *
- * Logical threads are coroutines on one OS thread (fuzz/sched/), so in this
+ * Logical threads are coroutines on one OS thread (sched/), so in this
  * build:
  *   - every fa_* access first calls folio_sched_step() with its call site
  *     (file, function, line, kind, memory order) and address, then, after
@@ -74,7 +74,7 @@ struct folio_site {
 /* Set by the scheduler while logical threads run. */
 extern bool folio_sched_on;
 
-/* The scheduler's side (fuzz/sched/sched.c). */
+/* The scheduler's side (sched/sched.c, library folio_sched_rt). */
 void folio_sched_step(const struct folio_site *site, const volatile void *addr);
 void folio_sched_seen(const struct folio_site *site, const volatile void *addr,
 		      uint64_t rd, uint64_t wr, unsigned int what);

@@ -15,7 +15,7 @@ trivial case (any extra reference, any dirty flag, any final trylock that
 wins), so check that the race the comment describes still runs, and fix
 the comment's step numbers.
 
-  fuzz/sched/reschedule_seeds.py build/debug/fuzz/folio-replay \\
+  sched/reschedule_seeds.py build/debug/fuzz/folio-replay \\
       corpora/fuzz_sched_text [--write [--binary-dir corpora/fuzz_sched]]
       [--only r5]
 
