@@ -20,7 +20,9 @@
 #           comment names the test program (tests/test_<name>.c), which
 #           must fail on the mutant (on the correct build ctest runs it)
 # <mutant>.tsan.<kind>: replayed on the mutant's tsan build (a data race
-# only ThreadSanitizer sees), otherwise on its debug build.
+# ThreadSanitizer sees); <mutant>.asan.<kind>: on its asan build (clang: the
+# scheduler's plain-access steps and data-race detector); otherwise on its
+# debug build.
 # The first comment lines of a text reproducer say what it is, how it was
 # found and which rule it breaks.  A reproducer is deterministic: it replays
 # the same steps on every run and every machine.
@@ -88,7 +90,7 @@ for m in $mutants; do
 	case $known in *" $m "*) ;; *) echo "mutant-kills: no mutant '$m'" >&2; exit 2 ;; esac
 	for f in $(ls "$dir/$m".* "$dir/$m"-*.* 2>/dev/null); do
 		preset=debug
-		case $f in *.tsan.*) preset=tsan ;; esac
+		case $f in *.tsan.*) preset=tsan ;; *.asan.*) preset=asan ;; esac
 		b=build/mutants/$m-$preset
 		log=build/mutants/build-$m-$preset.log
 		mkdir -p build/mutants

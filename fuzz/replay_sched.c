@@ -96,9 +96,13 @@ int replay_sched_run(const char *path, const struct replay_sched_opts *o)
 	if (!o->quiet)
 		print_results(&sp, &r);
 	printf("%s: passed: %lu steps, %lu decisions, %lu preemptions, "
-	       "trace %016llx%s\n", path, r.st.steps, r.st.decisions,
+	       "trace %016llx%s", path, r.st.steps, r.st.decisions,
 	       r.st.preemptions, (unsigned long long)r.trace_hash,
 	       o->repeat > 1 ? " (the same in every run)" : "");
+	if (fs_plain_steps())	/* clang builds (FOLIO_SCHED_PLAIN) */
+		printf("; plain: %lu steps, %lu decisions", r.st.plain_steps,
+		       r.st.plain_decisions);
+	printf("\n");
 	if (o->windows) {
 		static const char *const names[] = FOLIO_WINDOW_NAMES;
 

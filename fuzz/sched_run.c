@@ -42,6 +42,10 @@ static void report(void)
 	if (!out)
 		return;
 	fprintf(out, "FINDING: %s: %s\n", R.r->rule, R.r->detail);
+	if (!strcmp(R.r->rule, "data-race")) {
+		fprintf(out, "---- the data race\n");
+		fs_race_print(out);
+	}
 	fprintf(out, "---- program\n");
 	sched_prog_print_text(R.p, out);
 	fprintf(out, "---- where each thread was\n");
@@ -61,9 +65,10 @@ static void report(void)
 	}
 	fs_thread_state(FS_RCU_TID, state, sizeof(state));
 	fprintf(out, "RCU callbacks: %s\n", state);
-	fprintf(out, "---- %lu steps, %lu decisions, %lu preemptions, "
-		"%lu schedule bytes used, %lu PRNG decisions\n",
-		R.r->st.steps, R.r->st.decisions, R.r->st.preemptions,
+	fprintf(out, "---- %lu steps (+%lu plain), %lu decisions (%lu at plain "
+		"accesses), %lu preemptions, %lu schedule bytes used, %lu PRNG "
+		"decisions\n", R.r->st.steps, R.r->st.plain_steps,
+		R.r->st.decisions, R.r->st.plain_decisions, R.r->st.preemptions,
 		R.r->st.bytes_used, R.r->st.prng_used);
 	if (R.o->trace && R.o->full && !R.full_printed) {
 		fprintf(out, "---- every step\n");	/* a finding inside the run */
@@ -107,11 +112,13 @@ static void on_finding(enum fs_verdict v, const char *what, void *ctx)
 	static const char *const rules[] = {
 		[FS_DEADLOCK] = "deadlock", [FS_LIVELOCK] = "livelock",
 		[FS_LOCK_LEAK] = "lock-leak",
-		[FS_LOCK_MISUSE] = "lock-misuse",
+		[FS_LOCK_MISUSE] = "lock-misuse", [FS_DATA_RACE] = "data-race",
 	};
 
 	(void)ctx;
-	set_finding(rules[v] ? rules[v] : "scheduler", NULL, "%s", what);
+	set_finding(rules[v] ? rules[v] : "scheduler",
+		    v == FS_DATA_RACE ? fs_addr_folio(fs_race_addr()) : NULL,
+		    "%s", what);
 	fatal();
 }
 

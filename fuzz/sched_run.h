@@ -40,7 +40,7 @@ struct sched_run_opts {
 struct sched_result {
 	int finding;			/* 0 passed, 1 a finding */
 	char rule[48];
-	char detail[256];
+	char detail[640];
 	struct fs_stats st;
 	uint64_t trace_hash;		/* with opts->trace */
 	long results[SCHED_MAX_THREADS][SCHED_MAX_OPS];

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "coro.h"
+#include "race.h"
 #include "folio/atomic.h"
 #include "folio/percpu.h"
 #include "folio/rcu.h"
@@ -30,6 +31,24 @@ void __tsan_release(void *addr);
 #define tsan_acquire(a) ((void)(a))
 #define tsan_release(a) ((void)(a))
 #endif
+
+/*
+ * Every happens-before edge the scheduler gives goes to both detectors:
+ * ThreadSanitizer's (tsan preset: the logical threads are its fibers) and
+ * ours (race.c), at the same points, so the two judge one model.
+ */
+#define hb_acquire(a)                                                     \
+	do {                                                              \
+		tsan_acquire(a);                                          \
+		if (S.cur >= 0)                                           \
+			race_acquire((unsigned int)S.cur, (a));           \
+	} while (0)
+#define hb_release(a)                                                     \
+	do {                                                              \
+		tsan_release(a);                                          \
+		if (S.cur >= 0)                                           \
+			race_release((unsigned int)S.cur, (a));           \
+	} while (0)
 
 /* libFuzzer reads extra counters from this section; elsewhere it is data. */
 __attribute__((section("__libfuzzer_extra_counters")))
@@ -49,6 +68,8 @@ void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
 #endif
 
 bool folio_sched_on;
+
+#define RING 8			/* steps remembered per thread */
 
 enum th_state { TH_IDLE, TH_RUN, TH_BLOCKED, TH_DONE };
 enum th_wait { W_NONE, W_LOCK, W_COND, W_GP, W_BARRIER, W_WORK };
@@ -74,6 +95,24 @@ struct fs_thread {
 	unsigned int nlocks;		/* fl_locks held now */
 	uint32_t rcu_exits;		/* outermost read-side exits */
 	unsigned int prio;		/* PCT */
+	/* the fa_* access announced by folio_sched_step, not yet seen: its
+	 * own load or store callback is not a plain access */
+	const volatile void *atomic_addr;
+	const volatile void *peek_addr;	/* fa_peek_relaxed's, next */
+	size_t step_ev;			/* the trace event of the last step */
+	/* the access this thread will make when it runs again (the step it
+	 * is stopped at): a plain access of another thread is a decision
+	 * point only if it conflicts with one of these */
+	uintptr_t pend_g;
+	bool pend_w;
+	/* a plain store recorded in the trace, its value not yet known */
+	size_t store_ev;
+	const volatile void *store_addr;
+	unsigned char store_size;
+	/* the last steps, for a data race's report */
+	struct { uintptr_t pc; const struct folio_site *site;
+		 unsigned long step; } ring[RING];
+	unsigned int ring_n;
 };
 
 /* A grace period: who was inside a read-side section when it started. */
@@ -499,9 +538,140 @@ static void block(enum th_wait w, const void *obj, unsigned long arg)
 	t->wait = w;
 	t->wait_obj = obj;
 	t->wait_arg = arg;
-	if (S.cfg->trace && S.cfg->trace->n)
-		S.cfg->trace->ev[S.cfg->trace->n - 1].what |= FS_EV_BLOCK;
+	/* its step's event (not the trace's last: plain accesses of its
+	 * statement may follow it) */
+	if (S.cfg->trace && t->step_ev < S.cfg->trace->n &&
+	    S.cfg->trace->ev[t->step_ev].tid == S.cur)
+		S.cfg->trace->ev[t->step_ev].what |= FS_EV_BLOCK;
 	schedule();
+}
+
+/* ---- data races ---- */
+
+static struct race_report race_last;
+static uintptr_t race_stack[8];		/* the racing access's call stack */
+static unsigned int race_depth;
+static struct fs_thread race_threads[FS_NR_THREADS];	/* their last steps */
+
+const volatile void *fs_race_addr(void)
+{
+	return (const volatile void *)race_last.addr;
+}
+
+bool fs_plain_steps(void)
+{
+#ifdef FOLIO_SCHED_PLAIN
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* The running thread's return addresses, by frame pointer, as far as its
+ * own coroutine stack goes. */
+static unsigned int call_stack(uintptr_t *pcs, unsigned int max)
+{
+	const struct ft_coro *c = &S.th[S.cur].coro;
+	uintptr_t lo = (uintptr_t)c->stack_lo, hi = lo + c->stack_len;
+	uintptr_t *fp = __builtin_frame_address(0);
+	unsigned int n = 0;
+
+	while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= hi) {
+		uintptr_t *next = (uintptr_t *)fp[0];
+
+		if (!fp[1])
+			break;
+		pcs[n++] = fp[1];
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	return n;
+}
+
+static void describe(const struct race_acc *a, char *buf, size_t n)
+{
+	char where[160];
+	static const char *const kinds[] = { "load", "store", "rmw", "xchg",
+					      "cas" };
+
+	if (a->flags & RACE_ATOMIC)
+		snprintf(where, sizeof(where), "%s %s:%u", a->site->func,
+			 a->site->file, a->site->line);
+	else
+		race_symbolize(a->pc, where, sizeof(where));
+	snprintf(buf, n, "%s %s by thread %u at %s",
+		 a->flags & RACE_ATOMIC ? "atomic" : "plain",
+		 a->flags & RACE_ATOMIC ? (a->site->kind < 5 ?
+					   kinds[a->site->kind] : "access") :
+		 a->flags & RACE_WRITE ? "store" : "load", a->tid, where);
+}
+
+static _Noreturn void data_race(void)
+{
+	char now[256], then[256], name[64], what[640];
+
+	/* no more steps: what follows (naming, symbolizing) may run core
+	 * code, whose accesses must not be judged, or overwrite the report */
+	S.frozen = true;
+	folio_sched_on = false;
+	race_depth = call_stack(race_stack, 8);
+	memcpy(race_threads, S.th, sizeof(race_threads));
+	fs_name_addr((const volatile void *)race_last.addr, name, sizeof(name));
+	if (name[0] == '?')	/* a core global: its symbol */
+		race_name_global(race_last.addr, name, sizeof(name));
+	describe(&race_last.now, now, sizeof(now));
+	describe(&race_last.then, then, sizeof(then));
+	snprintf(what, sizeof(what), "%s: %s (step %lu), unordered with the "
+		 "earlier %s (step %lu)", name, now, race_last.now.step, then,
+		 race_last.then.step);
+	finding(FS_DATA_RACE, what);
+	abort();
+}
+
+static void print_ring(FILE *out, const struct fs_thread *t)
+{
+	unsigned int n = t->ring_n < RING ? t->ring_n : RING;
+	char where[160];
+
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = (t->ring_n - n + k) % RING;
+
+		if (t->ring[i].site)
+			snprintf(where, sizeof(where), "%s %s:%u", t->ring[i].site->func,
+				 t->ring[i].site->file, t->ring[i].site->line);
+		else
+			race_symbolize(t->ring[i].pc, where, sizeof(where));
+		fprintf(out, "    step %-8lu %s%s\n", t->ring[i].step,
+			t->ring[i].site ? "" : "plain: ", where);
+	}
+}
+
+void fs_race_print(FILE *out)
+{
+	char buf[256];
+
+	describe(&race_last.now, buf, sizeof(buf));
+	fprintf(out, "now:     %s, step %lu\n", buf, race_last.now.step);
+	fprintf(out, "  its call stack:\n");
+	for (unsigned int i = 0, k = 0; i < race_depth; i++) {
+		race_symbolize(race_stack[i], buf, sizeof(buf));
+		if (strstr(buf, "sched/sched.c"))
+			continue;	/* the detector's own frames */
+		fprintf(out, "    #%u %s\n", k++, buf);
+	}
+	fprintf(out, "  thread %u's last steps:\n", race_last.now.tid);
+	print_ring(out, &race_threads[race_last.now.tid]);
+	describe(&race_last.then, buf, sizeof(buf));
+	fprintf(out, "earlier: %s, step %lu\n", buf, race_last.then.step);
+	if (!(race_last.then.flags & RACE_ATOMIC) && race_last.then.caller) {
+		race_symbolize(race_last.then.caller, buf, sizeof(buf));
+		fprintf(out, "  called from %s\n", buf);
+	}
+	fprintf(out, "  thread %u's last steps (now):\n", race_last.then.tid);
+	print_ring(out, &race_threads[race_last.then.tid]);
+	fprintf(out, "no lock, acquire/release pair, RCU grace period or "
+		"thread start orders the two (sched/race.h)\n");
 }
 
 /* ---- the trace ---- */
@@ -528,16 +698,53 @@ static void record(const struct folio_site *s, const volatile void *a)
 	S.switched = false;
 }
 
+/* A plain store's value is known at the thread's next hook: fill it in. */
+static void store_value(struct fs_thread *t)
+{
+	struct fs_trace *tr = S.cfg->trace;
+	uint64_t v = 0;
+
+	if (!t->store_addr)
+		return;
+	if (tr && t->store_ev < tr->n) {
+		memcpy(&v, (const void *)t->store_addr,
+		       t->store_size < 8 ? t->store_size : 8);
+		tr->ev[t->store_ev].wr = v;
+	}
+	t->store_addr = NULL;
+}
+
+static void remember(struct fs_thread *t, uintptr_t pc,
+		     const struct folio_site *s)
+{
+	unsigned int i = t->ring_n++ % RING;
+
+	t->ring[i].pc = pc;
+	t->ring[i].site = s;
+	t->ring[i].step = S.st.steps + S.st.plain_steps;
+}
+
 /* ---- the core's hooks ---- */
 
 void folio_sched_step(const struct folio_site *s, const volatile void *a)
 {
+	struct fs_thread *t;
+
 	if (S.frozen || S.cur < 0)
 		return;
+	t = &S.th[S.cur];
 	if (++S.st.steps > S.cfg->step_bound)
 		finding(FS_LIVELOCK, "the step bound was reached");
+	store_value(t);
+	t->pend_g = (uintptr_t)a & ~(uintptr_t)7;
+	t->pend_w = s->kind != FS_LOAD;
+	t->atomic_addr = a;
+	remember(t, 0, s);
 	schedule();
 	record(s, a);
+	/* its values come in folio_sched_seen, maybe after plain accesses
+	 * of the same statement were recorded (an expected value's load) */
+	t->step_ev = S.cfg->trace && S.cfg->trace->n ? S.cfg->trace->n - 1 : 0;
 }
 
 static inline unsigned int shadow_slot(const volatile void *a)
@@ -567,10 +774,26 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 
 	if (S.frozen || S.cur < 0)
 		return;
-	if (tr && tr->n && tr->ev[tr->n - 1].site == s) {
-		tr->ev[tr->n - 1].rd = rd;
-		tr->ev[tr->n - 1].wr = wr;
-		tr->ev[tr->n - 1].what |= (unsigned char)what;
+	S.th[S.cur].atomic_addr = NULL;
+	if (s->size && a && race_shared((uintptr_t)a)) {
+		struct race_acc acc = {
+			.flags = RACE_ATOMIC | (what & FS_WROTE ? RACE_WRITE : 0),
+			.site = s, .step = S.st.steps + S.st.plain_steps,
+			.val = what & FS_WROTE ? wr : rd };
+
+		if (race_access((unsigned int)S.cur, (uintptr_t)a, s->size,
+				&acc, &race_last))
+			data_race();
+		race_atomic_order((unsigned int)S.cur, s, a, what);
+	}
+	{
+		size_t i = S.th[S.cur].step_ev;
+
+		if (tr && i < tr->n && tr->ev[i].site == s) {
+			tr->ev[i].rd = rd;
+			tr->ev[i].wr = wr;
+			tr->ev[i].what |= (unsigned char)what;
+		}
 	}
 	if (!S.cfg->rf)
 		return;
@@ -596,6 +819,142 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 	}
 }
 
+/* ---- plain accesses (FOLIO_SCHED_PLAIN) ---- */
+
+void folio_sched_quiet(const volatile void *p)
+{
+	if (S.cur >= 0 && !S.frozen)
+		S.th[S.cur].peek_addr = p;
+}
+
+static void record_plain(uintptr_t pc, const volatile void *a,
+			 unsigned int size, bool store)
+{
+	struct fs_trace *tr = S.cfg->trace;
+	struct fs_thread *t = &S.th[S.cur];
+	struct fs_event *e;
+	uint64_t v = 0;
+
+	record(NULL, a);
+	if (!tr || !tr->n || tr->ev[tr->n - 1].site || tr->ev[tr->n - 1].addr != a)
+		return;			/* no trace, or no room */
+	e = &tr->ev[tr->n - 1];
+	e->pc = pc;
+	e->size = (unsigned char)size;
+	e->what = FS_EV_PLAIN | (store ? FS_WROTE : FS_READ);
+	if (store) {		/* the value: at this thread's next hook */
+		t->store_ev = tr->n - 1;
+		t->store_addr = a;
+		t->store_size = (unsigned char)size;
+	} else {
+		memcpy(&v, (const void *)a, size < 8 ? size : 8);
+		e->rd = v;
+	}
+}
+
+/*
+ * A plain load or store of the scheduled core (the compiler's callback,
+ * before the access), already known to be of shared memory.  A step: in
+ * the trace with its code address and value, and checked by the race
+ * detector.  A decision point only where the schedule could matter: some
+ * other runnable thread is stopped at an access of the same granule and
+ * one of the two writes; everywhere else the thread runs straight on (a
+ * switch there could only reorder it with accesses it commutes with).
+ */
+static void plain_access(const volatile void *a, unsigned int size,
+			 bool store, uintptr_t pc, void *frame)
+{
+	struct fs_thread *t = &S.th[S.cur];
+	uintptr_t lo = (uintptr_t)t->coro.stack_lo, hi = lo + t->coro.stack_len;
+	/* the accessing function's frame, then its return address: who
+	 * called it (frame pointers throughout; bounded by our stack) */
+	uintptr_t up = (uintptr_t)frame >= lo && (uintptr_t)frame + 16 <= hi ?
+		       *(const uintptr_t *)frame : 0;
+	uintptr_t caller = up >= lo && up + 16 <= hi ?
+			   ((const uintptr_t *)up)[1] : 0;
+	uintptr_t g = (uintptr_t)a & ~(uintptr_t)7;
+	unsigned int others = S.run_mask & ~(1u << S.cur);
+	struct race_acc acc = { .flags = store ? RACE_WRITE : 0, .pc = pc,
+				.caller = caller };
+
+	store_value(t);
+	S.st.plain_steps++;
+	remember(t, pc, NULL);
+	for (; others; others &= others - 1) {
+		const struct fs_thread *u = &S.th[__builtin_ctz(others)];
+
+		if (u->pend_g == g && (store || u->pend_w)) {
+			t->pend_g = g;
+			t->pend_w = store;
+			S.st.plain_decisions++;
+			schedule();
+			break;
+		}
+	}
+	acc.step = S.st.steps + S.st.plain_steps;
+	if (S.cfg->trace)
+		record_plain(pc, a, size, store);
+	if (race_access((unsigned int)S.cur, (uintptr_t)a, size, &acc,
+			&race_last)) {
+		if (S.cfg->trace && S.cfg->trace->n)
+			S.cfg->trace->ev[S.cfg->trace->n - 1].what |= FS_EV_RACE;
+		data_race();
+	}
+}
+
+static inline __attribute__((always_inline)) void
+plain_hook(const volatile void *a, unsigned int size, bool store,
+	   uintptr_t pc, void *frame)
+{
+	if (__builtin_expect(!folio_sched_on, 1) || S.frozen || S.cur < 0)
+		return;
+	if (a == S.th[S.cur].atomic_addr)
+		return;		/* the fa_* access itself: a step already */
+	if (a == S.th[S.cur].peek_addr) {
+		S.th[S.cur].peek_addr = NULL;	/* fa_peek_relaxed's */
+		return;
+	}
+	if (!race_shared((uintptr_t)a))
+		return;		/* a stack, the harness, page contents */
+	plain_access(a, size, store, pc, frame);
+}
+
+/*
+ * SanitizerCoverage's load and store callbacks (-fsanitize-coverage=
+ * trace-loads,trace-stores, on the scheduled core only).  No sanitizer
+ * runtime defines them; this file is built without coverage, so the
+ * scheduler's own accesses never come here.
+ */
+#define FS_PLAIN_CB(kind, n, store)                                        \
+	void __sanitizer_cov_##kind##n(void *a);                           \
+	void __sanitizer_cov_##kind##n(void *a)                            \
+	{                                                                  \
+		plain_hook(a, n, store,                                    \
+			   (uintptr_t)__builtin_return_address(0),         \
+			   __builtin_frame_address(0));                    \
+	}
+FS_PLAIN_CB(load, 1, false)
+FS_PLAIN_CB(load, 2, false)
+FS_PLAIN_CB(load, 4, false)
+FS_PLAIN_CB(load, 8, false)
+FS_PLAIN_CB(load, 16, false)
+FS_PLAIN_CB(store, 1, true)
+FS_PLAIN_CB(store, 2, true)
+FS_PLAIN_CB(store, 4, true)
+FS_PLAIN_CB(store, 8, true)
+FS_PLAIN_CB(store, 16, true)
+
+#ifdef FOLIO_SCHED_PLAIN_COUNTERS
+/* The counter mode trace-loads needs, where no fuzzer runtime reads the
+ * counters (asan, tsan, coverage presets). */
+void __sanitizer_cov_8bit_counters_init(char *start, char *end);
+void __sanitizer_cov_8bit_counters_init(char *start, char *end)
+{
+	(void)start;
+	(void)end;
+}
+#endif
+
 void folio_sched_lock(const struct folio_site *s, struct fl_lock *l)
 {
 	if (S.cur < 0 || S.frozen) {
@@ -615,7 +974,7 @@ void folio_sched_lock(const struct folio_site *s, struct fl_lock *l)
 	l->waiters &= ~(1u << S.cur);
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
-	tsan_acquire(l);
+	hb_acquire(l);
 	folio_sched_seen(s, l, 0, 1, FS_WROTE);
 }
 
@@ -634,7 +993,7 @@ bool folio_sched_trylock(const struct folio_site *s, struct fl_lock *l)
 	}
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
-	tsan_acquire(l);
+	hb_acquire(l);
 	folio_sched_seen(s, l, 0, 1, FS_READ | FS_WROTE);
 	return true;
 }
@@ -652,7 +1011,7 @@ void folio_sched_unlock(const struct folio_site *s, struct fl_lock *l)
 		finding(FS_LOCK_MISUSE, "unlock of a lock the thread does not hold");
 	}
 	S.th[S.cur].nlocks--;
-	tsan_release(l);
+	hb_release(l);
 	l->owner = 0;
 	folio_sched_seen(s, l, 1, 0, FS_WROTE);
 }
@@ -665,7 +1024,7 @@ void folio_sched_lock_local(const struct folio_site *s, struct fl_lock *l)
 	}
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
-	tsan_acquire(l);
+	hb_acquire(l);
 }
 
 void folio_sched_unlock_local(const struct folio_site *s, struct fl_lock *l)
@@ -675,7 +1034,7 @@ void folio_sched_unlock_local(const struct folio_site *s, struct fl_lock *l)
 		return;
 	}
 	S.th[S.cur].nlocks--;
-	tsan_release(l);
+	hb_release(l);
 	l->owner = 0;
 }
 
@@ -683,7 +1042,7 @@ void folio_sched_cond_wait(const struct folio_site *s, struct fl_cond *c,
 			   struct fl_lock *l)
 {
 	static const struct folio_site relock = { __FILE__, __func__, __LINE__,
-						  FS_LOCK, 0, 0 };
+						  FS_LOCK, 0, 0, 0 };
 
 	if (S.cur < 0 || S.frozen) {
 		fprintf(stderr, "fuzz_sched: main would wait on a condition\n");
@@ -695,7 +1054,7 @@ void folio_sched_cond_wait(const struct folio_site *s, struct fl_cond *c,
 	if (l->owner != S.cur + 1)
 		finding(FS_LOCK_MISUSE, "a condition wait without its lock");
 	S.th[S.cur].nlocks--;		/* folio_sched_lock counts it again */
-	tsan_release(l);
+	hb_release(l);
 	l->owner = 0;			/* unlock and sleep, as one step */
 	block(W_COND, c, 0);
 	folio_sched_lock(&relock, l);
@@ -751,7 +1110,7 @@ void folio_sched_rcu_read_unlock(const struct folio_site *s)
 	folio_sched_step(s, NULL);
 	t = &S.th[S.cur];
 	if (--t->rcu_depth == 0) {
-		tsan_release(&S.tsan_rcu);	/* a grace period orders us */
+		hb_release(&S.tsan_rcu);	/* a grace period orders us */
 		t->rcu_exits++;
 	}
 }
@@ -799,7 +1158,7 @@ void folio_sched_gp_wait(const struct folio_site *s, unsigned int cookie)
 		finding(FS_DEADLOCK, "synchronize_rcu inside a read-side section");
 	if (!gp_done_snap(&S.gp[cookie]))
 		block(W_GP, NULL, cookie);
-	tsan_acquire(&S.tsan_rcu);
+	hb_acquire(&S.tsan_rcu);
 }
 
 void folio_sched_rcu_barrier_wait(const struct folio_site *s, unsigned long n)
@@ -809,7 +1168,7 @@ void folio_sched_rcu_barrier_wait(const struct folio_site *s, unsigned long n)
 		finding(FS_DEADLOCK, "rcu_barrier from an RCU callback");
 	if (folio_rcu_sched_done() < n)
 		block(W_BARRIER, NULL, n);
-	tsan_acquire(&S.tsan_cb);
+	hb_acquire(&S.tsan_cb);
 }
 
 void folio_sched_rcu_kick(void)
@@ -846,10 +1205,10 @@ static void rcu_thread(struct fs_thread *t)
 			tsan_acquire(&S.tsan_run);
 		}
 		t->in_callback = true;
-		tsan_acquire(&S.tsan_rcu);
+		hb_acquire(&S.tsan_rcu);
 		folio_rcu_sched_run_one();
 		thread_end_check(t, "ended an RCU callback");
-		tsan_release(&S.tsan_cb);
+		hb_release(&S.tsan_cb);
 		t->in_callback = false;
 	}
 }
@@ -904,7 +1263,12 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 		t->nlocks = 0;
 		t->rcu_exits = 0;
 		t->prio = 0;
+		t->atomic_addr = t->peek_addr = NULL;
+		t->pend_g = 0;
+		t->store_addr = NULL;
+		t->ring_n = 0;
 	}
+	race_run_start();
 	/* the RCU thread resumes where it waited for work last time */
 	if (S.th[FS_RCU_TID].in_callback)
 		abort();	/* cannot be: a run ends between callbacks */
@@ -934,6 +1298,11 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 	if (first)
 		switch_to(pick(first, -1));
 	/* back here when the run is over (or frozen by a finding) */
+	for (unsigned int i = 0; i < FS_NR_THREADS; i++)
+		if (S.th[i].store_addr) {
+			S.cur = (int)i;
+			store_value(&S.th[i]);
+		}
 	S.cur = -1;
 	folio_sched_on = false;
 	tsan_acquire(&S.tsan_done);

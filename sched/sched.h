@@ -55,6 +55,8 @@ enum fs_verdict {
 	FS_LOCK_LEAK,		/* a thread finished holding a lock or
 				 * inside an RCU read-side section */
 	FS_LOCK_MISUSE,		/* unlock of a lock the thread does not hold */
+	FS_DATA_RACE,		/* two conflicting accesses, one plain,
+				 * unordered by happens-before (race.h) */
 };
 
 /* One recorded step (replay only: the trace, the diagram, the hash). */
@@ -65,8 +67,12 @@ struct fs_event {
 	unsigned char tid;
 	unsigned char what;	/* FS_READ | FS_WROTE, FS_EV_* */
 	unsigned char switched;	/* a switch to this thread came just before */
+	unsigned char size;	/* a plain access: its bytes */
+	uintptr_t pc;		/* a plain access: where (site is NULL) */
 };
 #define FS_EV_BLOCK 0x10	/* the thread blocked here */
+#define FS_EV_PLAIN 0x20	/* a plain load or store (FS_READ/FS_WROTE) */
+#define FS_EV_RACE 0x40		/* one of a data race's two accesses */
 
 struct fs_trace {
 	struct fs_event *ev;
@@ -109,6 +115,8 @@ struct fs_stats {
 	unsigned long prng_used;	/* decisions past the end of the bytes */
 	unsigned long preemptions;	/* switches away from a runnable thread */
 	size_t ndecisions;		/* logged in cfg->decisions */
+	unsigned long plain_steps;	/* plain accesses of shared memory */
+	unsigned long plain_decisions;	/* ... that were decision points */
 };
 
 /* The running (or last) run's counts so far. */
@@ -122,6 +130,17 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st);
 int fs_current(void);
 /* Stop scheduling for good (a finding is being reported). */
 void fs_freeze(void);
+/* Whether this build's scheduled core has its plain loads and stores as
+ * steps (clang's -fsanitize-coverage=trace-loads,trace-stores). */
+bool fs_plain_steps(void);
+/* The last data race (FS_DATA_RACE): both accesses, where each was, the
+ * racing thread's call stack and each thread's last steps. */
+void fs_race_print(FILE *out);
+/* Its address. */
+const volatile void *fs_race_addr(void);
+struct folio;
+/* The folio whose descriptor holds @a, or NULL (the diagram's focus). */
+const struct folio *fs_addr_folio(const volatile void *a);
 /* The reads-from counters (libFuzzer's extra counters section). */
 extern uint8_t fs_rf_counters[FS_RF_COUNTERS];
 /* Whether FT_SCHED_RF allows reads-from feedback (default on). */

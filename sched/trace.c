@@ -29,6 +29,7 @@
 #include "folio/pgtable.h"
 #include "folio/slab.h"
 #include "folio/world.h"
+#include "race.h"
 #include "sched.h"
 
 static const char *const kind_names[FS_NR_KINDS] = {
@@ -95,6 +96,11 @@ static const struct folio *folio_at(const volatile void *p)
 	if (!f && folio_cache)
 		f = kmem_cache_object_at(folio_cache, (const void *)p);
 	return f;
+}
+
+const struct folio *fs_addr_folio(const volatile void *a)
+{
+	return a ? folio_at(a) : NULL;
 }
 
 static const char *folio_field(size_t off)
@@ -384,6 +390,32 @@ static size_t first_interleaving(const struct fs_trace *t)
 	return t->n;
 }
 
+/*
+ * "func (file:line)" of a plain access's code address, symbolized once
+ * per address (the symbolizer is a process of its own under ASan).
+ */
+static void plain_where(uintptr_t pc, char *buf, size_t n)
+{
+	static struct { uintptr_t pc; char where[200]; } cache[256];
+	unsigned int i = (unsigned int)((pc * 0x9e3779b97f4a7c15ull) >> 56);
+	char raw[160], *sp, *file;
+
+	if (cache[i].pc != pc) {
+		race_symbolize(pc, raw, sizeof(raw));
+		sp = strchr(raw, ' ');
+		if (sp) {	/* "func /path/file.c:line" -> "func (file.c:line)" */
+			*sp = 0;
+			file = strrchr(sp + 1, '/');
+			snprintf(cache[i].where, sizeof(cache[i].where), "%s (%s)",
+				 raw, file ? file + 1 : sp + 1);
+		} else {
+			snprintf(cache[i].where, sizeof(cache[i].where), "%s", raw);
+		}
+		cache[i].pc = pc;
+	}
+	snprintf(buf, n, "%s", cache[i].where);
+}
+
 void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		      const struct folio *focus, bool full, FILE *out)
 {
@@ -428,6 +460,7 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 	for (size_t i = from; i < t->n; i++) {
 		const struct fs_event *e = &t->ev[i];
 		char an[48], rv[48], wv[48], cell[2][256];
+		const char *kind;
 		unsigned int col = e->tid == FS_RCU_TID ? nthreads : e->tid;
 
 		if (!full && focus && !touches(e, &fc))
@@ -438,8 +471,14 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		}
 		shown++;
 		name_addr(e->addr, an, sizeof(an));
-		snprintf(cell[0], sizeof(cell[0]), "%s (%s:%u)", e->site->func,
-			 base(e->site->file), e->site->line);
+		if (e->site)
+			snprintf(cell[0], sizeof(cell[0]), "%s (%s:%u)",
+				 e->site->func, base(e->site->file),
+				 e->site->line);
+		else
+			plain_where(e->pc, cell[0], sizeof(cell[0]));
+		kind = e->site ? kind_names[e->site->kind] :
+		       e->what & FS_WROTE ? "plain store" : "plain load";
 		rv[0] = wv[0] = 0;
 		if (e->what & FS_READ)
 			name_value(e->addr, e->rd, rv, sizeof(rv));
@@ -447,18 +486,21 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 			name_value(e->addr, e->wr, wv, sizeof(wv));
 		if ((e->what & FS_READ) && (e->what & FS_WROTE))
 			snprintf(cell[1], sizeof(cell[1]), "  %s %s: %s -> %s",
-				 kind_names[e->site->kind], an, rv, wv);
+				 kind, an, rv, wv);
 		else if (e->what & FS_READ)
 			snprintf(cell[1], sizeof(cell[1]), "  %s %s = %s",
-				 kind_names[e->site->kind], an, rv);
+				 kind, an, rv);
 		else if (e->what & FS_WROTE)
 			snprintf(cell[1], sizeof(cell[1]), "  %s %s := %s",
-				 kind_names[e->site->kind], an, wv);
+				 kind, an, wv);
 		else
 			snprintf(cell[1], sizeof(cell[1]), "  %s %s",
-				 kind_names[e->site->kind], an);
+				 kind, an);
 		if (e->what & FS_EV_BLOCK)
 			strncat(cell[1], " (blocks)", sizeof(cell[1]) - strlen(cell[1]) - 1);
+		if (e->what & FS_EV_RACE)
+			strncat(cell[1], "   <-- DATA RACE",
+				sizeof(cell[1]) - strlen(cell[1]) - 1);
 		if ((int)col != last && last >= 0)
 			fprintf(out, "%7s%s\n", "", "");
 		last = (int)col;
@@ -514,6 +556,11 @@ uint64_t fs_trace_hash(const struct fs_trace *t)
 	 */
 	for (size_t i = 0; i < t->n; i++) {
 		const struct fs_event *e = &t->ev[i];
+
+		/* the fa_* steps only: plain accesses are steps only in a
+		 * clang build, and the hash is the same in every build */
+		if (!e->site)
+			continue;
 		uint64_t v[3] = { stable(e->rd), stable(e->wr),
 				  (uint64_t)e->site->kind << 16 |
 				  (uint64_t)e->tid << 8 | e->what };

@@ -50,7 +50,7 @@ static struct folio *collapsible(pte_t pte)
  */
 static unsigned char alone(const struct folio *f)
 {
-	return atomic_load_explicit(&f->_refcount, memory_order_relaxed) == 2;
+	return fa_peek_relaxed(&f->_refcount) == 2;
 }
 
 int collapse_huge_page(struct mm_struct *mm, unsigned long va)

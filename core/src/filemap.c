@@ -29,7 +29,7 @@ struct address_space *address_space_create(unsigned long nr_slots)
 		return NULL;
 	m->slots = zalloc_lines(nr_slots * sizeof(*m->slots));
 	if (!m->slots) {
-		free(m);
+		free_lines(m);
 		return NULL;
 	}
 	m->nr_slots = nr_slots;
@@ -64,8 +64,8 @@ int address_space_destroy(struct address_space *m)
 	fl_unlock(&folio_world.files_lock);
 	fl_destroy(&m->i_mmap_lock);
 	fl_destroy(&m->i_pages_lock);
-	free((void *)m->slots);
-	free(m);
+	free_lines((void *)m->slots);
+	free_lines(m);
 	return 0;
 }
 
@@ -133,8 +133,7 @@ int filemap_add_folio(struct address_space *m, struct folio *f,
 	 */
 	for (i = 0; i < nr; i++)
 		page_data_write(folio_pfn_plain(f) + i, file_page_data(m->id, index + i,
-				atomic_load_explicit(&m->version,
-						     memory_order_relaxed)));
+				fa_peek_relaxed(&m->version)));
 	/* The cache's references come before any reader can find the folio. */
 	folio_ref_add(f, (int)nr);
 	fl_lock(&m->i_pages_lock);

@@ -35,8 +35,8 @@ struct kmem_cache *large_folio_cache;	/* order > 0: struct large_folio */
 static struct kmem_cache *desc_cache(const struct folio *f)
 {
 	/* plain load: no one else writes the flags of an unowned folio */
-	unsigned long flags = atomic_load_explicit(
-		(_Atomic unsigned long *)&f->flags, memory_order_relaxed);
+	unsigned long flags = fa_peek_relaxed(
+		(_Atomic unsigned long *)&f->flags);
 
 	return flags & (1ul << PG_large_desc) ? large_folio_cache : folio_cache;
 }

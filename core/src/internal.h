@@ -115,16 +115,30 @@ int lock_debug_name(const void *addr, char *buf, size_t n);
  * and its slots.  From calloc() two mms, or one file's slots and the
  * next file's lock, shared a line, and each worker of the private
  * scenario (one mm, one file each) paid the other's writes.  Free with
- * free().
+ * free_lines().  In the scheduled build the range is shared model memory
+ * for the plain-access steps and the race detector (folio/sched.h).
  */
 static inline void *zalloc_lines(size_t size)
 {
 	size_t sz = (size + 63) & ~(size_t)63;
 	void *p = aligned_alloc(64, sz ? sz : 64);
 
-	if (p)
+	if (p) {
 		memset(p, 0, sz ? sz : 64);
+#ifdef FOLIO_SCHED
+		folio_sched_shared_add(p, sz ? sz : 64);
+#endif
+	}
 	return p;
+}
+
+static inline void free_lines(const void *p)
+{
+#ifdef FOLIO_SCHED
+	if (p)
+		folio_sched_shared_del(p);
+#endif
+	free((void *)p);
 }
 
 #endif /* FOLIO_INTERNAL_H */

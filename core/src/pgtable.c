@@ -118,7 +118,7 @@ struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages
 	mm->nr_pmds = anon_pmds + MM_MAX_WINDOWS * win_pmds;
 	mm->pmds = zalloc_lines(mm->nr_pmds * sizeof(*mm->pmds));
 	if (!mm->pmds) {
-		free(mm);
+		free_lines(mm);
 		return NULL;
 	}
 	mm->anon_pages = anon_pmds << pmd_order();
@@ -201,6 +201,6 @@ void mm_destroy(struct mm_struct *mm)
 	}
 	fl_destroy(&mm->pmd_lock);
 	fl_destroy(&mm->fork_lock);
-	free((void *)mm->pmds);
-	free(mm);
+	free_lines((void *)mm->pmds);
+	free_lines(mm);
 }

@@ -277,8 +277,8 @@ static int madv_free_split(struct folio *f, bool held_alone)
 static bool madv_held_alone(const struct folio *f)
 {
 #ifdef FOLIO_SCHED
-	int rc = atomic_load_explicit(&f->_refcount, memory_order_relaxed);
-	int map = atomic_load_explicit(&f->_mapcount, memory_order_relaxed);
+	int rc = fa_peek_relaxed(&f->_refcount);
+	int map = fa_peek_relaxed(&f->_mapcount);
 
 	return rc == map + 1;
 #else

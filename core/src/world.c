@@ -145,8 +145,8 @@ unsigned long folio_world_destroy(FILE *report)
 			/* still holds folios: they leak with the world's pages */
 			cds_list_del(&m->world_link);
 			fl_destroy(&m->i_pages_lock);
-			free((void *)m->slots);
-			free(m);
+			free_lines((void *)m->slots);
+			free_lines(m);
 		}
 	}
 	/*

@@ -122,24 +122,35 @@ static inline void folio_step_at(const char *file, int line)
 /* smp_mb(): a seq_cst fence. */
 #define fa_fence_full() FA_STEP(atomic_thread_fence(memory_order_seq_cst))
 
+/*
+ * A relaxed load that is no step of any protocol (a field of a folio the
+ * caller owns, a hint for a counter, a file's version for a page's
+ * contents): never a scheduling point, and in the scheduled build not
+ * taken for a plain access by the race detector (it is atomic).
+ */
+#define fa_peek_relaxed(p) atomic_load_explicit((p), memory_order_relaxed)
+
 #else /* FOLIO_SCHED: the same wrappers, each a step of the scheduler */
 #include <stdint.h>
 
 #include "folio/sched.h"
 
 /* The call site, once per expansion (a static in its own block). */
-#define FS_SITE_(k, m)                                                     \
+#define FS_SITE_SZ_(k, m, sz)                                              \
 	static const struct folio_site __fs = { __FILE__, __func__,        \
 						__LINE__, (k), (m),        \
-						FOLIO_SCHED_SITE_FLAGS }
+						FOLIO_SCHED_SITE_FLAGS,    \
+						(unsigned char)(sz) }
+#define FS_SITE_(k, m) FS_SITE_SZ_(k, m, 0)
 #define FS_U64(x) ((uint64_t)(uintptr_t)(x))
 
 #define FA_SCHED_LOAD(p, m)                                                \
 	({                                                                 \
-		FS_SITE_(FS_LOAD, m);                                      \
-		folio_sched_before(&__fs, (p));                            \
-		__auto_type __v = atomic_load_explicit((p), (m));          \
-		folio_sched_after(&__fs, (p), FS_U64(__v), 0, FS_READ);    \
+		FS_SITE_SZ_(FS_LOAD, m, sizeof(*(p)));                     \
+		__auto_type __pl = (p);                                    \
+		folio_sched_before(&__fs, __pl);                           \
+		__auto_type __v = atomic_load_explicit(__pl, (m));         \
+		folio_sched_after(&__fs, __pl, FS_U64(__v), 0, FS_READ);   \
 		__v;                                                       \
 	})
 /*
@@ -150,21 +161,23 @@ static inline void folio_step_at(const char *file, int line)
  */
 #define FA_SCHED_STORE(p, v, m)                                            \
 	({                                                                 \
-		FS_SITE_(FS_STORE, m);                                     \
+		FS_SITE_SZ_(FS_STORE, m, sizeof(*(p)));                    \
 		__auto_type __w = (v);                                     \
-		folio_sched_before(&__fs, (p));                            \
-		atomic_store_explicit((p), __w, (m));                      \
-		folio_sched_after(&__fs, (p), 0, FS_U64(__w), FS_WROTE);   \
+		__auto_type __ps = (p);                                    \
+		folio_sched_before(&__fs, __ps);                           \
+		atomic_store_explicit(__ps, __w, (m));                     \
+		folio_sched_after(&__fs, __ps, 0, FS_U64(__w), FS_WROTE);  \
 		(void)0;                                                   \
 	})
 /* fetch_OP: NEW is the value left behind; RES (__old or NEW) is returned. */
 #define FA_SCHED_RMW_(kind, fn, p, v, m, NEW, RES)                         \
 	({                                                                 \
-		FS_SITE_(kind, m);                                         \
+		FS_SITE_SZ_(kind, m, sizeof(*(p)));                        \
 		__auto_type __a = (v);                                     \
-		folio_sched_before(&__fs, (p));                            \
-		__auto_type __old = fn((p), __a, (m));                     \
-		folio_sched_after(&__fs, (p), FS_U64(__old), FS_U64(NEW),  \
+		__auto_type __pr = (p);                                    \
+		folio_sched_before(&__fs, __pr);                           \
+		__auto_type __old = fn(__pr, __a, (m));                    \
+		folio_sched_after(&__fs, __pr, FS_U64(__old), FS_U64(NEW), \
 				  FS_READ | FS_WROTE);                     \
 		RES;                                                       \
 	})
@@ -174,19 +187,26 @@ static inline void folio_step_at(const char *file, int line)
 	FA_SCHED_RMW_(kind, fn, p, v, m, NEW, NEW)
 #define FA_SCHED_CAS(fn, p, e, d)                                          \
 	({                                                                 \
-		FS_SITE_(FS_CAS, memory_order_seq_cst);                    \
+		FS_SITE_SZ_(FS_CAS, memory_order_seq_cst, sizeof(*(p)));   \
 		__auto_type __e = (e);                                     \
 		__auto_type __d = (d);                                     \
-		folio_sched_before(&__fs, (p));                            \
+		__auto_type __pc = (p);                                    \
+		folio_sched_before(&__fs, __pc);                           \
 		__typeof__(*__e) __want = *__e;                            \
-		bool __ok = fn((p), __e, __d, memory_order_seq_cst,        \
+		bool __ok = fn(__pc, __e, __d, memory_order_seq_cst,       \
 			       memory_order_relaxed);                      \
-		folio_sched_after(&__fs, (p), FS_U64(__ok ? __want : *__e),\
+		folio_sched_after(&__fs, __pc, FS_U64(__ok ? __want : *__e),\
 				  FS_U64(__d),                             \
 				  __ok ? FS_READ | FS_WROTE : FS_READ);    \
 		__ok;                                                      \
 	})
 
+#define fa_peek_relaxed(p)                                                 \
+	({                                                                 \
+		if (folio_sched_on)                                        \
+			folio_sched_quiet(p);                              \
+		atomic_load_explicit((p), memory_order_relaxed);           \
+	})
 #define fa_load_relaxed(p) FA_SCHED_LOAD(p, memory_order_relaxed)
 #define fa_load_acquire(p) FA_SCHED_LOAD(p, memory_order_acquire)
 #define fa_load_full(p) FA_SCHED_LOAD(p, memory_order_seq_cst)

@@ -190,8 +190,7 @@ static inline bool folio_test_large(const struct folio *f)
  */
 static inline bool folio_large_fields(const struct folio *f)
 {
-	return atomic_load_explicit((_Atomic unsigned int *)&f->order,
-				    memory_order_relaxed) > 0;
+	return fa_peek_relaxed((_Atomic unsigned int *)&f->order) > 0;
 }
 /*
  * The first PFN, for a copy or fill of the folio's contents (page_data.h):
@@ -201,8 +200,7 @@ static inline bool folio_large_fields(const struct folio *f)
  */
 static inline unsigned long folio_pfn_plain(const struct folio *f)
 {
-	return atomic_load_explicit((_Atomic unsigned int *)&f->pfn,
-				    memory_order_relaxed);
+	return fa_peek_relaxed((_Atomic unsigned int *)&f->pfn);
 }
 static inline struct address_space *folio_mapping(const struct folio *f)
 {

@@ -56,6 +56,7 @@ struct folio_site {
 	unsigned char kind;	/* enum folio_step_kind */
 	unsigned char mo;	/* memory_order of the access */
 	unsigned char flags;	/* FS_SITE_* */
+	unsigned char size;	/* bytes accessed; 0: not an access */
 };
 
 /*
@@ -70,6 +71,17 @@ struct folio_site {
 #ifndef FOLIO_SCHED_SITE_FLAGS
 #define FOLIO_SCHED_SITE_FLAGS 0
 #endif
+
+/*
+ * Shared model memory allocated from the heap (an mm and its PMD array, a
+ * file and its slots: zalloc_lines): the plain-access steps and the race
+ * detector look only at shared memory, decided by address range (the
+ * world's pages, the memmap, the core's own static data, these).
+ */
+void folio_sched_shared_add(const void *p, unsigned long len);
+/* The next load or store of @p is atomic but no step (fa_peek_relaxed). */
+void folio_sched_quiet(const volatile void *p);
+void folio_sched_shared_del(const void *p);
 
 /* Set by the scheduler while logical threads run. */
 extern bool folio_sched_on;
