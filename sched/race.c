@@ -309,12 +309,3 @@ void race_name_global(uintptr_t a, char *buf, size_t n)
 	if (g[0])
 		snprintf(buf, n, "%s", g);
 }
-
-uint64_t race_pc_offset(uintptr_t pc)
-{
-	Dl_info di;
-
-	if (dladdr((void *)pc, &di) && di.dli_fbase)
-		return pc - (uintptr_t)di.dli_fbase;
-	return pc;
-}

@@ -43,7 +43,6 @@ struct race_acc {
 	uintptr_t pc, caller;		/* plain: where (code addresses) */
 	const struct folio_site *site;	/* atomic: its site */
 	unsigned long step;		/* the run's step count then */
-	uint64_t val;			/* the value read or left behind */
 };
 
 struct race_report {
@@ -101,7 +100,5 @@ void race_symbolize(uintptr_t pc, char *buf, size_t n);
 /* The name of the global at @a ("deferred_split_queue+8"), if the
  * sanitizer's symbolizer is linked; else @buf is left alone. */
 void race_name_global(uintptr_t a, char *buf, size_t n);
-/* @pc as an offset into its module, the same in every process. */
-uint64_t race_pc_offset(uintptr_t pc);
 
 #endif /* FT_SCHED_RACE_H */

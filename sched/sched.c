@@ -778,8 +778,7 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 	if (s->size && a && race_shared((uintptr_t)a)) {
 		struct race_acc acc = {
 			.flags = RACE_ATOMIC | (what & FS_WROTE ? RACE_WRITE : 0),
-			.site = s, .step = S.st.steps + S.st.plain_steps,
-			.val = what & FS_WROTE ? wr : rd };
+			.site = s, .step = S.st.steps + S.st.plain_steps };
 
 		if (race_access((unsigned int)S.cur, (uintptr_t)a, s->size,
 				&acc, &race_last))
