@@ -33,6 +33,16 @@ void __tsan_release(void *addr);
 #endif
 
 /*
+ * Our detector runs only where the core's plain accesses reach us: with
+ * no plain access there is nothing for it to judge (gcc builds, TSan).
+ */
+#ifdef FOLIO_SCHED_PLAIN
+#define RACE_ON 1
+#else
+#define RACE_ON 0
+#endif
+
+/*
  * Every happens-before edge the scheduler gives goes to both detectors:
  * ThreadSanitizer's (tsan preset: the logical threads are its fibers) and
  * ours (race.c), at the same points, so the two judge one model.
@@ -40,13 +50,13 @@ void __tsan_release(void *addr);
 #define hb_acquire(a)                                                     \
 	do {                                                              \
 		tsan_acquire(a);                                          \
-		if (S.cur >= 0)                                           \
+		if (RACE_ON && S.cur >= 0)                                \
 			race_acquire((unsigned int)S.cur, (a));           \
 	} while (0)
 #define hb_release(a)                                                     \
 	do {                                                              \
 		tsan_release(a);                                          \
-		if (S.cur >= 0)                                           \
+		if (RACE_ON && S.cur >= 0)                                \
 			race_release((unsigned int)S.cur, (a));           \
 	} while (0)
 
@@ -560,11 +570,7 @@ const volatile void *fs_race_addr(void)
 
 bool fs_plain_steps(void)
 {
-#ifdef FOLIO_SCHED_PLAIN
-	return true;
-#else
-	return false;
-#endif
+	return RACE_ON;
 }
 
 /* The running thread's return addresses, by frame pointer, as far as its
@@ -775,7 +781,7 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 	if (S.frozen || S.cur < 0)
 		return;
 	S.th[S.cur].atomic_addr = NULL;
-	if (s->size && a && race_shared((uintptr_t)a)) {
+	if (RACE_ON && s->size && a && race_shared((uintptr_t)a)) {
 		struct race_acc acc = {
 			.flags = RACE_ATOMIC | (what & FS_WROTE ? RACE_WRITE : 0),
 			.site = s, .step = S.st.steps + S.st.plain_steps };
@@ -1267,7 +1273,8 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 		t->store_addr = NULL;
 		t->ring_n = 0;
 	}
-	race_run_start();
+	if (RACE_ON)
+		race_run_start();
 	/* the RCU thread resumes where it waited for work last time */
 	if (S.th[FS_RCU_TID].in_callback)
 		abort();	/* cannot be: a run ends between callbacks */

@@ -260,8 +260,16 @@ static void test_check_vs_pending_rcu_free(void)
 	struct folio_world_stats st;
 
 	ft_world_up(NR);
+	/*
+	 * A reader holds off the grace period, so step 1's callback is still
+	 * pending when we look (without it liburcu's thread could run it
+	 * first: seen under TSan in CI).  Nothing here waits for a grace
+	 * period; the checker's barrier comes after the unlock.
+	 */
+	rcu_read_lock_model();
 	churn_folio_slabs(200);
 	folio_world_get_stats(&st);
+	rcu_read_unlock_model();
 	CHECK(st.folio_cache.nr_rcu_pending > 0);	/* step 1 happened */
 	atomic_store(&folio_race_hook, run_callbacks);
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
