@@ -11,10 +11,27 @@
 #include "folio/folio.h"
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
+#include "folio/percpu.h"
 #include "folio/pgtable.h"
 #include "folio/rcu.h"
 #include "folio/world.h"
 #include "ft_test.h"
+
+static inline unsigned int ft_cpu0(void)
+{
+	return 0;
+}
+
+/*
+ * For tests that count what one CPU's sheaf keeps: a thread the OS moves
+ * to another CPU mid-test spreads its frees over two sheaves (seen in CI
+ * under TSan: test_alloc's slab never emptied).  Pins the caller's view
+ * of "this CPU" to CPU 0 for the rest of the process.
+ */
+static inline void ft_pin_cpu0(void)
+{
+	atomic_store(&folio_cpu_hook, ft_cpu0);
+}
 
 static inline void ft_world_up_pmd(unsigned long nr_pages,
 				   unsigned int pmd_order)

@@ -306,6 +306,7 @@ static void test_ifree_sheaf_and_free_list(void)
 
 int main(void)
 {
+	ft_pin_cpu0();	/* the sheaf tests assume one CPU's sheaf */
 	folio_thread_online();
 	FT_RUN(test_iref_unrecorded_reference);
 	FT_RUN(test_iref_dropped_reference);
