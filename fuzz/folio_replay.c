@@ -31,6 +31,7 @@
 #include "fuzz_common.h"
 #include "interrupt.h"
 #include "replay_sched.h"
+#include "sched_run.h"
 #include "sanitizer.h"
 
 #define REPLAY_MAX_INPUT (1u << 20)
@@ -41,9 +42,10 @@ static struct {		/* options, then counters */
 	enum fmt fmt;
 	int quiet, sched, full, windows;
 	unsigned int timeout_s, repeat;
+	int mm;			/* --mm / FT_SCHED_MM, -1: the input's */
 	const char *to_text, *to_binary, *minimize;
 	unsigned long inputs, passed, findings, malformed;
-} rp = { .timeout_s = 25 };
+} rp = { .timeout_s = 25, .mm = -1 };
 
 static struct prog prog;
 static int loaded_sched;		/* the input loaded is a fuzz_sched one */
@@ -318,6 +320,9 @@ static void help(void)
 	       "                    trace is a finding (determinism)\n"
 	       "  --windows         fuzz_sched: print the race windows (R1..R12 of\n"
 	       "                    docs/design.md) the run was inside\n"
+	       "  --mm MODEL        fuzz_sched: run under memory model sc, tso, pso\n"
+	       "                    or arm, whatever the input says (default: the\n"
+	       "                    input's, or FT_SCHED_MM's)\n"
 	       "  --minimize OUT    fuzz_sched: shrink a finding of one FILE to the\n"
 	       "                    fewest preemptions, then the fewest ops, that\n"
 	       "                    still give the same rule; write it (text) to OUT\n"
@@ -375,6 +380,8 @@ static int load(const char *path, const char **fmt_name)
 	} else {
 		rc = collect_expectations(path, (const char *)data, size);
 	}
+	if (loaded_sched && rp.mm >= 0)	/* --mm, FT_SCHED_MM */
+		replay_sched_prog()->mm = (unsigned int)rp.mm;
 	free(data);
 	return rc;
 }
@@ -607,12 +614,14 @@ int main(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "minimize", required_argument, NULL, 'm' },
 		{ "windows", no_argument, NULL, 'w' },
+		{ "mm", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	int c, rc;
 
+	rp.mm = sched_mm_from_env();
 	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': rp.fmt = FMT_TEXT; break;
@@ -626,6 +635,15 @@ int main(int argc, char **argv)
 		case 'r': rp.repeat = parse_count(optarg); break;
 		case 'm': rp.minimize = optarg; break;
 		case 'w': rp.windows = 1; break;
+		case 'M':
+			rp.mm = (int)wmm_parse(optarg);
+			if (rp.mm == FS_MM_NR) {
+				err("folio-replay: --mm %s: expected sc, tso, pso or arm\n",
+				    optarg);
+				usage_hint();
+				return 2;
+			}
+			break;
 		case 'h': help(); return 0;
 		case 'V':
 			printf("folio-replay %s (commit %s)%s%s\n", FT_VERSION,

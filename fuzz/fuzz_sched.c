@@ -23,6 +23,7 @@
 
 static struct sched_prog prog;	/* static: no allocation per input */
 static bool rf;
+static int mm = -1;		/* FT_SCHED_MM, or -1: the input's own */
 
 /* Per-run averages for the benchmark (with libFuzzer's -print_final_stats=1). */
 static struct {
@@ -43,8 +44,30 @@ static void print_stats(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * FT_SCHED_MM=sc|tso|pso|arm: every input runs under that memory model,
+ * and (libFuzzer) every input the fuzzer writes carries it in its header,
+ * so a crash file replays in its mode without the variable.
+ */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max)
+	__attribute__((weak));
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
+			       unsigned int seed);
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
+			       unsigned int seed)
+{
+	(void)seed;	/* LLVMFuzzerMutate draws from libFuzzer's own RNG */
+	size = LLVMFuzzerMutate(data, size, max);
+	if (mm >= 0 && size > PROG_HEADER_BYTES)
+		data[PROG_HEADER_BYTES] = (uint8_t)((data[PROG_HEADER_BYTES] & ~3u) |
+						    (unsigned int)mm);
+	return size;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	mm = sched_mm_from_env();
 	rf = fs_rf_default();
 	for (int i = 1; argc && argv && i < *argc; i++)
 		if (!strcmp((*argv)[i], "-print_final_stats=1"))
@@ -60,6 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	sched_prog_decode(&prog, data, size);
+	if (mm >= 0)
+		prog.mm = (unsigned int)mm;
 	rc = sched_run(&prog, &o, &r);
 	tot.runs++;
 	tot.steps += r.st.steps;

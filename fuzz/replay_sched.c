@@ -102,6 +102,11 @@ int replay_sched_run(const char *path, const struct replay_sched_opts *o)
 	if (fs_plain_steps())	/* clang builds (FOLIO_SCHED_PLAIN) */
 		printf("; plain: %lu steps, %lu decisions", r.st.plain_steps,
 		       r.st.plain_decisions);
+	if (sp.mm)	/* weak memory */
+		printf("; %s: %lu stores made visible late, %lu weak-memory "
+		       "decisions, %lu loads satisfied early",
+		       wmm_name((enum fs_mm)sp.mm), r.st.flushes,
+		       r.st.flush_decisions, r.st.stale_loads);
 	printf("\n");
 	if (o->windows) {
 		static const char *const names[] = FOLIO_WINDOW_NAMES;

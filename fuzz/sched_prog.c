@@ -21,6 +21,7 @@ void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size)
 	/* normalised: the depth means nothing in bytes mode */
 	p->pct_depth = p->mode == SCHED_PCT ? 1 + ((b >> 3) & 3u) : 1;
 	p->cpus = (b >> 5) & 3u;
+	p->mm = b & 3u;
 	while (pos < size) {
 		struct prog_op op;
 
@@ -59,7 +60,8 @@ size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap)
 	prog_world_encode(&p->world, out);
 	out[PROG_HEADER_BYTES] =
 		(uint8_t)((p->mode == SCHED_PCT ? 4u : 0u) |
-			  (p->pct_depth - 1) << 3 | (p->cpus & 3u) << 5);
+			  (p->pct_depth - 1) << 3 | (p->cpus & 3u) << 5 |
+			  (p->mm & 3u));
 	for (unsigned int t = 0; t < p->nthreads; t++) {
 		if (t)
 			out[n++] = SCHED_SEP;
@@ -83,10 +85,11 @@ int sched_prog_diff(const struct sched_prog *a, const struct sched_prog *b,
 	if (memcmp(&a->world, &b->world, sizeof(a->world)))
 		DIFF("the worlds differ");
 	if (a->nthreads != b->nthreads || a->mode != b->mode ||
-	    a->pct_depth != b->pct_depth || a->cpus != b->cpus)
-		DIFF("threads %u/%u, mode %d/%d, depth %u/%u, cpus %u/%u",
-		     a->nthreads, b->nthreads, a->mode, b->mode, a->pct_depth,
-		     b->pct_depth, a->cpus, b->cpus);
+	    a->pct_depth != b->pct_depth || a->cpus != b->cpus ||
+	    a->mm != b->mm)
+		DIFF("threads %u/%u, mode %d/%d, depth %u/%u, cpus %u/%u, "
+		     "mm %u/%u", a->nthreads, b->nthreads, a->mode, b->mode,
+		     a->pct_depth, b->pct_depth, a->cpus, b->cpus, a->mm, b->mm);
 	for (unsigned int t = 0; t < a->nthreads; t++) {
 		if (a->nops[t] != b->nops[t])
 			DIFF("thread %u: %u ops, %u ops", t, a->nops[t], b->nops[t]);

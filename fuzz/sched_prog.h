@@ -9,7 +9,8 @@
  *   3 bytes     the world, as in prog.h
  *   1 byte      b: PCT mode if b & 4, depth d = 1 + ((b >> 3) & 3);
  *               CPUs c = (b >> 5) & 3 (0: each thread its own CPU,
- *               1..3: thread id modulo c)
+ *               1..3: thread id modulo c); memory model b & 3 (0 sc,
+ *               1 tso, 2 pso, 3 arm: sched/wmm.h)
  *   ops         as in prog.h (an opcode byte below SCHED_SEP, then its
  *               argument bytes, whatever their values), thread 0's first;
  *               a byte SCHED_SEP..0xfe where an opcode is due starts the
@@ -24,7 +25,8 @@
  * Text form (sched_text.c), '#' comments, round-trips with the binary one:
  *   world files=1 mms=1 pmd_order=2 pages=96 file_pmds=2 anon_pmds=2
  *   mode bytes                      (or: mode pct depth=2; either may end
- *                                    in cpus=1..3: threads share CPUs)
+ *                                    in cpus=1..3: threads share CPUs,
+ *                                    and mm=tso|pso|arm: weak memory)
  *   thread 0:
  *   fault mm=0 va=0 order=2 write=1
  *   thread 1:
@@ -57,6 +59,8 @@ struct sched_prog {
 	enum sched_mode mode;
 	unsigned int pct_depth;		/* 1..4 */
 	unsigned int cpus;		/* 0: a CPU per thread; 1..3: modulo */
+	unsigned int mm;		/* memory model: enum fs_mm (sc, tso,
+					 * pso, arm) */
 	unsigned int nops[SCHED_MAX_THREADS];
 	struct prog_op ops[SCHED_MAX_THREADS][SCHED_MAX_OPS];
 	unsigned int nsched;

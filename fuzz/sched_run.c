@@ -259,6 +259,7 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		.pct_depth = p->pct_depth,
 		.pct_steps = 2048,
 		.cpus = p->cpus,
+		.mm = (enum fs_mm)p->mm,
 		.step_bound = o->step_bound ? o->step_bound : SCHED_STEP_BOUND,
 		.rf = o->rf,
 		.on_finding = on_finding,
@@ -299,4 +300,19 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		r->trace_hash = fs_trace_hash(&R.trace);
 	check_and_teardown();
 	return r->finding;
+}
+
+int sched_mm_from_env(void)
+{
+	const char *e = getenv("FT_SCHED_MM");
+	enum fs_mm m;
+
+	if (!e || !*e)
+		return -1;
+	m = wmm_parse(e);
+	if (m == FS_MM_NR) {
+		fprintf(stderr, "FT_SCHED_MM=%s: expected sc, tso, pso or arm\n", e);
+		exit(2);
+	}
+	return (int)m;
 }

@@ -57,4 +57,11 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 /* The run's trace, when opts->trace was set (valid until the next run). */
 const struct fs_trace *sched_run_trace(void);
 
+/*
+ * FT_SCHED_MM: the memory model every input runs under (-1: unset, each
+ * input's own).  A value that names none is a usage error: a message and
+ * exit 2.
+ */
+int sched_mm_from_env(void);
+
 #endif /* FT_SCHED_RUN_H */

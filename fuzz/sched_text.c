@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "sched/wmm.h"
 #include "sched_prog.h"
 
 static int tok_is(const struct prog_text_tok *t, const char *w)
@@ -62,23 +63,37 @@ static int parse_mode(struct sched_prog *p, struct prog_text_line *l,
 				      (int)(t.n > 40 ? 40 : t.n), t.s);
 	}
 	p->cpus = 0;
-	if (more && t.n > 5 && !memcmp(t.s, "cpus=", 5)) {
-		long long c = tok_num(t.s + 5, t.n - 5);
+	p->mm = 0;
+	for (bool cpus = false, mm = false; more;
+	     more = prog_text_next_tok(l, &t)) {
+		if (!cpus && t.n > 5 && !memcmp(t.s, "cpus=", 5)) {
+			long long c = tok_num(t.s + 5, t.n - 5);
 
-		if (c < 1 || c > 3)
+			if (c < 1 || c > 3)
+				return prog_text_fail(err, l->nr, t.col,
+						      "expected cpus=1..3");
+			p->cpus = (unsigned int)c;
+			cpus = true;
+		} else if (!mm && t.n > 3 && !memcmp(t.s, "mm=", 3)) {
+			char name[8] = { 0 };
+			enum fs_mm m = FS_MM_NR;
+
+			if (t.n - 3 < sizeof(name)) {
+				memcpy(name, t.s + 3, t.n - 3);
+				m = wmm_parse(name);
+			}
+			if (m == FS_MM_NR)
+				return prog_text_fail(err, l->nr, t.col,
+						      "expected mm=sc, tso, pso or arm");
+			p->mm = (unsigned int)m;
+			mm = true;
+		} else {
 			return prog_text_fail(err, l->nr, t.col,
-					      "expected cpus=1..3");
-		p->cpus = (unsigned int)c;
-		more = false;
-	} else if (more) {
-		return prog_text_fail(err, l->nr, t.col,
-				      "expected %scpus=1..3, not '%.*s'",
-				      p->mode == SCHED_PCT ? "depth=1..4 or " : "",
-				      (int)(t.n > 40 ? 40 : t.n), t.s);
+					      "expected %scpus=1..3 or mm=sc|tso|pso|arm, not '%.*s'",
+					      p->mode == SCHED_PCT ? "depth=1..4, " : "",
+					      (int)(t.n > 40 ? 40 : t.n), t.s);
+		}
 	}
-	if (prog_text_next_tok(l, &t))
-		return prog_text_fail(err, l->nr, t.col, "unexpected '%.*s'",
-				      (int)(t.n > 40 ? 40 : t.n), t.s);
 	return 0;
 }
 
@@ -240,6 +255,8 @@ void sched_prog_print_text(const struct sched_prog *p, FILE *out)
 		fprintf(out, "mode bytes");
 	if (p->cpus)
 		fprintf(out, " cpus=%u", p->cpus);
+	if (p->mm)
+		fprintf(out, " mm=%s", wmm_name((enum fs_mm)p->mm));
 	fputc('\n', out);
 	for (unsigned int t = 0; t < p->nthreads; t++) {
 		fprintf(out, "thread %u:\n", t);

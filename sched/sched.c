@@ -21,6 +21,7 @@
 #include "folio/rcu.h"
 #include "sanitizer.h"	/* FT_TSAN */
 #include "sched.h"
+#include "wmm.h"
 
 #ifdef FT_TSAN
 void __tsan_acquire(void *addr);
@@ -78,6 +79,7 @@ void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
 #endif
 
 bool folio_sched_on;
+bool folio_sched_wm;
 
 #define RING 8			/* steps remembered per thread */
 
@@ -505,6 +507,88 @@ static void switch_to(int to)
 	ft_coro_switch(from, dest);
 }
 
+/* ---- weak memory (wmm.h) ---- */
+
+static void record(const struct folio_site *s, const volatile void *a);
+
+/* A synchronisation the scheduler owns: the running thread's buffer drains. */
+static void wm_sync(void)
+{
+	if (folio_sched_wm && S.cur >= 0 && !S.frozen)
+		wmm_drain((unsigned int)S.cur);
+}
+
+/* A store became visible: in the trace, in its owner's column. */
+static void wm_flushed(const struct wmm_entry *e, bool forced)
+{
+	struct fs_trace *tr = S.cfg ? S.cfg->trace : NULL;
+	int cur = S.cur;
+
+	S.st.flushes++;
+	if (!tr)
+		return;
+	S.cur = e->tid;
+	record(e->site, e->addr);
+	S.cur = cur;
+	if (tr->n && tr->ev[tr->n - 1].site == e->site) {
+		struct fs_event *ev = &tr->ev[tr->n - 1];
+
+		ev->wr = e->val;
+		ev->what = FS_WROTE | FS_EV_FLUSH;
+		ev->pc = e->ev;		/* where it was issued */
+		ev->size = forced;
+	}
+}
+
+/*
+ * Before a thread is picked, with another thread able to run (someone who
+ * could see it): whether one buffered store becomes visible now, and which.
+ * Bytes mode: byte b, b % (k + 1) with k candidates, 0 = none (so a
+ * schedule of zeros keeps every store buffered as long as it can be);
+ * past the bytes, one decision in four flushes a random candidate.
+ */
+static void wm_decide(void)
+{
+	unsigned int k = wmm_candidates(), c;
+
+	if (!k)
+		return;
+	S.st.flush_decisions++;
+	if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
+		c = next_byte() % (k + 1);
+	} else {
+		uint64_t r = xorshift(&S.prng);
+
+		S.st.prng_used++;
+		c = (r & 3) ? 0 : 1 + (unsigned int)((r >> 8) % k);
+	}
+	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
+		S.cfg->decisions[S.st.ndecisions++] = (uint8_t)c;
+	if (c)
+		wmm_flush_candidate(c - 1);
+}
+
+/* arm: which earlier value a relaxed load reads (0: the current one). */
+static unsigned int wm_choose(unsigned int k)
+{
+	unsigned int c;
+
+	S.st.flush_decisions++;
+	if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
+		c = next_byte() % (k + 1);
+	} else {
+		uint64_t r = xorshift(&S.prng);
+
+		S.st.prng_used++;
+		c = (r & 3) ? 0 : 1 + (unsigned int)((r >> 8) % k);
+	}
+	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
+		S.cfg->decisions[S.st.ndecisions++] = (uint8_t)c;
+	if (c)
+		S.st.stale_loads++;
+	return c;
+}
+
 /*
  * The running thread reached a scheduling point: it is runnable (a step),
  * blocked (it waits for something) or done.  Pick who runs next among the
@@ -524,6 +608,8 @@ static void schedule(void)
 	 * thread's own first step.
 	 */
 	S.yielding = false;
+	if (folio_sched_wm && ((m & ~(1u << self)) || !wmm_empty()))
+		wm_decide();
 	if (m == 1u << self && S.phase != PH_PCT && S.phase != PH_PRNG_PCT)
 		return;		/* alone: carry on, no decision */
 	if (yielding && (m & ~(1u << self)))
@@ -554,6 +640,10 @@ static void block(enum th_wait w, const void *obj, unsigned long arg)
 	    S.cfg->trace->ev[t->step_ev].tid == S.cur)
 		S.cfg->trace->ev[t->step_ev].what |= FS_EV_BLOCK;
 	schedule();
+	/* what it waited for happened now, after its step: no load of it
+	 * is satisfied before this point */
+	if (folio_sched_wm)
+		wmm_pin((unsigned int)S.cur);
 }
 
 /* ---- data races ---- */
@@ -747,6 +837,8 @@ void folio_sched_step(const struct folio_site *s, const volatile void *a)
 	t->atomic_addr = a;
 	remember(t, 0, s);
 	schedule();
+	if (folio_sched_wm)	/* what must be visible before this access */
+		wmm_before((unsigned int)S.cur, s, a);
 	record(s, a);
 	/* its values come in folio_sched_seen, maybe after plain accesses
 	 * of the same statement were recorded (an expected value's load) */
@@ -793,11 +885,16 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 	}
 	{
 		size_t i = S.th[S.cur].step_ev;
+		bool buffered = folio_sched_wm &&
+			wmm_after((unsigned int)S.cur, s, a, wr, what, i,
+				  S.st.steps);
 
 		if (tr && i < tr->n && tr->ev[i].site == s) {
 			tr->ev[i].rd = rd;
 			tr->ev[i].wr = wr;
 			tr->ev[i].what |= (unsigned char)what;
+			if (buffered)
+				tr->ev[i].what |= FS_EV_BUFFERED;
 		}
 	}
 	if (!S.cfg->rf)
@@ -825,6 +922,14 @@ void folio_sched_seen(const struct folio_site *s, const volatile void *a,
 }
 
 /* ---- plain accesses (FOLIO_SCHED_PLAIN) ---- */
+
+uint64_t folio_sched_forward(const volatile void *a, unsigned int size,
+			     uint64_t v)
+{
+	if (S.cur < 0 || S.frozen)
+		return v;
+	return wmm_load((unsigned int)S.cur, a, size, v);
+}
 
 void folio_sched_quiet(const volatile void *p)
 {
@@ -896,6 +1001,8 @@ static void plain_access(const volatile void *a, unsigned int size,
 			break;
 		}
 	}
+	if (folio_sched_wm)	/* its own stores there, and others' */
+		wmm_plain((unsigned int)S.cur, a, size, store);
 	acc.step = S.st.steps + S.st.plain_steps;
 	if (S.cfg->trace)
 		record_plain(pc, a, size, store);
@@ -1027,6 +1134,8 @@ void folio_sched_lock_local(const struct folio_site *s, struct fl_lock *l)
 		folio_sched_lock(s, l);	/* contended: a step, and it blocks */
 		return;
 	}
+	if (folio_sched_wm)
+		wmm_acquire((unsigned int)S.cur);
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
 	hb_acquire(l);
@@ -1038,6 +1147,7 @@ void folio_sched_unlock_local(const struct folio_site *s, struct fl_lock *l)
 		folio_sched_unlock(s, l);	/* wakes a waiter; or misuse */
 		return;
 	}
+	wm_sync();
 	S.th[S.cur].nlocks--;
 	hb_release(l);
 	l->owner = 0;
@@ -1090,6 +1200,7 @@ void folio_sched_yield(const struct folio_site *s)
 		return;
 	if (++S.st.steps > S.cfg->step_bound)
 		finding(FS_LIVELOCK, "the step bound was reached");
+	wm_sync();
 	S.yielding = true;
 	if ((S.phase == PH_PCT || S.phase == PH_PRNG_PCT) &&
 	    S.yield_seq < PRIO_BASE - 1)
@@ -1212,6 +1323,7 @@ static void rcu_thread(struct fs_thread *t)
 		t->in_callback = true;
 		hb_acquire(&S.tsan_rcu);
 		folio_rcu_sched_run_one();
+		wm_sync();
 		thread_end_check(t, "ended an RCU callback");
 		hb_release(&S.tsan_cb);
 		t->in_callback = false;
@@ -1227,6 +1339,8 @@ static void thread_main(void *arg)
 		if (t->id == FS_RCU_TID)
 			rcu_thread(t);		/* never returns */
 		S.cfg->body(t->id, S.cfg->ctx);
+		/* no drain: its last stores may become visible after its
+		 * last load (the run's end drains what is left) */
 		thread_end_check(t, "finished");
 		tsan_release(&S.tsan_done);	/* main checks what we did */
 		set_state(t, TH_DONE);
@@ -1275,6 +1389,9 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 	}
 	if (RACE_ON)
 		race_run_start();
+	wmm_reset(cfg->mm);
+	wmm_set_flush_hook(wm_flushed);
+	wmm_set_choose(wm_choose);
 	/* the RCU thread resumes where it waited for work last time */
 	if (S.th[FS_RCU_TID].in_callback)
 		abort();	/* cannot be: a run ends between callbacks */
@@ -1300,6 +1417,7 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 	}
 	tsan_release(&S.tsan_run);
 	folio_sched_on = true;
+	folio_sched_wm = cfg->mm != FS_MM_SC;
 	first = runnable_mask();
 	if (first)
 		switch_to(pick(first, -1));
@@ -1310,7 +1428,10 @@ enum fs_verdict fs_run(const struct fs_config *cfg, struct fs_stats *st)
 			store_value(&S.th[i]);
 		}
 	S.cur = -1;
+	if (!S.frozen)
+		wmm_drain_all();	/* each thread drained at its end */
 	folio_sched_on = false;
+	folio_sched_wm = false;
 	tsan_acquire(&S.tsan_done);
 	tsan_acquire(&S.tsan_cb);
 	if (st)

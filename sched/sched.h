@@ -40,6 +40,7 @@
 #include <stdio.h>
 
 #include "folio/sched.h"
+#include "wmm.h"
 
 #define FS_MAX_PROG 4			/* program threads */
 #define FS_RCU_TID FS_MAX_PROG		/* the RCU callback thread */
@@ -73,6 +74,10 @@ struct fs_event {
 #define FS_EV_BLOCK 0x10	/* the thread blocked here */
 #define FS_EV_PLAIN 0x20	/* a plain load or store (FS_READ/FS_WROTE) */
 #define FS_EV_RACE 0x40		/* one of a data race's two accesses */
+#define FS_EV_BUFFERED 0x08	/* a store that went into the store buffer */
+#define FS_EV_FLUSH 0x80	/* a buffered store became visible (pc: the
+				 * event that issued it; size: 1 if a rule,
+				 * not a decision, made it visible) */
 
 struct fs_trace {
 	struct fs_event *ev;
@@ -93,6 +98,7 @@ struct fs_config {
 	 * its own; k, thread id modulo k (threads sharing a CPU share its
 	 * page lists and sheaves, as tasks on one CPU do). */
 	unsigned int cpus;
+	enum fs_mm mm;			/* memory model (wmm.h) */
 	uint64_t seed;			/* the PRNG past the end of the bytes */
 	unsigned long step_bound;
 	bool rf;			/* reads-from feedback */
@@ -117,6 +123,10 @@ struct fs_stats {
 	size_t ndecisions;		/* logged in cfg->decisions */
 	unsigned long plain_steps;	/* plain accesses of shared memory */
 	unsigned long plain_decisions;	/* ... that were decision points */
+	unsigned long flushes;		/* buffered stores made visible */
+	unsigned long flush_decisions;	/* weak memory: when to flush, and
+					 * (arm) which value a load reads */
+	unsigned long stale_loads;	/* arm: loads satisfied early */
 };
 
 /* The running (or last) run's counts so far. */

@@ -484,7 +484,12 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 			name_value(e->addr, e->rd, rv, sizeof(rv));
 		if (e->what & FS_WROTE)
 			name_value(e->addr, e->wr, wv, sizeof(wv));
-		if ((e->what & FS_READ) && (e->what & FS_WROTE))
+		if (e->what & FS_EV_FLUSH)
+			snprintf(cell[1], sizeof(cell[1]),
+				 "  now visible: %s %s := %s (of step %zu%s)",
+				 kind, an, wv, (size_t)e->pc,
+				 e->size ? ", forced" : "");
+		else if ((e->what & FS_READ) && (e->what & FS_WROTE))
 			snprintf(cell[1], sizeof(cell[1]), "  %s %s: %s -> %s",
 				 kind, an, rv, wv);
 		else if (e->what & FS_READ)
@@ -496,6 +501,8 @@ void fs_trace_diagram(const struct fs_trace *t, unsigned int nthreads,
 		else
 			snprintf(cell[1], sizeof(cell[1]), "  %s %s",
 				 kind, an);
+		if (e->what & FS_EV_BUFFERED)
+			strncat(cell[1], " (buffered)", sizeof(cell[1]) - strlen(cell[1]) - 1);
 		if (e->what & FS_EV_BLOCK)
 			strncat(cell[1], " (blocks)", sizeof(cell[1]) - strlen(cell[1]) - 1);
 		if (e->what & FS_EV_RACE)

@@ -853,9 +853,13 @@ static const struct {
 	{ W "mode pct depth=2 cpus=0\nthread 0:\nthread 1:\n", 2,
 	  "expected cpus=1..3" },
 	{ W "mode bytes depth=2\nthread 0:\nthread 1:\n", 2,
-	  "expected cpus=1..3, not 'depth=2'" },
+	  "expected cpus=1..3 or mm=sc|tso|pso|arm, not 'depth=2'" },
 	{ W "mode pct cpus=2 depth=2\nthread 0:\nthread 1:\n", 2,
-	  "unexpected 'depth=2'" },
+	  "expected depth=1..4, cpus=1..3 or mm=sc|tso|pso|arm, not 'depth=2'" },
+	{ W "mode bytes mm=x86\nthread 0:\nthread 1:\n", 2,
+	  "expected mm=sc, tso, pso or arm" },
+	{ W "mode bytes mm=tso mm=arm\nthread 0:\nthread 1:\n", 2,
+	  "expected cpus=1..3 or mm=sc|tso|pso|arm, not 'mm=arm'" },
 };
 
 static void test_format(void)
@@ -886,6 +890,17 @@ static void test_format(void)
 		CHECK_EQ(sched_prog_parse_text(&p, t, sizeof(t) - 1, &err), 0);
 		CHECK(p.cpus == 2 && p.pct_depth == 3 && p.mode == SCHED_PCT);
 		n0 = sched_prog_encode(&p, in, sizeof(in));
+		check_round_trip(in, n0);
+	}
+	/* ... and the memory model (either order after the mode) */
+	{
+		static const char t[] = W "mode bytes mm=arm cpus=1\n"
+					  "thread 0:\n" OP "thread 1:\n";
+
+		CHECK_EQ(sched_prog_parse_text(&p, t, sizeof(t) - 1, &err), 0);
+		CHECK(p.cpus == 1 && p.mm == FS_MM_ARM && p.mode == SCHED_BYTES);
+		n0 = sched_prog_encode(&p, in, sizeof(in));
+		CHECK_EQ(in[PROG_HEADER_BYTES] & 3, FS_MM_ARM);
 		check_round_trip(in, n0);
 	}
 	/* a schedule past SCHED_MAX_BYTES is cut; long runs print as B*N */

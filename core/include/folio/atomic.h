@@ -150,6 +150,9 @@ static inline void folio_step_at(const char *file, int line)
 		__auto_type __pl = (p);                                    \
 		folio_sched_before(&__fs, __pl);                           \
 		__auto_type __v = atomic_load_explicit(__pl, (m));         \
+		if (__builtin_expect(folio_sched_wm, 0))                   \
+			__v = (__typeof__(__v))(uintptr_t)folio_sched_forward( \
+				__pl, sizeof(*(p)), FS_U64(__v));          \
 		folio_sched_after(&__fs, __pl, FS_U64(__v), 0, FS_READ);   \
 		__v;                                                       \
 	})
@@ -203,9 +206,15 @@ static inline void folio_step_at(const char *file, int line)
 
 #define fa_peek_relaxed(p)                                                 \
 	({                                                                 \
+		__auto_type __pp = (p);                                    \
 		if (folio_sched_on)                                        \
-			folio_sched_quiet(p);                              \
-		atomic_load_explicit((p), memory_order_relaxed);           \
+			folio_sched_quiet(__pp);                           \
+		__auto_type __pv = atomic_load_explicit(__pp,              \
+						       memory_order_relaxed); \
+		if (__builtin_expect(folio_sched_wm, 0))                   \
+			__pv = (__typeof__(__pv))(uintptr_t)folio_sched_forward( \
+				__pp, sizeof(*__pp), FS_U64(__pv));        \
+		__pv;                                                      \
 	})
 #define fa_load_relaxed(p) FA_SCHED_LOAD(p, memory_order_relaxed)
 #define fa_load_acquire(p) FA_SCHED_LOAD(p, memory_order_acquire)

@@ -21,9 +21,12 @@
  * The core uses no thread-local storage and no OS thread id (true of every
  * build: the "current CPU" is the scheduler's business).
  *
- * The accesses are sequentially consistent here: one OS thread runs every
- * logical thread, so the scheduler explores interleavings, not weak-memory
- * reorderings (those need the native build on real CPUs, or TSan).
+ * One OS thread runs every logical thread, so the accesses are
+ * sequentially consistent unless the run asks for a weak memory model
+ * (sched/wmm.h: tso, pso, arm): then a store may sit in its thread's store
+ * buffer, invisible to the others, until the scheduler lets it out, and
+ * a load of the thread's own buffered store forwards from it
+ * (folio_sched_forward, below).
  *
  * Outside a run (world setup, the checker, teardown) folio_sched_on is
  * false: every hook returns at once and a lock is taken by "main".
@@ -85,6 +88,12 @@ void folio_sched_shared_del(const void *p);
 
 /* Set by the scheduler while logical threads run. */
 extern bool folio_sched_on;
+/* ... and while they run under a weak memory model. */
+extern bool folio_sched_wm;
+/* A load's value @v of @size bytes at @addr, or the running thread's own
+ * buffered store there (weak memory only). */
+uint64_t folio_sched_forward(const volatile void *addr, unsigned int size,
+			     uint64_t v);
 
 /* The scheduler's side (sched/sched.c, library folio_sched_rt). */
 void folio_sched_step(const struct folio_site *site, const volatile void *addr);

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wmm.h - weak memory for the deterministic scheduler: a store buffer per
+ * logical thread, as an x86 (TSO), a SPARC PSO or an arm64 core has one,
+ * with the moment each buffered store becomes visible left to the
+ * scheduler's decisions (sched.c draws them from the input).
+ *
+ * The contract is the wrapper's name (folio/atomic.h), read as C11 reads
+ * it; what it allows, the emulator may do:
+ *   - fa_store_relaxed/_release and, in pso/arm, the store half of a
+ *     relaxed RMW enter the buffer; the thread's own loads forward from it;
+ *   - tso: the buffer drains in program order, and every RMW, fence and
+ *     seq_cst store drains it first (x86's LOCK prefix, MFENCE, XCHG);
+ *   - pso/arm: per address: a store may become visible before an older one
+ *     to another address, unless a release store is in between (a release
+ *     waits for every older store); a seq_cst RMW, store or fence drains;
+ *   - taking a lock (or entering an RCU read-side section) is an acquire:
+ *     in tso a LOCK'd RMW that drains, in pso/arm nothing, so a store made
+ *     before it may become visible inside the critical section (the
+ *     "roach motel"); unlocking, a grace period, a condition wait, a
+ *     yield and a thread's end drain (a release, or stronger);
+ *   - another thread's write to an address a buffer holds makes that store
+ *     visible first (one coherence order per location; an RMW stays atomic).
+ *   - arm: a relaxed load may also be satisfied early, before the
+ *     thread's previous access when that one was relaxed (load-load and
+ *     store-load reordering): it reads the value its location had at any
+ *     moment since the step before that, never older than the thread's
+ *     own writes.
+ * What it cannot do: a plain (compiler-instrumented) store is visible at
+ * once (the callback comes before the store and cannot hold it back), so
+ * reordering needs one of the wrappers; a load is satisfied early by one
+ * step at most (further would need the address dependencies the hardware
+ * keeps), and no value is made up (no out-of-thin-air, no load
+ * buffering: a load never reads a store that comes after it).
+ */
+#ifndef FT_SCHED_WMM_H
+#define FT_SCHED_WMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "folio/sched.h"
+
+enum fs_mm { FS_MM_SC, FS_MM_TSO, FS_MM_PSO, FS_MM_ARM, FS_MM_NR };
+
+#define WMM_THREADS 5		/* FS_NR_THREADS */
+#define WMM_DEPTH 32		/* stores a buffer holds; one more flushes */
+#define WMM_HIST 64		/* arm: visible writes remembered */
+
+struct wmm_entry {
+	const struct folio_site *site;
+	const volatile void *addr;
+	uint64_t val;
+	unsigned char size;
+	unsigned char tid;
+	bool release;		/* waits for every older store */
+	size_t ev;		/* the trace event that issued it */
+	unsigned long step;	/* ... at this step */
+};
+
+/* "sc", "tso", "pso", "arm", or NULL. */
+const char *wmm_name(enum fs_mm m);
+/* FS_MM_NR if @s names none. */
+enum fs_mm wmm_parse(const char *s);
+
+void wmm_reset(enum fs_mm m);
+enum fs_mm wmm_mode(void);
+bool wmm_empty(void);
+
+/*
+ * Called for every flush the emulator makes (the entry, now visible):
+ * @forced when a rule, not a decision, made it (the scheduler records it
+ * in the trace either way).
+ */
+typedef void (*wmm_flush_fn)(const struct wmm_entry *e, bool forced);
+void wmm_set_flush_hook(wmm_flush_fn fn);
+/* arm: a relaxed load may read one of @k earlier values; the scheduler's
+ * choice, 0 (the current value) .. k. */
+typedef unsigned int (*wmm_choose_fn)(unsigned int k);
+void wmm_set_choose(wmm_choose_fn fn);
+
+/*
+ * Thread @tid is about to make access @s at @a (after its scheduling
+ * decision): make visible what must be, and remember the old contents if
+ * the write may be buffered.
+ */
+void wmm_before(unsigned int tid, const struct folio_site *s,
+		const volatile void *a);
+/*
+ * ... and made it (@wr written, @rd read, @what FS_READ/FS_WROTE): returns
+ * true if the write went into the buffer (memory got its old contents
+ * back), with @ev/@step for the diagram.
+ */
+bool wmm_after(unsigned int tid, const struct folio_site *s,
+	       const volatile void *a, uint64_t wr, unsigned int what,
+	       size_t ev, unsigned long step);
+/* A load's value, forwarded from @tid's own buffer if it holds @a. */
+uint64_t wmm_load(unsigned int tid, const volatile void *a, unsigned int size,
+		  uint64_t mem);
+/* A plain access of [a, a+size): @tid's stores there become visible. */
+void wmm_plain(unsigned int tid, const volatile void *a, unsigned int size,
+	       bool store);
+/* A full barrier of @tid (fence, unlock, RCU, end): its buffer drains. */
+void wmm_drain(unsigned int tid);
+/* @tid resumes after a wait (a lock, a grace period): arm's loads are not
+ * satisfied before this point. */
+void wmm_pin(unsigned int tid);
+/* A lock taken by @tid: drains in tso only. */
+void wmm_acquire(unsigned int tid);
+void wmm_drain_all(void);
+
+/* Stores that may become visible now, in a fixed order: the scheduler's
+ * choice @k (0 <= k < wmm_candidates()) flushes one. */
+unsigned int wmm_candidates(void);
+void wmm_flush_candidate(unsigned int k);
+/* The entries thread @tid holds now (for a finding's report). */
+unsigned int wmm_held(unsigned int tid, const struct wmm_entry **e);
+
+#endif /* FT_SCHED_WMM_H */
