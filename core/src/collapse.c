@@ -98,8 +98,14 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long va)
 		((unsigned char *)(src + nr))[i] = alone(src[i]);
 	}
 	/* pmdp_collapse_flush: the PMD goes, then the barrier (R4) */
-	fa_xchg_full(pmdp, 0);
-	fa_fence_full();
+	if (FOLIO_MUTANT_IS(collapse_clear_plain)) {
+		/* a plain pmd_clear, no flush: the clear may still sit in
+		 * this CPU's store buffer when the counts are read */
+		fa_store_relaxed(pmdp, 0);
+	} else {
+		fa_xchg_full(pmdp, 0);
+		fa_fence_full();
+	}
 	folio_race_point(RP_COLLAPSE_CLEARED, src[0]);
 	for (unsigned long i = 0; i < nr; i++)
 		/* is_refcount_suitable: the PTE's and our isolation's */

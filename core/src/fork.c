@@ -478,7 +478,12 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 	/* the previous child exits */
 	zap_page_range(dst, 0, dst->anon_pages);
 	/* raw_write_seqcount_begin: odd, before any entry is looked at */
-	(void)fa_add_return_full(&src->write_protect_seq, 1);
+	if (FOLIO_MUTANT_IS(fork_seq_relaxed))
+		/* unordered: the odd count may become visible only after
+		 * the pin counts below were read */
+		fa_add_relaxed(&src->write_protect_seq, 1);
+	else
+		(void)fa_add_return_full(&src->write_protect_seq, 1);
 	for (unsigned long p = 0; p < pmds; p++) {
 		unsigned long va = p * nr;
 		pmd_t pmd = pmd_settled(src, va);

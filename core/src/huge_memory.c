@@ -242,7 +242,11 @@ int split_folio_to_order(struct folio *f, unsigned int new_order)
 				fa_store_release(&mapping->slots[index + (k + 1) * new_nr + j],
 						 nf[k]);
 	}
-	if (!FOLIO_MUTANT_IS(split_unfreeze_orig_early))
+	if (FOLIO_MUTANT_IS(split_unfreeze_relaxed))
+		/* atomic_set, not atomic_set_release: the count may become
+		 * visible before the order and the slots stored above */
+		fa_store_relaxed(&f->_refcount, new_cache + 1);
+	else if (!FOLIO_MUTANT_IS(split_unfreeze_orig_early))
 		folio_ref_unfreeze(f, new_cache + 1);
 	if (!anon)
 		fl_unlock(&mapping->i_pages_lock);

@@ -71,7 +71,8 @@ static int discard_pmd(struct mm_struct *mm, unsigned long va, struct folio *f,
 		return -EAGAIN;
 	}
 	old = fa_xchg_relaxed(pmdp, 0);				/* 1 */
-	fa_fence_full();					/* 2 */
+	if (!FOLIO_MUTANT_IS(lazyfree_no_mb))
+		fa_fence_full();				/* 2 */
 	folio_race_point(RP_RECLAIM_CLEARED, f);
 	err = lazyfree_verdict(f, old & _PAGE_DIRTY);		/* 3-5 */
 	if (err) {
@@ -110,7 +111,8 @@ static int unmap_ptes_batched(_Atomic pte_t *ptes, unsigned long nr,
 		dirty |= !!(old[i] & _PAGE_DIRTY);
 		n++;
 	}
-	fa_fence_full();					/* 2 */
+	if (!FOLIO_MUTANT_IS(lazyfree_no_mb))
+		fa_fence_full();				/* 2 */
 	folio_race_point(RP_RECLAIM_CLEARED, f);
 	err = lazyfree_verdict(f, dirty);			/* 3-5 */
 	if (err) {
@@ -143,7 +145,8 @@ static int unmap_ptes_one_by_one(_Atomic pte_t *ptes, unsigned long nr,
 		if (!pte_present(pte) || pte_pfn(pte) != pfn + i)
 			continue;
 		pte = fa_xchg_relaxed(&ptes[i], 0);
-		fa_fence_full();
+		if (!FOLIO_MUTANT_IS(lazyfree_no_mb))
+			fa_fence_full();
 		folio_race_point(RP_RECLAIM_CLEARED, f);
 		err = lazyfree_verdict(f, pte & _PAGE_DIRTY);
 		if (err) {

@@ -59,6 +59,20 @@
  * | pmd_invalidate_plain | split_huge_pmd invalidates the leaf with a store | mm: Do not lose dirty and access bits in pmdp_invalidate()    | data: a written lazyfree page   | split's PMD read .. invalidate |
  * |                   | of the value it read, not an exchange: a dirty bit   | (ced108037c2a, 2018)                                           | loses its dirty bit and reclaim | vs a CPU store (the hardware   |
  * |                   | the hardware set in between is lost                  |                                                                | discards it                     | takes no lock)                 |
+ *
+ * Ordering bugs (docs/design.md 8.3): one barrier or one memory order
+ * weakened.  Every interleaving of the statements is still correct, so
+ * fuzz_sched in sc mode cannot see them; its weak memory modes can
+ * (FT_SCHED_MM=tso|pso|arm), as an arm64 or POWER machine would.
+ *
+ * | collapse_clear_plain | collapse clears the PMD with a plain store and no | mm: gup: fix the fast GUP race against THP collapse             | data (a DMA write lost), I-ref | R4, store->load: tso, pso, arm |
+ * |                   | barrier before it reads the sources' counts          | (70cbc3cc78a9, 2022: the full barrier GUP-fast pairs with)      |                                 |                                |
+ * | lazyfree_no_mb    | lazyfree reclaim reads the counts with no smp_mb     | mm: fix race between MADV_FREE reclaim and blkdev direct IO     | data (the page goes under a pin)| R3, store->load: pso, arm (an  |
+ * |                   | after clearing the entries (relaxed xchg)            | read (6c8e2a256915, 2022: the smp_mb it added)                  |                                 | x86 xchg is a full barrier)    |
+ * | split_unfreeze_relaxed | split unfreezes the original folio with a plain  | mm/page_ref: use atomic_set_release in page_ref_unfreeze()     | I-ref, I-pin (GUP-fast reads the| R2, store->store: pso, arm     |
+ * |                   | store, not a release                                 | (2018)                                                          | old order)                      |                                |
+ * | fork_seq_relaxed  | fork makes write_protect_seq odd with an unordered   | mm/gup: prevent gup_fast from racing with COW during fork       | data (a pin on a page fork      | R14, store->load: pso, arm     |
+ * |                   | increment                                            | (57efa1fe5957, 2021)                                            | shared: COW takes it away)      |                                |
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
@@ -77,7 +91,11 @@
 	X(gup_no_pmd_recheck)        \
 	X(lazyfree_ignore_refs)      \
 	X(cow_reuse_mapcount)        \
-	X(pmd_invalidate_plain)
+	X(pmd_invalidate_plain)      \
+	X(collapse_clear_plain)      \
+	X(lazyfree_no_mb)            \
+	X(split_unfreeze_relaxed)    \
+	X(fork_seq_relaxed)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {
