@@ -16,9 +16,15 @@
 #   .sched  a fuzz_sched input (text or binary): folio-replay --sched FILE
 #   .ops    a fuzz_ops input: folio-replay --binary FILE
 #   .text   a fuzz_ops_text program: folio-replay --text FILE
+#   .explore  a fuzz_sched program whose schedules folio-replay --explore
+#           searches (1 preemption, its memory model): the mutant must
+#           give a finding, the correct build "no finding within 1"
 #   .unit   a unit test that kills it: the file's first line that is not a
 #           comment names the test program (tests/test_<name>.c), which
 #           must fail on the mutant (on the correct build ctest runs it)
+# A .sched reproducer whose mode line names a weak memory model (mm=tso,
+# pso, arm) must also pass under --mm sc on the mutant: the model is what
+# finds the bug.
 # <mutant>.tsan.<kind>: replayed on the mutant's tsan build (a data race
 # ThreadSanitizer sees); <mutant>.asan.<kind>: on its asan build (clang: the
 # scheduler's plain-access steps and data-race detector); otherwise on its
@@ -54,7 +60,8 @@ replay() {	# REPLAY_BIN FILE -> folio-replay's exit status
 	sched) "$bin" --quiet --sched "$f" ;;
 	ops) "$bin" --quiet --binary "$f" ;;
 	text) "$bin" --quiet --text "$f" ;;
-	*) echo "mutant-kills: $f: unknown kind .$kind (sched, ops or text)" >&2; return 2 ;;
+	explore) "$bin" --explore --preemptions 1 --out "${TMPDIR:-/tmp}/mutant-kills-explore.$$.txt" "$f" ;;
+	*) echo "mutant-kills: $f: unknown kind .$kind (sched, ops, text, explore or unit)" >&2; return 2 ;;
 	esac
 }
 
@@ -71,8 +78,12 @@ if [ -n "$correct" ]; then
 	bad=0
 	for f in $files; do
 		case $f in *.unit) continue ;; esac	# ctest runs the unit tests
-		if replay "$bin" "$f" >/tmp/mutant-kills.$$ 2>&1; then
+		replay "$bin" "$f" >/tmp/mutant-kills.$$ 2>&1
+		rc=$?
+		if [ $rc -eq 0 ]; then
 			echo "pass on the correct build: $f"
+		elif [ $rc -eq 77 ]; then
+			echo "skipped (weak memory needs a clang build): $f"
 		else
 			echo "FAIL: $f reports a finding on the correct build:" >&2
 			tail -5 /tmp/mutant-kills.$$ >&2
@@ -111,6 +122,13 @@ for m in $mutants; do
 		# a finding: exit 1 (a unit test: any failure, an assertion's abort too)
 		if [ $rc -eq 1 ] || { [ "${f##*.}" = unit ] && [ $rc -ne 0 ] && [ -n "$first" ]; }; then
 			echo "killed: $m by $(basename "$f") ($((SECONDS - t0)) s with the build): $first"
+			# a weak-memory reproducer: the model is what finds it,
+			# so the same schedule passes under sc
+			if grep -q -E '^mode .*mm=(tso|pso|arm)' "$f" &&
+			   ! "$b/fuzz/folio-replay" --quiet --mm sc "$f" >/dev/null 2>&1; then
+				echo "FAIL: $m: $(basename "$f") reports a finding under sc too" >&2
+				survived=1
+			fi
 		else
 			echo "SURVIVED: $m: $(basename "$f") exit $rc (want 1, a finding)" >&2
 			echo "$out" | tail -5 >&2

@@ -30,6 +30,7 @@
 #include "folio/page_data.h"
 #include "fuzz_common.h"
 #include "interrupt.h"
+#include "replay_explore.h"
 #include "replay_sched.h"
 #include "sched_run.h"
 #include "sanitizer.h"
@@ -43,9 +44,13 @@ static struct {		/* options, then counters */
 	int quiet, sched, full, windows;
 	unsigned int timeout_s, repeat;
 	int mm;			/* --mm / FT_SCHED_MM, -1: the input's */
+	int explore;
+	unsigned int preemptions;
+	unsigned long max_runs;
+	const char *out;
 	const char *to_text, *to_binary, *minimize;
-	unsigned long inputs, passed, findings, malformed;
-} rp = { .timeout_s = 25, .mm = -1 };
+	unsigned long inputs, passed, findings, malformed, skipped;
+} rp = { .timeout_s = 25, .mm = -1, .preemptions = 2 };
 
 static struct prog prog;
 static int loaded_sched;		/* the input loaded is a fuzz_sched one */
@@ -323,6 +328,14 @@ static void help(void)
 	       "  --mm MODEL        fuzz_sched: run under memory model sc, tso, pso\n"
 	       "                    or arm, whatever the input says (default: the\n"
 	       "                    input's, or FT_SCHED_MM's)\n"
+	       "  --explore         fuzz_sched: run every schedule of one FILE's\n"
+	       "                    threads with at most K preemptions (sleep sets:\n"
+	       "                    each up to reordering of independent steps);\n"
+	       "                    the first finding's schedule goes to --out\n"
+	       "                    (exit 1), else \"no finding within K\" (exit 0)\n"
+	       "  --preemptions K   --explore's bound (default 2)\n"
+	       "  --max-runs N      --explore stops after N schedules (exit 3)\n"
+	       "  --out FILE        --explore's finding (default explore-finding.txt)\n"
 	       "  --minimize OUT    fuzz_sched: shrink a finding of one FILE to the\n"
 	       "                    fewest preemptions, then the fewest ops, that\n"
 	       "                    still give the same rule; write it (text) to OUT\n"
@@ -338,7 +351,8 @@ static void help(void)
 	       "skip): the result that op must return, checked here.\n"
 	       "Inputs are at most 1 MiB.  Exit: 0 PASS, 1 FAIL (a finding, a timeout\n"
 	       "or a sanitizer report), 2 a malformed or unreadable input or a usage\n"
-	       "error, 128+N interrupted by signal N; the last line says which.\n");
+	       "error, 77 SKIP (every input needs a clang build: weak memory),\n"
+	       "128+N interrupted by signal N; the last line says which.\n");
 }
 
 /* Read and decode @path into prog.  0 ok; -1 reported (malformed). */
@@ -401,6 +415,15 @@ static void replay_one(const char *path, void *ctx)
 	rp.inputs++;
 	if (load(path, &fmt)) {
 		rp.malformed++;
+		return;
+	}
+	if (loaded_sched && replay_sched_prog()->mm && !fs_plain_steps()) {
+		/* a thread's plain load of its own buffered store would read
+		 * memory: weak memory needs those loads as steps */
+		printf("%s: SKIP: memory model %s needs the plain accesses as "
+		       "steps (a clang build: the asan or libfuzzer preset)\n",
+		       path, wmm_name((enum fs_mm)replay_sched_prog()->mm));
+		rp.skipped++;
 		return;
 	}
 	if (loaded_sched) {
@@ -546,6 +569,31 @@ static int convert_loaded(const char *in, const char *out, int to_text,
 	return 0;
 }
 
+/* --explore FILE: every schedule within the preemption bound. */
+static int explore(const char *in)
+{
+	const char *fmt;
+	struct explore_opts o = { .preemptions = rp.preemptions,
+				  .max_runs = rp.max_runs,
+				  .out = rp.out ? rp.out : "explore-finding.txt" };
+
+	if (load(in, &fmt))
+		return 2;
+	if (!loaded_sched) {
+		err("folio-replay: --explore takes a fuzz_sched input (--sched "
+		    "for a binary one)\n");
+		return 2;
+	}
+	if (replay_sched_prog()->mm && !fs_plain_steps()) {
+		printf("folio-replay: SKIP: memory model %s needs the plain "
+		       "accesses as steps (a clang build: asan or libfuzzer)\n",
+		       wmm_name((enum fs_mm)replay_sched_prog()->mm));
+		return 77;
+	}
+	printf("==== %s (fuzz_sched, %s)\n", in, fmt);
+	return replay_explore(replay_sched_prog(), &o);
+}
+
 /* --minimize OUT FILE: a fuzz_sched finding, shrunk, as text. */
 static int minimize(const char *in, const char *out)
 {
@@ -570,19 +618,21 @@ static int minimize(const char *in, const char *out)
 	return 0;
 }
 
-static unsigned int parse_count(const char *s)
+static unsigned long parse_count(const char *opt, const char *s,
+				 unsigned long lo, unsigned long hi)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v < 1 || v > 100000 || s[0] == '-') {
-		err("folio-replay: --repeat: '%s' is not a count (1..100000)\n", s);
+	if (!*s || *end || errno || v < lo || v > hi || s[0] == '-') {
+		err("folio-replay: --%s: '%s' is not a count (%lu..%lu)\n", opt,
+		    s, lo, hi);
 		usage_hint();
 		exit(2);
 	}
-	return (unsigned int)v;
+	return v;
 }
 
 static unsigned int parse_seconds(const char *s)
@@ -615,6 +665,10 @@ int main(int argc, char **argv)
 		{ "minimize", required_argument, NULL, 'm' },
 		{ "windows", no_argument, NULL, 'w' },
 		{ "mm", required_argument, NULL, 'M' },
+		{ "explore", no_argument, NULL, 'E' },
+		{ "preemptions", required_argument, NULL, 'P' },
+		{ "max-runs", required_argument, NULL, 'R' },
+		{ "out", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -632,9 +686,13 @@ int main(int argc, char **argv)
 		case 'y': rp.to_binary = optarg; break;
 		case 's': rp.sched = 1; break;
 		case 'f': rp.full = 1; break;
-		case 'r': rp.repeat = parse_count(optarg); break;
+		case 'r': rp.repeat = (unsigned int)parse_count("repeat", optarg, 1, 100000); break;
 		case 'm': rp.minimize = optarg; break;
 		case 'w': rp.windows = 1; break;
+		case 'E': rp.explore = 1; break;
+		case 'P': rp.preemptions = (unsigned int)parse_count("preemptions", optarg, 0, 8); break;
+		case 'R': rp.max_runs = parse_count("max-runs", optarg, 1, 1000000000ul); break;
+		case 'O': rp.out = optarg; break;
 		case 'M':
 			rp.mm = (int)wmm_parse(optarg);
 			if (rp.mm == FS_MM_NR) {
@@ -657,6 +715,14 @@ int main(int argc, char **argv)
 		err("folio-replay: no input given\n");
 		usage_hint();
 		return 2;
+	}
+	if (rp.explore) {
+		if (argc - optind != 1 || rp.minimize || rp.to_text || rp.to_binary) {
+			err("folio-replay: --explore searches exactly one FILE\n");
+			usage_hint();
+			return 2;
+		}
+		return explore(argv[optind]);
 	}
 	if (rp.minimize) {
 		if (argc - optind != 1 || rp.to_text || rp.to_binary) {
@@ -696,10 +762,12 @@ int main(int argc, char **argv)
 		}
 	}
 	rc = rp.findings ? 1 : rp.malformed ? 2 :
-	     ft_interrupted() ? 128 + ft_interrupted() : 0;
-	printf("folio-replay: %s: %lu inputs, %lu passed, %lu findings, %lu malformed%s\n",
+	     ft_interrupted() ? 128 + ft_interrupted() :
+	     rp.skipped && rp.skipped == rp.inputs ? 77 : 0;
+	printf("folio-replay: %s: %lu inputs, %lu passed, %lu findings, %lu malformed%s%s\n",
 	       rc == 0 ? "PASS" : rc == 1 ? "FAIL" : rc == 2 ? "MALFORMED" :
-	       "INTERRUPTED", rp.inputs, rp.passed, rp.findings, rp.malformed,
-	       ft_interrupted() ? " (interrupted)" : "");
+	       rc == 77 ? "SKIP" : "INTERRUPTED", rp.inputs, rp.passed, rp.findings, rp.malformed,
+	       ft_interrupted() ? " (interrupted)" : "",
+	       rp.skipped ? ", some skipped (weak memory, not a clang build)" : "");
 	return rc;
 }

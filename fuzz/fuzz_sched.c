@@ -68,6 +68,13 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	mm = sched_mm_from_env();
+	if (mm > 0 && !fs_plain_steps()) {
+		fprintf(stderr, "FT_SCHED_MM=%s: weak memory needs the plain "
+			"accesses as steps (a clang build with libFuzzer or the "
+			"asan preset); this build has none\n",
+			wmm_name((enum fs_mm)mm));
+		exit(2);
+	}
 	rf = fs_rf_default();
 	for (int i = 1; argc && argv && i < *argc; i++)
 		if (!strcmp((*argv)[i], "-print_final_stats=1"))

@@ -259,12 +259,15 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		.pct_depth = p->pct_depth,
 		.pct_steps = 2048,
 		.cpus = p->cpus,
-		.mm = (enum fs_mm)p->mm,
+		/* weak memory needs a thread's plain loads as steps (they
+		 * must see its own buffered stores): sc without them */
+		.mm = fs_plain_steps() ? (enum fs_mm)p->mm : FS_MM_SC,
 		.step_bound = o->step_bound ? o->step_bound : SCHED_STEP_BOUND,
 		.rf = o->rf,
 		.on_finding = on_finding,
 		.decisions = o->decisions,
 		.decisions_cap = o->decisions_cap,
+		.decide = o->decide,
 	};
 	memset(r, 0, sizeof(*r));
 	R.p = p;

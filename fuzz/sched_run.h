@@ -32,6 +32,8 @@ struct sched_run_opts {
 	unsigned long step_bound;	/* 0: the default */
 	uint8_t *decisions;		/* log every decision (fs_config) */
 	size_t decisions_cap;
+	/* folio-replay --explore: makes every decision (fs_config.decide) */
+	unsigned int (*decide)(const struct fs_decision *d, void *ctx);
 	/* replay: called just before a finding ends the process */
 	void (*on_fatal)(void *ctx);
 	void *ctx;

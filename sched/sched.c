@@ -443,6 +443,28 @@ static void enter_prng_phase(void)
 	}
 }
 
+/* Ask the explorer (fs_config.decide). */
+static unsigned int explorer(enum fs_dkind kind, unsigned int n,
+			     unsigned int m, int from)
+{
+	struct fs_decision d = { .kind = kind, .n = n };
+	unsigned int c;
+
+	if (kind == FS_D_PICK) {
+		int start = from < 0 ? 0 : from;
+
+		d.preemptive = from >= 0 && (m & (1u << from));
+		for (unsigned int i = 0; i < n; i++)
+			d.tid[i] = (unsigned char)kth(m, start, i);
+	}
+	for (unsigned int t = 0; t < FS_NR_THREADS; t++) {
+		d.pend_g[t] = S.th[t].pend_g;
+		d.pend_w[t] = S.th[t].pend_w;
+	}
+	c = S.cfg->decide(&d, S.cfg->decide_ctx);
+	return c < n ? c : 0;
+}
+
 /* The thread to run next among @m (not empty), from @from's point of view. */
 static int pick(unsigned int m, int from)
 {
@@ -450,7 +472,7 @@ static int pick(unsigned int m, int from)
 	int start = from < 0 ? 0 : from, best = -1;
 	bool pct;
 
-	if (S.phase == PH_BYTES && S.pos >= S.cfg->sched_len)
+	if (S.phase == PH_BYTES && S.pos >= S.cfg->sched_len && !S.cfg->decide)
 		enter_prng_phase();
 	pct = S.phase == PH_PCT || S.phase == PH_PRNG_PCT;
 	if (pct && from >= 0 && S.st.steps >= S.pct_next_step) {
@@ -477,6 +499,8 @@ static int pick(unsigned int m, int from)
 				best = (int)i;
 		if (S.phase == PH_PRNG_PCT)
 			S.st.prng_used++;
+	} else if (S.cfg->decide) {
+		best = kth(m, start, explorer(FS_D_PICK, n, m, from));
 	} else if (S.phase == PH_BYTES) {
 		/* the k-th runnable thread counting from the running one */
 		best = kth(m, start, next_byte() % n);
@@ -554,7 +578,9 @@ static void wm_decide(void)
 	if (!k)
 		return;
 	S.st.flush_decisions++;
-	if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
+	if (S.cfg->decide) {
+		c = explorer(FS_D_FLUSH, k + 1, 0, -1);
+	} else if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
 		c = next_byte() % (k + 1);
 	} else {
 		uint64_t r = xorshift(&S.prng);
@@ -574,7 +600,9 @@ static unsigned int wm_choose(unsigned int k)
 	unsigned int c;
 
 	S.st.flush_decisions++;
-	if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
+	if (S.cfg->decide) {
+		c = explorer(FS_D_LOAD, k + 1, 0, -1);
+	} else if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
 		c = next_byte() % (k + 1);
 	} else {
 		uint64_t r = xorshift(&S.prng);
@@ -1201,6 +1229,7 @@ void folio_sched_yield(const struct folio_site *s)
 	if (++S.st.steps > S.cfg->step_bound)
 		finding(FS_LIVELOCK, "the step bound was reached");
 	wm_sync();
+	S.th[S.cur].pend_g = 0;		/* a yield: no access (explorers) */
 	S.yielding = true;
 	if ((S.phase == PH_PCT || S.phase == PH_PRNG_PCT) &&
 	    S.yield_seq < PRIO_BASE - 1)

@@ -84,6 +84,26 @@ struct fs_trace {
 	size_t n, cap;
 };
 
+/* A decision offered to an explorer (fs_config.decide). */
+enum fs_dkind {
+	FS_D_PICK,		/* which thread runs next */
+	FS_D_FLUSH,		/* weak memory: which buffered store, if any,
+				 * becomes visible now (0: none) */
+	FS_D_LOAD,		/* arm: which earlier value a load reads
+				 * (0: the current one) */
+};
+struct fs_decision {
+	enum fs_dkind kind;
+	unsigned int n;			/* options 0..n-1 */
+	bool preemptive;		/* a pick where option 0 is the running
+					 * thread, still runnable */
+	unsigned char tid[FS_NR_THREADS];	/* a pick: option i's thread */
+	/* each thread's next access: its 8-byte granule (0: unknown, or not
+	 * an access: conflicts with everything) and whether it writes */
+	uintptr_t pend_g[FS_NR_THREADS];
+	bool pend_w[FS_NR_THREADS];
+};
+
 struct fs_config {
 	unsigned int nthreads;		/* program threads, 1..FS_MAX_PROG */
 	/* The work of program thread @tid (returns when it is done). */
@@ -108,6 +128,11 @@ struct fs_config {
 	 * PRNG decisions included, can be frozen into an explicit schedule. */
 	uint8_t *decisions;
 	size_t decisions_cap;
+	/* An explorer (folio-replay --explore): makes every decision
+	 * instead of the bytes, returning an option 0..d->n-1 (logged in
+	 * @decisions like a byte, so the run replays in bytes mode). */
+	unsigned int (*decide)(const struct fs_decision *d, void *ctx);
+	void *decide_ctx;
 	/* A finding inside a run (deadlock, livelock): report and end the
 	 * process; does not return. */
 	void (*on_finding)(enum fs_verdict v, const char *what, void *ctx);
