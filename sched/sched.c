@@ -1112,6 +1112,8 @@ void folio_sched_lock(const struct folio_site *s, struct fl_lock *l)
 		block(W_LOCK, l, 0);
 	}
 	l->waiters &= ~(1u << S.cur);
+	if (folio_sched_wm)	/* the last releaser's stores, now */
+		wmm_acquire((unsigned int)S.cur, l);
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
 	hb_acquire(l);
@@ -1131,6 +1133,8 @@ bool folio_sched_trylock(const struct folio_site *s, struct fl_lock *l)
 		folio_sched_seen(s, l, 1, 0, FS_READ);
 		return false;
 	}
+	if (folio_sched_wm)
+		wmm_acquire((unsigned int)S.cur, l);
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
 	hb_acquire(l);
@@ -1163,7 +1167,7 @@ void folio_sched_lock_local(const struct folio_site *s, struct fl_lock *l)
 		return;
 	}
 	if (folio_sched_wm)
-		wmm_acquire((unsigned int)S.cur);
+		wmm_acquire((unsigned int)S.cur, l);
 	l->owner = S.cur + 1;
 	S.th[S.cur].nlocks++;
 	hb_acquire(l);
@@ -1175,7 +1179,8 @@ void folio_sched_unlock_local(const struct folio_site *s, struct fl_lock *l)
 		folio_sched_unlock(s, l);	/* wakes a waiter; or misuse */
 		return;
 	}
-	wm_sync();
+	if (folio_sched_wm)
+		wmm_release((unsigned int)S.cur, l);
 	S.th[S.cur].nlocks--;
 	hb_release(l);
 	l->owner = 0;

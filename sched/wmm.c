@@ -27,6 +27,12 @@ static struct {
 						 * the last was relaxed */
 	struct { const volatile void *addr; uint64_t old; unsigned long time;
 		 unsigned char size, tid; } hist[WMM_HIST];
+	/* lock releases: the releaser's stores up to entry id, which the
+	 * lock's next acquirer must see (direct-mapped by the lock) */
+	struct { const void *lock; unsigned long id; unsigned char tid; }
+		rel[WMM_RELEASES];
+	unsigned int nrel;
+	unsigned long next_id;		/* entries' ids: program order */
 	const volatile void *prev_addr[WMM_THREADS];	/* its last access */
 	unsigned char prev_size[WMM_THREADS];
 	uint64_t stale[WMM_THREADS];
@@ -55,6 +61,7 @@ void wmm_reset(enum fs_mm m)
 		W.floor[t] = W.last[t] = 0;
 		W.stale_addr[t] = W.prev_addr[t] = NULL;
 	}
+	W.nrel = 0;
 	W.clock = 0;
 	W.total = 0;
 	W.mode = m;
@@ -195,10 +202,72 @@ void wmm_pin(unsigned int t)
 	W.prev_addr[t] = NULL;
 }
 
-void wmm_acquire(unsigned int t)
+void wmm_pin(unsigned int t);
+
+/*
+ * The releases remembered: a list in release order, searched by the lock's
+ * address (never hashed: addresses differ between runs, and which record
+ * a collision evicted would too; a run must replay exactly).  Full: the
+ * oldest record's stores become visible now.
+ */
+static int rel_find(const void *lock)
 {
+	for (unsigned int i = 0; i < W.nrel; i++)
+		if (W.rel[i].lock == lock)
+			return (int)i;
+	return -1;
+}
+
+static void rel_drop(unsigned int i)
+{
+	for (; i + 1 < W.nrel; i++)
+		W.rel[i] = W.rel[i + 1];
+	W.nrel--;
+}
+
+/* @t's stores up to entry @id (a prefix: ids follow program order). */
+static void flush_upto(unsigned int t, unsigned long id)
+{
+	while (W.n[t] && W.e[t][0].id <= id)
+		flush(t, 0, true);
+}
+
+void wmm_release(unsigned int t, const void *lock)
+{
+	int i;
+
+	if (W.mode == FS_MM_SC)
+		return;
+	i = rel_find(lock);
+	if (i >= 0)	/* a later release of the lock covers the earlier */
+		rel_drop((unsigned int)i);
+	if (!W.n[t])
+		return;
+	if (W.nrel == WMM_RELEASES) {
+		flush_upto(W.rel[0].tid, W.rel[0].id);
+		rel_drop(0);
+	}
+	W.rel[W.nrel].lock = lock;
+	W.rel[W.nrel].tid = (unsigned char)t;
+	W.rel[W.nrel].id = W.e[t][W.n[t] - 1].id;
+	W.nrel++;
+}
+
+void wmm_acquire(unsigned int t, const void *lock)
+{
+	int i;
+
+	if (W.mode == FS_MM_SC)
+		return;
 	if (W.mode == FS_MM_TSO)
 		wmm_drain(t);	/* a LOCK'd instruction */
+	i = rel_find(lock);
+	if (i >= 0) {
+		if (W.rel[i].tid != t)
+			flush_upto(W.rel[i].tid, W.rel[i].id);
+		rel_drop((unsigned int)i);
+	}
+	wmm_pin(t);	/* no load in the section is satisfied before this */
 }
 
 void wmm_drain_all(void)
@@ -363,9 +432,12 @@ static void wmm_before_(unsigned int t, const struct folio_site *s,
 		return;
 	case FS_LOCK:
 	case FS_TRYLOCK:
-	case FS_RCU_LOCK:
-		wmm_acquire(t);
+		return;		/* wmm_acquire once it is ours */
+	case FS_UNLOCK:
+		wmm_release(t, (const void *)a);
 		return;
+	case FS_RCU_LOCK:
+		return;		/* a compiler barrier */
 	default:
 		/* a fence, an unlock, a grace period, a condition wait: the
 		 * thread's stores are visible before it */
@@ -385,7 +457,7 @@ bool wmm_after(unsigned int t, const struct folio_site *s,
 	W.may_buffer[t] = false;
 	e = &W.e[t][W.n[t]++];
 	W.total++;
-	*e = (struct wmm_entry){ .site = s, .addr = a, .val = wr,
+	*e = (struct wmm_entry){ .id = ++W.next_id, .site = s, .addr = a, .val = wr,
 				 .size = s->size, .tid = (unsigned char)t,
 				 .release = s->mo == memory_order_release,
 				 .ev = ev, .step = step };

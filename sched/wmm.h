@@ -14,11 +14,13 @@
  *   - pso/arm: per address: a store may become visible before an older one
  *     to another address, unless a release store is in between (a release
  *     waits for every older store); a seq_cst RMW, store or fence drains;
- *   - taking a lock (or entering an RCU read-side section) is an acquire:
- *     in tso a LOCK'd RMW that drains, in pso/arm nothing, so a store made
- *     before it may become visible inside the critical section (the
- *     "roach motel"); unlocking, a grace period, a condition wait, a
- *     yield and a thread's end drain (a release, or stronger);
+ *   - a lock is an acquire and an unlock a release: the stores made before
+ *     an unlock are visible to whoever takes the lock next, not sooner (a
+ *     lockless reader may still miss them); in tso taking a lock drains
+ *     (a LOCK'd RMW), in pso/arm it does not, so a store made before it
+ *     may become visible inside the critical section ("roach motel");
+ *     entering an RCU read-side section is nothing (a compiler barrier);
+ *     leaving one, a grace period, a condition wait and a yield drain;
  *   - another thread's write to an address a buffer holds makes that store
  *     visible first (one coherence order per location; an RMW stays atomic).
  *   - arm: a relaxed load may also be satisfied early, before the
@@ -47,8 +49,10 @@ enum fs_mm { FS_MM_SC, FS_MM_TSO, FS_MM_PSO, FS_MM_ARM, FS_MM_NR };
 #define WMM_THREADS 5		/* FS_NR_THREADS */
 #define WMM_DEPTH 32		/* stores a buffer holds; one more flushes */
 #define WMM_HIST 64		/* arm: visible writes remembered */
+#define WMM_RELEASES 64		/* lock releases remembered */
 
 struct wmm_entry {
+	unsigned long id;	/* program order, across threads */
 	const struct folio_site *site;
 	const volatile void *addr;
 	uint64_t val;
@@ -106,8 +110,14 @@ void wmm_drain(unsigned int tid);
 /* @tid resumes after a wait (a lock, a grace period): arm's loads are not
  * satisfied before this point. */
 void wmm_pin(unsigned int tid);
-/* A lock taken by @tid: drains in tso only. */
-void wmm_acquire(unsigned int tid);
+/*
+ * A lock released by @tid: a release, not a drain: its stores so far
+ * become visible at the latest when the lock is next taken (wmm_acquire).
+ * A lock taken by @tid: the last releaser's stores become visible; in tso
+ * its own buffer drains too (a LOCK'd instruction).
+ */
+void wmm_release(unsigned int tid, const void *lock);
+void wmm_acquire(unsigned int tid, const void *lock);
 void wmm_drain_all(void);
 
 /* Stores that may become visible now, in a fixed order: the scheduler's
