@@ -142,13 +142,17 @@ static unsigned int decide(const struct fs_decision *d, void *ctx)
 		c = nd->chosen;
 	} else {			/* a new node: the default, option 0 */
 		wake();
-		memset(nd, 0, sizeof(*nd));
+		/* field by field, no memset/memcpy: TSan intercepts those
+		 * even in this uninstrumented file (fibers share X) */
 		nd->kind = (unsigned char)d->kind;
 		nd->n = (unsigned char)(d->n > 255 ? 255 : d->n);
 		nd->preemptive = d->preemptive;
-		memcpy(nd->tid, d->tid, sizeof(nd->tid));
-		memcpy(nd->pend_g, d->pend_g, sizeof(nd->pend_g));
-		memcpy(nd->pend_w, d->pend_w, sizeof(nd->pend_w));
+		nd->done = 0;
+		for (unsigned int t = 0; t < FS_NR_THREADS; t++) {
+			nd->tid[t] = d->tid[t];
+			nd->pend_g[t] = d->pend_g[t];
+			nd->pend_w[t] = d->pend_w[t];
+		}
 		nd->sleep = X.sleep;
 		nd->cost = (unsigned char)(X.cost > 255 ? 255 : X.cost);
 		nd->chosen = 0;

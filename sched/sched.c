@@ -1309,6 +1309,8 @@ void folio_sched_gp_wait(const struct folio_site *s, unsigned int cookie)
 	if (!gp_done_snap(&S.gp[cookie]))
 		block(W_GP, NULL, cookie);
 	hb_acquire(&S.tsan_rcu);
+	if (folio_sched_wm)	/* the readers' stores before their unlocks */
+		wmm_rcu_acquire((unsigned int)S.cur);
 }
 
 void folio_sched_rcu_barrier_wait(const struct folio_site *s, unsigned long n)
@@ -1356,6 +1358,8 @@ static void rcu_thread(struct fs_thread *t)
 		}
 		t->in_callback = true;
 		hb_acquire(&S.tsan_rcu);
+		if (folio_sched_wm)
+			wmm_rcu_acquire(FS_RCU_TID);
 		folio_rcu_sched_run_one();
 		wm_sync();
 		thread_end_check(t, "ended an RCU callback");

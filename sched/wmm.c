@@ -32,6 +32,7 @@ static struct {
 	struct { const void *lock; unsigned long id; unsigned char tid; }
 		rel[WMM_RELEASES];
 	unsigned int nrel;
+	char rcu_key[WMM_THREADS];	/* each thread's RCU "lock" */
 	unsigned long next_id;		/* entries' ids: program order */
 	const volatile void *prev_addr[WMM_THREADS];	/* its last access */
 	unsigned char prev_size[WMM_THREADS];
@@ -253,6 +254,22 @@ void wmm_release(unsigned int t, const void *lock)
 	W.nrel++;
 }
 
+void wmm_rcu_acquire(unsigned int t)
+{
+	if (W.mode == FS_MM_SC)
+		return;
+	for (unsigned int u = 0; u < WMM_THREADS; u++) {
+		int i = rel_find(&W.rcu_key[u]);
+
+		if (i < 0)
+			continue;
+		if (u != t)
+			flush_upto(W.rel[i].tid, W.rel[i].id);
+		rel_drop((unsigned int)i);
+	}
+	wmm_pin(t);
+}
+
 void wmm_acquire(unsigned int t, const void *lock)
 {
 	int i;
@@ -438,6 +455,11 @@ static void wmm_before_(unsigned int t, const struct folio_site *s,
 		return;
 	case FS_RCU_LOCK:
 		return;		/* a compiler barrier */
+	case FS_RCU_UNLOCK:
+		/* not a barrier either; but what the reader stored before it
+		 * is visible once a grace period that waited for it ends */
+		wmm_release(t, &W.rcu_key[t]);
+		return;
 	default:
 		/* a fence, an unlock, a grace period, a condition wait: the
 		 * thread's stores are visible before it */

@@ -19,8 +19,10 @@
  *     lockless reader may still miss them); in tso taking a lock drains
  *     (a LOCK'd RMW), in pso/arm it does not, so a store made before it
  *     may become visible inside the critical section ("roach motel");
- *     entering an RCU read-side section is nothing (a compiler barrier);
- *     leaving one, a grace period, a condition wait and a yield drain;
+ *     entering or leaving an RCU read-side section is nothing (compiler
+ *     barriers), but a reader's stores before its exit are visible once a
+ *     grace period that waited for it ends (synchronize_rcu, a callback);
+ *     a grace period wait, a condition wait and a yield drain;
  *   - another thread's write to an address a buffer holds makes that store
  *     visible first (one coherence order per location; an RMW stays atomic).
  *   - arm: a relaxed load may also be satisfied early, before the
@@ -118,6 +120,9 @@ void wmm_pin(unsigned int tid);
  */
 void wmm_release(unsigned int tid, const void *lock);
 void wmm_acquire(unsigned int tid, const void *lock);
+/* A grace period ended for @tid (synchronize_rcu returned, a callback
+ * starts): what every reader stored before its rcu_read_unlock. */
+void wmm_rcu_acquire(unsigned int tid);
 void wmm_drain_all(void);
 
 /* Stores that may become visible now, in a fixed order: the scheduler's
