@@ -17,8 +17,9 @@
 #   .ops    a fuzz_ops input: folio-replay --binary FILE
 #   .text   a fuzz_ops_text program: folio-replay --text FILE
 #   .explore  a fuzz_sched program whose schedules folio-replay --explore
-#           searches (1 preemption, its memory model): the mutant must
-#           give a finding, the correct build "no finding within 1"
+#           searches (its memory model; K preemptions from a line
+#           "# explore: --preemptions K", else 1): the mutant must give a
+#           finding, the correct build "no finding within K"
 #   .unit   a unit test that kills it: the file's first line that is not a
 #           comment names the test program (tests/test_<name>.c), which
 #           must fail on the mutant (on the correct build ctest runs it)
@@ -60,9 +61,14 @@ replay() {	# REPLAY_BIN FILE -> folio-replay's exit status
 	sched) "$bin" --quiet --sched "$f" ;;
 	ops) "$bin" --quiet --binary "$f" ;;
 	text) "$bin" --quiet --text "$f" ;;
-	explore) "$bin" --explore --preemptions 1 --out "${TMPDIR:-/tmp}/mutant-kills-explore.$$.txt" "$f" ;;
+	explore) "$bin" --explore --preemptions "$(explore_k "$f")" \
+			--out "${TMPDIR:-/tmp}/mutant-kills-explore.$$.txt" "$f" ;;
 	*) echo "mutant-kills: $f: unknown kind .$kind (sched, ops, text, explore or unit)" >&2; return 2 ;;
 	esac
+}
+
+explore_k() {	# FILE.explore -> its "# explore: --preemptions K" (default 1)
+	sed -n 's/^# explore: --preemptions \([0-9]*\).*/\1/p' "$1" | head -1 | grep . || echo 1
 }
 
 unit_name() {	# FILE.unit -> the test program's name

@@ -147,7 +147,13 @@ int filemap_add_folio(struct address_space *m, struct folio *f,
 	fa_store_relaxed(&f->index, index);
 	fa_store_relaxed(&f->mapping, m);
 	for (i = 0; i < nr; i++)
-		fa_store_release(&m->slots[index + i], f);
+		if (FOLIO_MUTANT_IS(filemap_publish_relaxed))
+			/* WRITE_ONCE, not rcu_assign_pointer: a lockless
+			 * lookup may find the folio before its index and
+			 * mapping are visible */
+			fa_store_relaxed(&m->slots[index + i], f);
+		else
+			fa_store_release(&m->slots[index + i], f);
 	fl_unlock(&m->i_pages_lock);
 	return 0;
 }

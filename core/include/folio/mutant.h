@@ -73,6 +73,8 @@
  * |                   | store, not a release                                 | (2018)                                                          | old order)                      |                                |
  * | fork_seq_relaxed  | fork makes write_protect_seq odd with an unordered   | mm/gup: prevent gup_fast from racing with COW during fork       | data (a pin on a page fork      | R14, store->load: pso, arm     |
  * |                   | increment                                            | (57efa1fe5957, 2021)                                            | shared: COW takes it away)      |                                |
+ * | filemap_publish_relaxed | the page cache publishes a folio with a plain | (the lockless page cache's rcu_assign_pointer of the slot,     | lookup-identity (a folio whose  | R5, store->store: pso, arm     |
+ * |                   | store of the slot, not a release                     | 2.6.27; xas_store)                                              | index and mapping are stale)    |                                |
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
@@ -95,7 +97,8 @@
 	X(collapse_clear_plain)      \
 	X(lazyfree_no_mb)            \
 	X(split_unfreeze_relaxed)    \
-	X(fork_seq_relaxed)
+	X(fork_seq_relaxed)          \
+	X(filemap_publish_relaxed)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {
