@@ -571,47 +571,43 @@ static void wm_flushed(const struct wmm_entry *e, bool forced)
  * schedule of zeros keeps every store buffered as long as it can be);
  * past the bytes, one decision in four flushes a random candidate.
  */
+static unsigned int wm_option(enum fs_dkind kind, unsigned int k)
+{
+	unsigned int c;
+
+	S.st.flush_decisions++;
+	if (S.cfg->decide) {
+		c = explorer(kind, k + 1, 0, -1);
+	} else if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
+		c = next_byte() % (k + 1);
+	} else {
+		uint64_t r = xorshift(&S.prng);
+
+		S.st.prng_used++;
+		c = (r & 3) ? 0 : 1 + (unsigned int)((r >> 8) % k);
+	}
+	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
+		S.cfg->decisions[S.st.ndecisions++] = (uint8_t)c;
+	return c;
+}
+
 static void wm_decide(void)
 {
 	unsigned int k = wmm_candidates(), c;
 
 	if (!k)
 		return;
-	S.st.flush_decisions++;
-	if (S.cfg->decide) {
-		c = explorer(FS_D_FLUSH, k + 1, 0, -1);
-	} else if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
-		c = next_byte() % (k + 1);
-	} else {
-		uint64_t r = xorshift(&S.prng);
-
-		S.st.prng_used++;
-		c = (r & 3) ? 0 : 1 + (unsigned int)((r >> 8) % k);
-	}
-	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
-		S.cfg->decisions[S.st.ndecisions++] = (uint8_t)c;
+	c = wm_option(FS_D_FLUSH, k);
 	if (c)
 		wmm_flush_candidate(c - 1);
 }
 
-/* arm: which earlier value a relaxed load reads (0: the current one). */
+/* arm: which earlier value a relaxed load reads (0: the current one), by
+ * the same rule. */
 static unsigned int wm_choose(unsigned int k)
 {
-	unsigned int c;
+	unsigned int c = wm_option(FS_D_LOAD, k);
 
-	S.st.flush_decisions++;
-	if (S.cfg->decide) {
-		c = explorer(FS_D_LOAD, k + 1, 0, -1);
-	} else if (S.phase == PH_BYTES && S.pos < S.cfg->sched_len) {
-		c = next_byte() % (k + 1);
-	} else {
-		uint64_t r = xorshift(&S.prng);
-
-		S.st.prng_used++;
-		c = (r & 3) ? 0 : 1 + (unsigned int)((r >> 8) % k);
-	}
-	if (S.cfg->decisions && S.st.ndecisions < S.cfg->decisions_cap)
-		S.cfg->decisions[S.st.ndecisions++] = (uint8_t)c;
 	if (c)
 		S.st.stale_loads++;
 	return c;
