@@ -45,6 +45,7 @@ struct ex_node {
 	unsigned char sleep;			/* threads asleep here */
 	unsigned char tid[FS_NR_THREADS];
 	uint64_t done;				/* options run from here */
+	uint64_t idle;				/* flushes nobody can see yet */
 	uintptr_t pend_g[FS_NR_THREADS];
 	bool pend_w[FS_NR_THREADS];
 };
@@ -148,10 +149,28 @@ static unsigned int decide(const struct fs_decision *d, void *ctx)
 		nd->n = (unsigned char)(d->n > 255 ? 255 : d->n);
 		nd->preemptive = d->preemptive;
 		nd->done = 0;
+		nd->idle = 0;
 		for (unsigned int t = 0; t < FS_NR_THREADS; t++) {
 			nd->tid[t] = d->tid[t];
 			nd->pend_g[t] = d->pend_g[t];
 			nd->pend_w[t] = d->pend_w[t];
+		}
+		/*
+		 * A flush no other thread's next access touches commutes with
+		 * the next step: making the store visible at the next decision
+		 * instead (where it is an option again, at the same cost) gives
+		 * the same run.  Those options are not tried here.
+		 */
+		for (unsigned int j = 1; d->kind == FS_D_FLUSH && j < d->n &&
+		     j < EX_OPTS && j < FS_D_OPTS; j++) {
+			bool seen = false;
+
+			for (unsigned int t = 0; t < FS_NR_THREADS && !seen; t++)
+				seen = (d->runnable & (1u << t)) &&
+				       t != d->opt_tid[j] &&
+				       (!d->pend_g[t] || d->pend_g[t] == d->opt_g[j]);
+			if (!seen)
+				nd->idle |= 1ull << j;
 		}
 		nd->sleep = X.sleep;
 		nd->cost = (unsigned char)(X.cost > 255 ? 255 : X.cost);
@@ -180,6 +199,11 @@ static bool backtrack(void)
 				continue;
 			if (nd->cost + option_cost(nd, j) > X.o->preemptions)
 				continue;
+			if (nd->idle & (1ull << j)) {
+				X.pruned++;
+				nd->done |= 1ull << j;
+				continue;
+			}
 			if (nd->kind == FS_D_PICK &&
 			    (asleep & (1u << nd->tid[j]))) {
 				X.pruned++;

@@ -457,9 +457,16 @@ static unsigned int explorer(enum fs_dkind kind, unsigned int n,
 		for (unsigned int i = 0; i < n; i++)
 			d.tid[i] = (unsigned char)kth(m, start, i);
 	}
+	d.runnable = kind == FS_D_PICK ? m : runnable_mask();
 	for (unsigned int t = 0; t < FS_NR_THREADS; t++) {
 		d.pend_g[t] = S.th[t].pend_g;
 		d.pend_w[t] = S.th[t].pend_w;
+	}
+	for (unsigned int i = 1; kind == FS_D_FLUSH && i < n && i < FS_D_OPTS; i++) {
+		const struct wmm_entry *e = wmm_candidate(i - 1);
+
+		d.opt_g[i] = e ? (uintptr_t)e->addr & ~(uintptr_t)7 : 0;
+		d.opt_tid[i] = e ? e->tid : 0;
 	}
 	c = S.cfg->decide(&d, S.cfg->decide_ctx);
 	return c < n ? c : 0;

@@ -85,6 +85,7 @@ struct fs_trace {
 };
 
 /* A decision offered to an explorer (fs_config.decide). */
+#define FS_D_OPTS 64
 enum fs_dkind {
 	FS_D_PICK,		/* which thread runs next */
 	FS_D_FLUSH,		/* weak memory: which buffered store, if any,
@@ -97,11 +98,17 @@ struct fs_decision {
 	unsigned int n;			/* options 0..n-1 */
 	bool preemptive;		/* a pick where option 0 is the running
 					 * thread, still runnable */
+	unsigned int runnable;		/* the threads that may take the next
+					 * step (a mask) */
 	unsigned char tid[FS_NR_THREADS];	/* a pick: option i's thread */
 	/* each thread's next access: its 8-byte granule (0: unknown, or not
 	 * an access: conflicts with everything) and whether it writes */
 	uintptr_t pend_g[FS_NR_THREADS];
 	bool pend_w[FS_NR_THREADS];
+	/* a flush: option i > 0's store (its 8-byte granule, its thread),
+	 * for the first FS_D_OPTS options */
+	uintptr_t opt_g[FS_D_OPTS];
+	unsigned char opt_tid[FS_D_OPTS];
 };
 
 struct fs_config {

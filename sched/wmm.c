@@ -537,6 +537,15 @@ void wmm_flush_candidate(unsigned int k)
 			}
 }
 
+const struct wmm_entry *wmm_candidate(unsigned int k)
+{
+	for (unsigned int t = 0; t < WMM_THREADS; t++)
+		for (unsigned int i = 0; i < W.n[t]; i++)
+			if (flushable(t, i) && k-- == 0)
+				return &W.e[t][i];
+	return NULL;
+}
+
 unsigned int wmm_held(unsigned int t, const struct wmm_entry **e)
 {
 	*e = W.e[t];

@@ -129,6 +129,8 @@ void wmm_drain_all(void);
  * choice @k (0 <= k < wmm_candidates()) flushes one. */
 unsigned int wmm_candidates(void);
 void wmm_flush_candidate(unsigned int k);
+/* ... and candidate @k itself (NULL past the last). */
+const struct wmm_entry *wmm_candidate(unsigned int k);
 /* The entries thread @tid holds now (for a finding's report). */
 unsigned int wmm_held(unsigned int tid, const struct wmm_entry **e);
 
