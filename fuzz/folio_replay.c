@@ -722,6 +722,7 @@ int main(int argc, char **argv)
 			usage_hint();
 			return 2;
 		}
+		ft_interrupt_install();	/* Ctrl-C: the counts, exit 130 */
 		return explore(argv[optind]);
 	}
 	if (rp.minimize) {
