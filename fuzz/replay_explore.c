@@ -363,7 +363,7 @@ int replay_explore(const struct sched_prog *p, const struct explore_opts *o)
 			printf("explore: INTERRUPTED after %lu runs, %zu distinct "
 			       "traces, %.1f s: the search is incomplete\n",
 			       X.runs, X.nhash, now_s() - t0);
-			return 130;
+			return 128 + ft_interrupted();
 		}
 		if (o->max_runs && X.runs >= o->max_runs) {
 			printf("explore: stopped at --max-runs %lu: %zu distinct "

@@ -18,7 +18,7 @@ struct explore_opts {
  * Run every schedule of @p (its own schedule bytes ignored; its memory
  * model kept) with at most o->preemptions preemptions, up to sleep-set
  * equivalence.  0: no finding (the space was covered); 1: a finding,
- * written to o->out; 2: an error; 3: --max-runs reached; 130: interrupted.
+ * written to o->out; 2: an error; 3: --max-runs reached; 128+N: signal N.
  * A finding inside a run ends the process after writing o->out.
  */
 int replay_explore(const struct sched_prog *p, const struct explore_opts *o);
