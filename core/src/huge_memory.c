@@ -82,7 +82,12 @@ static void __split_huge_pmd(struct mm_struct *mm, unsigned long va,
 							 _PAGE_YOUNG))));
 	/* 3. */
 	folio_remove_rmap_pmd(f);
-	fa_store_release(pmdp, mk_pte(pt->pfn, _PAGE_PRESENT | _PMD_TABLE));
+	if (FOLIO_MUTANT_IS(split_pmd_populate_relaxed))
+		/* no smp_wmb before pmd_populate: a lockless walker may see
+		 * the table before its PTEs */
+		fa_store_relaxed(pmdp, mk_pte(pt->pfn, _PAGE_PRESENT | _PMD_TABLE));
+	else
+		fa_store_release(pmdp, mk_pte(pt->pfn, _PAGE_PRESENT | _PMD_TABLE));
 	fl_unlock(&mm->pmd_lock);
 }
 

@@ -75,6 +75,8 @@
  * |                   | increment                                            | (57efa1fe5957, 2021)                                            | shared: COW takes it away)      |                                |
  * | filemap_publish_relaxed | the page cache publishes a folio with a plain | (the lockless page cache's rcu_assign_pointer of the slot,     | lookup-identity (a folio whose  | R5, store->store: pso, arm     |
  * |                   | store of the slot, not a release                     | 2.6.27; xas_store)                                              | index and mapping are stale)    |                                |
+ * | split_pmd_populate_relaxed | split_huge_pmd installs the PTE table with a | (__split_huge_pmd_locked's "smp_wmb(); make pte visible before | data (a CPU finds nothing       | store->store: pso, arm         |
+ * |                   | plain store: no smp_wmb after filling its PTEs       | pmd", since the THP refcounting rework, 2016)                   | mapped where a page is)         |                                |
  */
 #ifndef FOLIO_MUTANT_H
 #define FOLIO_MUTANT_H
@@ -98,7 +100,8 @@
 	X(lazyfree_no_mb)            \
 	X(split_unfreeze_relaxed)    \
 	X(fork_seq_relaxed)          \
-	X(filemap_publish_relaxed)
+	X(filemap_publish_relaxed)   \
+	X(split_pmd_populate_relaxed)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {
