@@ -18,6 +18,11 @@
  *     d-1 steps at which the running thread drops below all others come
  *     from the input (Burckhardt et al., ASPLOS 2010), so PCT's
  *     probabilistic depth-d guarantee holds per input;
+ * Under a weak memory model (fs_config.mm, wmm.h), before each pick with
+ * another thread able to run, one more decision: which buffered store, if
+ * any, becomes visible now (b % (k + 1), 0 = none); under arm a relaxed
+ * load may take one more (which earlier value it reads).  An explorer
+ * (fs_config.decide, folio-replay --explore) makes every decision instead.
  * A blocked thread (a lock held, a condition not signalled, a grace period
  * or rcu_barrier not over) is not runnable; all program threads blocked is
  * a deadlock finding; more than step_bound steps is a livelock finding.

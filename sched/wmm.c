@@ -28,7 +28,7 @@ static struct {
 	struct { const volatile void *addr; uint64_t old; unsigned long time;
 		 unsigned char size, tid; } hist[WMM_HIST];
 	/* lock releases: the releaser's stores up to entry id, which the
-	 * lock's next acquirer must see (direct-mapped by the lock) */
+	 * lock's next acquirer must see (a list in release order) */
 	struct { const void *lock; unsigned long id; unsigned char tid; }
 		rel[WMM_RELEASES];
 	unsigned int nrel;
