@@ -73,11 +73,6 @@ void wmm_set_choose(wmm_choose_fn fn)
 	W.choose = fn;
 }
 
-enum fs_mm wmm_mode(void)
-{
-	return W.mode;
-}
-
 bool wmm_empty(void)
 {
 	return !W.total;
@@ -387,6 +382,19 @@ void wmm_before(unsigned int t, const struct folio_site *s,
 	W.prev_size[t] = (unsigned char)s->size;
 }
 
+/* An exact match forwards (wmm_load); a store of another shape at the
+ * place cannot: it becomes visible first. */
+static void flush_partial(unsigned int t, const volatile void *a,
+			  unsigned int size)
+{
+	for (unsigned int i = 0; i < W.n[t]; i++)
+		if (overlaps(&W.e[t][i], a, size) &&
+		    (W.e[t][i].addr != a || W.e[t][i].size != size)) {
+			flush_range(t, a, size);
+			return;
+		}
+}
+
 static void wmm_before_(unsigned int t, const struct folio_site *s,
 			const volatile void *a)
 {
@@ -398,13 +406,7 @@ static void wmm_before_(unsigned int t, const struct folio_site *s,
 		return;
 	switch (s->kind) {
 	case FS_LOAD:
-		/* an exact match forwards (wmm_load); a partial one cannot */
-		for (unsigned int i = 0; i < W.n[t]; i++)
-			if (overlaps(&W.e[t][i], a, size) &&
-			    (W.e[t][i].addr != a || W.e[t][i].size != size)) {
-				flush_range(t, a, size);
-				break;
-			}
+		flush_partial(t, a, size);
 		if (W.mode == FS_MM_ARM && s->mo == memory_order_relaxed)
 			stale_choice(t, a, size);
 		return;
@@ -415,12 +417,7 @@ static void wmm_before_(unsigned int t, const struct folio_site *s,
 			log_write(t, a, size);
 			return;
 		}
-		for (unsigned int i = 0; i < W.n[t]; i++)
-			if (overlaps(&W.e[t][i], a, size) &&
-			    (W.e[t][i].addr != a || W.e[t][i].size != size)) {
-				flush_range(t, a, size);
-				break;
-			}
+		flush_partial(t, a, size);
 		if (W.n[t] == WMM_DEPTH)
 			flush(t, 0, true);	/* the buffer is full */
 		W.old[t] = mem_load(a, size);
@@ -544,10 +541,4 @@ const struct wmm_entry *wmm_candidate(unsigned int k)
 			if (flushable(t, i) && k-- == 0)
 				return &W.e[t][i];
 	return NULL;
-}
-
-unsigned int wmm_held(unsigned int t, const struct wmm_entry **e)
-{
-	*e = W.e[t];
-	return W.n[t];
 }

@@ -71,7 +71,6 @@ const char *wmm_name(enum fs_mm m);
 enum fs_mm wmm_parse(const char *s);
 
 void wmm_reset(enum fs_mm m);
-enum fs_mm wmm_mode(void);
 bool wmm_empty(void);
 
 /*
@@ -131,7 +130,5 @@ unsigned int wmm_candidates(void);
 void wmm_flush_candidate(unsigned int k);
 /* ... and candidate @k itself (NULL past the last). */
 const struct wmm_entry *wmm_candidate(unsigned int k);
-/* The entries thread @tid holds now (for a finding's report). */
-unsigned int wmm_held(unsigned int tid, const struct wmm_entry **e);
 
 #endif /* FT_SCHED_WMM_H */
