@@ -1,10 +1,15 @@
 # ci/lib.sh - what the ci/ scripts share; sourced, not run.
 
-# usage_from_header SCRIPT: print the script's header comment (from its
-# second line to its "set -uo" line) as its --help, and exit 2.
+# usage_from_header SCRIPT [STATUS]: print the script's header comment
+# (from its second line to its "set -uo" line) and exit STATUS.  STATUS 0
+# (the default) is --help: asked for, so stdout and success, as for every
+# program of the project; any other is a usage error, on stderr.
 usage_from_header() {
+	local rc=${2:-0}
+
+	[ "$rc" -eq 0 ] || exec >&2
 	sed -n '2,/^set -uo/p' "$1" | sed -e '$d' -e 's/^# \{0,1\}//'
-	exit 2
+	exit "$rc"
 }
 
 # build_preset WHO PRESET LOG: configure and build one preset quietly,

@@ -22,12 +22,16 @@
 set -uo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")/.."
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
 
 usage() {
 	echo "usage: ci/main-job.sh [STRESS_SECONDS [FUZZ_SECONDS]]" \
 	     "(whole seconds; 0 skips that half)" >&2
 	exit 2
 }
+# --help before anything else: it builds and runs nothing
+case ${1:-} in -h|--help) usage_from_header "$0" ;; esac
 [ $# -le 2 ] || usage
 stress_s=${1:-10}
 fuzz_s=${2:-30}
@@ -54,8 +58,6 @@ trap 'on_signal 130 INT' INT
 trap 'on_signal 143 TERM' TERM
 
 # Build quietly: the log is printed only if the build fails.
-# shellcheck source=ci/lib.sh
-. ci/lib.sh
 build() {
 	build_preset main-job "$1" "$logs/build-$1.log" && return 0
 	echo "main-job: FAIL: the $1 build failed (full log: $logs/build-$1.log)"

@@ -40,16 +40,20 @@ dir=tests/mutants
 mutants=""
 correct=""
 
-usage() {
-	sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit 2
-}
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
+usage() { usage_from_header "$0" "${1:-0}"; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--mutants) mutants=$(echo "${2:-}" | tr ',' ' '); shift 2 ;;
-	--correct) correct=${2:-}; shift 2 ;;
+	--mutants|--correct)
+		# a value missing: "shift 2" would fail and loop forever
+		[ $# -ge 2 ] || { echo "mutant-kills: $1 wants a value (see --help)" >&2; exit 2; } ;;
+	esac
+	case $1 in
+	--mutants) mutants=$(echo "$2" | tr ',' ' '); shift 2 ;;
+	--correct) correct=$2; shift 2 ;;
 	-h|--help) usage ;;
-	*) echo "mutant-kills: unknown argument '$1'" >&2; usage ;;
+	*) echo "mutant-kills: unknown argument '$1'" >&2; usage 2 ;;
 	esac
 done
 

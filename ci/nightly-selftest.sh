@@ -21,6 +21,10 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root" || exit 2
+# shellcheck source=ci/lib.sh
+. ci/lib.sh
+case ${1:-} in -h|--help) usage_from_header "$0" ;; esac
+[ $# -le 1 ] || { echo "usage: ci/nightly-selftest.sh [SECONDS]" >&2; exit 2; }
 secs=${1:-100}
 case $secs in ''|*[!0-9]*|0) echo "usage: ci/nightly-selftest.sh [SECONDS]" >&2; exit 2 ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/nightly-selftest.XXXXXX") || exit 2

@@ -12,10 +12,13 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-[ $# -eq 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || {
-	sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
-	exit 2
-}
+# shellcheck source=ci/lib.sh
+. "$root/ci/lib.sh"
+case ${1:-} in
+-h|--help) usage_from_header "$0" ;;
+-*) echo "report: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
+[ $# -eq 1 ] || usage_from_header "$0" 2
 dir=$1
 st=$dir/state
 [ -f "$st/plan" ] && [ -f "$dir/timeline.tsv" ] || { echo "report: $dir is not a nightly campaign directory" >&2; exit 2; }

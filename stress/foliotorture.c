@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,23 +79,47 @@ static void on_sanitizer_report(void)
 /*
  * A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) in a build without a
  * sanitizer: the corrupted world is the finding, and the rerun command must
- * not be lost with it.  Both lines are formatted before the workers start;
- * the handler only write()s them (async-signal-safe) and exits 1.  The JSON
- * is not written (stdio is not safe here).  Sanitizer builds report through
+ * not be lost with it.  Both lines and the --json report's fixed part are
+ * formatted before the workers start; the handler only calls
+ * async-signal-safe functions (write, open, rename: report.c's
+ * ft_crash_json_write) and exits 1.  Sanitizer builds report through
  * harness/sanitizer.h instead.
  */
 static char crash_msg[8192];
 static size_t crash_len;
+/* the first crashing thread reports; lock-free, so a handler may use it */
+static atomic_flag crash_reporting = ATOMIC_FLAG_INIT;
 
 static void on_crash(int sig)
 {
 	char num[4] = { (char)('0' + sig / 10 % 10), (char)('0' + sig % 10),
 			'\n', 0 };
 	static const char head[] = "\nfoliotorture: fatal signal ";
+	static const char nojson[] =
+		"foliotorture: crash: the JSON report was not written\n";
+	const char *name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" :
+			   sig == SIGILL ? "SIGILL" : sig == SIGFPE ? "SIGFPE" :
+			   sig == SIGABRT ? "SIGABRT" : "?";
 	ssize_t rc;
 
+	/*
+	 * Another thread crashed too, or this one again inside the handler
+	 * (by another signal: SA_RESETHAND made a second one of the same kind
+	 * fatal): two reports would write the same file.  Let the first end
+	 * the process; if it has not within 10 s (it is this very thread, or
+	 * it is stuck in a write), exit without it.
+	 */
+	if (atomic_flag_test_and_set(&crash_reporting)) {
+		struct timespec ts = { .tv_sec = 10 };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		_exit(1);
+	}
 	rc = write(2, head, sizeof(head) - 1);
 	rc = write(2, sig >= 10 ? num : num + 1, sig >= 10 ? 3 : 2);
+	if (ft_crash_json_write(sig, name, &run))
+		rc = write(2, nojson, sizeof(nojson) - 1);
 	rc = write(1, crash_msg, crash_len);
 	(void)rc;
 	_exit(1);
@@ -111,6 +136,9 @@ static void crash_handler_install(void)
 	if (ft_sanitizer_name())
 		return;
 	ft_command_line(cmd, sizeof(cmd), &ft.o);
+	if (ft_crash_json_prepare(&scenario))
+		fprintf(stderr, "foliotorture: note: a crash would write no "
+			"JSON report (out of memory, or the path is too long)\n");
 	n = snprintf(crash_msg, sizeof(crash_msg),
 		     "foliotorture: crash: rerun: %s\n"
 		     "foliotorture: FAIL seed=%" PRIu64 " scenario=%s threads=%u "

@@ -187,6 +187,11 @@ unsigned long ft_all_ops(void);
 void ft_print_rings(FILE *out);
 int ft_write_json(const struct ft_run *run, const struct ft_scenario *sc);
 void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc);
+/* The --json report of a crash: formatted before the workers start, then
+ * completed and written from the signal handler (async-signal-safe). */
+int ft_crash_json_prepare(const struct ft_scenario *sc);
+int ft_crash_json_write(int sig, const char *sig_name,
+			const struct ft_run *run);
 /* selftest.c: the bug --self-test=sanitizer plants (sanitizer builds) */
 void ft_self_test_sanitizer(void);
 /* NULL, where the compiler cannot see it (--self-test=crash). */
