@@ -48,12 +48,14 @@ static struct {		/* options, then counters */
 	unsigned int preemptions;
 	unsigned long max_runs;
 	const char *out;
-	const char *to_text, *to_binary, *minimize;
+	const char *to_text, *to_binary, *minimize, *anchor;
 	unsigned long inputs, passed, findings, malformed, skipped;
 } rp = { .timeout_s = 25, .mm = -1, .preemptions = 2 };
 
 static struct prog prog;
 static int loaded_sched;		/* the input loaded is a fuzz_sched one */
+static int loaded_binary;		/* ... and binary, of format: */
+static struct prog_format loaded_format;
 static char timeout_msg[PATH_MAX + 64];
 static const char *current;		/* the input running now */
 
@@ -339,11 +341,17 @@ static void help(void)
 	       "  --minimize OUT    fuzz_sched: shrink a finding of one FILE to the\n"
 	       "                    fewest preemptions, then the fewest ops, that\n"
 	       "                    still give the same rule; write it (text) to OUT\n"
+	       "                    and its anchored form to OUT.anchored\n"
+	       "  --anchor OUT      fuzz_sched: rewrite one FILE's schedule as switches\n"
+	       "                    at named points of the code (run T until before\n"
+	       "                    2nd load in F, until RP_X, until blocked), check\n"
+	       "                    it takes the same steps, write it (text) to OUT\n"
 	       "  --quiet           no listing, no trace: findings and the summary only\n"
 	       "  --timeout S       seconds per input (default 25, 0 = none)\n"
 	       "  --to-text OUT     convert one FILE to text form in OUT (- = stdout);\n"
 	       "                    do not run\n"
 	       "  --to-binary OUT   convert one FILE to binary form in OUT; do not run\n"
+	       "                    (an anchored schedule runs once: its decisions)\n"
 	       "  --help            this text\n"
 	       "  --version         print the version and git commit\n"
 	       "\n"
@@ -378,6 +386,8 @@ static int load(const char *path, const char **fmt_name)
 	rc = 0;
 	memset(&expect, 0, sizeof(expect));
 	loaded_sched = rp.sched || (text && sched_prog_text_is_sched(data, size));
+	loaded_binary = !text;
+	prog_format_detect(&loaded_format, data, size);
 	if (loaded_sched && !text) {
 		sched_prog_decode(replay_sched_prog(), data, size);
 	} else if (loaded_sched) {
@@ -398,6 +408,22 @@ static int load(const char *path, const char **fmt_name)
 		replay_sched_prog()->mm = (unsigned int)rp.mm;
 	free(data);
 	return rc;
+}
+
+/*
+ * After the "====" line of a binary input: the format version it decoded
+ * by (prog.h), so that a reader of an old crash file's trace sees which
+ * tables made its program.  Not with --quiet: nothing but verdicts.
+ */
+static void print_format(void)
+{
+	char v[64];
+
+	if (!loaded_binary)
+		return;
+	prog_format_describe(&loaded_format, v, sizeof(v));
+	printf("format: %s binary %s\n", loaded_sched ? "fuzz_sched" : "fuzz_ops",
+	       v);
 }
 
 static void replay_one(const char *path, void *ctx)
@@ -432,8 +458,10 @@ static void replay_one(const char *path, void *ctx)
 						.windows = rp.windows,
 						.on_fatal = on_sched_fatal };
 
-		if (!rp.quiet)
+		if (!rp.quiet) {
 			printf("==== %s (fuzz_sched, %s)\n", path, fmt);
+			print_format();
+		}
 		fflush(stdout);
 		snprintf(timeout_msg, sizeof(timeout_msg),
 			 "\nfolio-replay: FAIL: timeout after %u s on %s\n",
@@ -448,6 +476,7 @@ static void replay_one(const char *path, void *ctx)
 	}
 	if (!rp.quiet) {
 		printf("==== %s (%s, %u ops)\n", path, fmt, prog.nops);
+		print_format();
 		prog_print_text(&prog, stdout);
 		printf("---- run\n");
 	}
@@ -563,9 +592,15 @@ static int convert_loaded(const char *in, const char *out, int to_text,
 			unlink(tmp);
 		return 2;
 	}
-	if (!rp.quiet && dst)
-		printf("folio-replay: %s (%s) -> %s (%s)\n", in, fmt, out,
-		       to_text ? "text" : "binary");
+	if (!rp.quiet && dst) {
+		/* both versions: what the input was read as, what is written */
+		print_format();
+		printf("folio-replay: %s (%s) -> %s (", in, fmt, out);
+		if (to_text)
+			printf("text)\n");
+		else
+			printf("binary v%u)\n", PROG_FORMAT_CURRENT);
+	}
 	return 0;
 }
 
@@ -591,6 +626,7 @@ static int explore(const char *in)
 		return 77;
 	}
 	printf("==== %s (fuzz_sched, %s)\n", in, fmt);
+	print_format();
 	return replay_explore(replay_sched_prog(), &o);
 }
 

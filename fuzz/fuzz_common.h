@@ -19,7 +19,7 @@
 #include "prog.h"
 #include "vm.h"
 
-#define FUZZ_ENCODED_MAX (PROG_HEADER_BYTES + PROG_MAX_OPS * (1 + PROG_MAX_ARGS))
+#define FUZZ_ENCODED_MAX PROG_ENCODED_MAX
 
 /*
  * The fuzz targets run the core's full checker after every
@@ -70,6 +70,41 @@ static inline void fuzz_run_or_abort(const char *who, const struct prog *p)
 	else
 		fprintf(stderr, "%s: vm_run failed to set up (rc %d)\n", who, rc);
 	abort();
+}
+
+/*
+ * libFuzzer's custom mutators (fuzz_ops.c, fuzz_sched.c): every input the
+ * fuzzer writes names its format version (prog.h), so a crash file keeps
+ * its meaning when ops are added.  The prefix is taken off, the rest is
+ * mutated (so the engine never spends mutations on it), and the current
+ * version's prefix goes in front: the mutant is a new program of the
+ * current version, whatever its parent's.  Returns the new size; @max
+ * counts the prefix.  LLVMFuzzerMutate is libFuzzer's: weak, since the
+ * standalone driver has none; neither it nor AFL++'s driver calls the
+ * custom mutators (AFL++ inputs keep whatever prefix their seeds have).
+ */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max)
+	__attribute__((weak));
+
+static inline size_t fuzz_mutate_versioned(uint8_t *data, size_t size,
+					   size_t max)
+{
+	struct prog_format f;
+	size_t skip = prog_format_detect(&f, data, size);
+
+	if (!LLVMFuzzerMutate)
+		return size;
+	if (max <= PROG_PREFIX_BYTES)	/* no room for a body: v1 unprefixed */
+		return LLVMFuzzerMutate(data, size < max ? size : max, max);
+	size -= skip;
+	if (skip)
+		memmove(data, data + skip, size);
+	if (size > max - PROG_PREFIX_BYTES)
+		size = max - PROG_PREFIX_BYTES;
+	size = LLVMFuzzerMutate(data, size, max - PROG_PREFIX_BYTES);
+	memmove(data + PROG_PREFIX_BYTES, data, size);
+	prog_format_write(data);
+	return PROG_PREFIX_BYTES + size;
 }
 
 /*

@@ -45,23 +45,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
- * FT_SCHED_MM=sc|tso|pso|arm: every input runs under that memory model,
- * and (libFuzzer) every input the fuzzer writes carries it in its header,
- * so a crash file replays in its mode without the variable.
+ * libFuzzer: every input the fuzzer writes carries the current format's
+ * prefix (fuzz_common.h).  FT_SCHED_MM=sc|tso|pso|arm: every input runs
+ * under that memory model, and every input the fuzzer writes carries it
+ * in its mode byte, so a crash file replays in its mode without the
+ * variable.
  */
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max)
-	__attribute__((weak));
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 			       unsigned int seed);
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 			       unsigned int seed)
 {
+	const size_t mode = PROG_PREFIX_BYTES + PROG_HEADER_BYTES;
+	struct prog_format f;
+
 	(void)seed;	/* LLVMFuzzerMutate draws from libFuzzer's own RNG */
-	size = LLVMFuzzerMutate(data, size, max);
-	if (mm >= 0 && size > PROG_HEADER_BYTES)
-		data[PROG_HEADER_BYTES] = (uint8_t)((data[PROG_HEADER_BYTES] & ~3u) |
-						    (unsigned int)mm);
+	size = fuzz_mutate_versioned(data, size, max);
+	/* the mode byte is after the prefix (absent only when max is tiny) */
+	if (mm >= 0 && prog_format_detect(&f, data, size) && size > mode)
+		data[mode] = (uint8_t)((data[mode] & ~3u) | (unsigned int)mm);
 	return size;
 }
 

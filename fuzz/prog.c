@@ -44,6 +44,65 @@ const struct prog_op_desc prog_ops[OP_NR] = {
 		     A(ARG_HANDLE, ARG_BOOL, ARG_GUP_PAGE), 0 },
 };
 
+/*
+ * Each released format version's opcode numbers, as enum prog_opcode
+ * values (prog.h: frozen once released; a new version appends).  The
+ * enum's order is free to change: these tables, not it, fix the bytes.
+ */
+static const uint8_t format_v1_ops[] = {
+	OP_ADD, OP_LOOKUP, OP_GET_PFN, OP_PUT, OP_TRUNCATE, OP_FAULT, OP_MAP,
+	OP_ZAP, OP_TOUCH, OP_GUP, OP_UNPIN, OP_SPLIT, OP_SPLIT_PMD, OP_SCAN,
+	OP_MADV_FREE, OP_RECLAIM, OP_GET_VA, OP_FORK, OP_WP_FAULT, OP_GUP_SLOW,
+	OP_MIGRATE, OP_COLLAPSE, OP_DMA,
+};
+
+static const struct {
+	const uint8_t *ops;
+	unsigned int nops;
+} formats[PROG_FORMAT_NR] = {
+	{ format_v1_ops, sizeof(format_v1_ops) },
+};
+
+#define FORMAT_CURRENT_OPS format_v1_ops
+_Static_assert(sizeof(format_v1_ops) == 23,
+	       "format v1 is released: its table never changes (prog.h)");
+_Static_assert(sizeof(FORMAT_CURRENT_OPS) == OP_NR,
+	       "an op outside the current format: a new op needs a new "
+	       "version (prog.h)");
+_Static_assert(PROG_FORMAT_CURRENT >= 1 && PROG_FORMAT_CURRENT <= PROG_FORMAT_NR &&
+	       PROG_FORMAT_NR < 256, "format versions are bytes 1..255");
+
+size_t prog_format_detect(struct prog_format *f, const uint8_t *data,
+			  size_t size)
+{
+	f->prefixed = size >= PROG_PREFIX_BYTES && data[0] == PROG_MAGIC0 &&
+		      data[1] == PROG_MAGIC1;
+	f->byte = f->prefixed ? data[2] : 0;
+	/* an unreleased version reads as v1: not modulo the count, so that
+	 * its meaning changes only when its own version is released */
+	f->version = f->prefixed && f->byte >= 1 && f->byte <= PROG_FORMAT_NR ?
+		     f->byte : 1;
+	return f->prefixed ? PROG_PREFIX_BYTES : 0;
+}
+
+void prog_format_write(uint8_t *out)
+{
+	out[0] = PROG_MAGIC0;
+	out[1] = PROG_MAGIC1;
+	out[2] = PROG_FORMAT_CURRENT;
+}
+
+void prog_format_describe(const struct prog_format *f, char *buf, size_t len)
+{
+	if (!f->prefixed)
+		snprintf(buf, len, "v%u (no prefix)", f->version);
+	else if (f->byte != f->version)
+		snprintf(buf, len, "v%u (version byte %u is none: read as v%u)",
+			 f->version, f->byte, f->version);
+	else
+		snprintf(buf, len, "v%u", f->version);
+}
+
 void prog_arg_range(const struct prog_world *w, enum prog_arg_kind k,
 		    unsigned int *lo, unsigned int *hi)
 {
@@ -128,12 +187,16 @@ const char *prog_world_invalid(const struct prog_world *w)
 	return NULL;
 }
 
-size_t prog_op_decode(const struct prog_world *w, struct prog_op *op,
-		      const uint8_t *data, size_t size, size_t pos)
+size_t prog_op_decode(unsigned int version, const struct prog_world *w,
+		      struct prog_op *op, const uint8_t *data, size_t size,
+		      size_t pos)
 {
 	const struct prog_op_desc *d;
+	uint8_t code = pos < size ? data[pos] : 0;
 
-	op->code = (uint8_t)((pos < size ? data[pos] : 0) % OP_NR);
+	if (version < 1 || version > PROG_FORMAT_NR)
+		version = 1;
+	op->code = formats[version - 1].ops[code % formats[version - 1].nops];
 	pos++;
 	d = &prog_ops[op->code];
 	memset(op->arg, 0, sizeof(op->arg));
@@ -149,30 +212,34 @@ size_t prog_op_decode(const struct prog_world *w, struct prog_op *op,
 void prog_decode(struct prog *p, const uint8_t *data, size_t size)
 {
 	uint8_t hdr[PROG_HEADER_BYTES] = { 0 };
-	size_t pos;
+	struct prog_format f;
+	size_t pos = prog_format_detect(&f, data, size);
 
-	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
+	if (size > pos)		/* (data may be NULL when size is 0) */
+		memcpy(hdr, data + pos, size - pos < sizeof(hdr) ? size - pos :
+		       sizeof(hdr));
 	prog_world_decode(&p->world, hdr);
 	p->nops = 0;
-	pos = PROG_HEADER_BYTES;
+	pos += PROG_HEADER_BYTES;
 	while (pos < size && p->nops < PROG_MAX_OPS)
-		pos = prog_op_decode(&p->world, &p->ops[p->nops++], data, size,
-				     pos);
+		pos = prog_op_decode(f.version, &p->world, &p->ops[p->nops++],
+				     data, size, pos);
 }
 
 size_t prog_encoded_max(void)
 {
-	return PROG_HEADER_BYTES + PROG_MAX_OPS * (1 + PROG_MAX_ARGS);
+	return PROG_ENCODED_MAX;
 }
 
 size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap)
 {
 	size_t n = 0;
 
-	if (cap < PROG_HEADER_BYTES)
+	if (cap < PROG_PREFIX_BYTES + PROG_HEADER_BYTES)
 		return 0;
-	prog_world_encode(&p->world, out);
-	n = PROG_HEADER_BYTES;
+	prog_format_write(out);
+	prog_world_encode(&p->world, out + PROG_PREFIX_BYTES);
+	n = PROG_PREFIX_BYTES + PROG_HEADER_BYTES;
 	for (unsigned int i = 0; i < p->nops; i++) {
 		size_t m = prog_op_encode(&p->world, &p->ops[i], out + n, cap - n);
 
@@ -188,10 +255,14 @@ size_t prog_op_encode(const struct prog_world *w, const struct prog_op *op,
 {
 	const struct prog_op_desc *d = &prog_ops[op->code];
 	size_t n = 0;
+	uint8_t b = 0;
 
 	if (1 + d->nargs > cap)
 		return 0;
-	out[n++] = op->code;
+	/* the current version's number of the op (its table names them all) */
+	while (b < sizeof(FORMAT_CURRENT_OPS) - 1 && FORMAT_CURRENT_OPS[b] != op->code)
+		b++;
+	out[n++] = b;
 	for (unsigned int a = 0; a < d->nargs; a++)
 		out[n++] = prog_arg_unfold(w, d->kinds[a], op->arg[a]);
 	return n;

@@ -6,10 +6,11 @@
  * A program is a world (sizes of the model instance) and a list of ops.
  * It has two forms that convert both ways without loss:
  *
- *   binary  3 header bytes, then per op one opcode byte and its argument
- *           bytes.  Every byte string decodes: opcodes fold modulo the op
- *           count, each argument folds into its range for this world, a
- *           short last op is padded with zero bytes, bytes past
+ *   binary  [a format prefix, see below] 3 header bytes, then per op one
+ *           opcode byte and its argument bytes.  Every byte string
+ *           decodes: opcodes fold modulo the op count of the input's
+ *           format version, each argument folds into its range for this
+ *           world, a short last op is padded with zero bytes, bytes past
  *           PROG_MAX_OPS ops are ignored.  So a mutated input is never
  *           rejected, and prog_decode(prog_encode(p)) == p.
  *   text    one op per line, "name key=value ...", '#' comments, a
@@ -17,6 +18,44 @@
  *
  * Decoding normalises: the arguments kept in struct prog_op are already
  * folded, so the text form shows exactly what runs.
+ *
+ * Format versions, so that a crash file or a fuzzer-grown input keeps its
+ * meaning when an op is added (when OP_NR went from 17 to 22, every old
+ * input silently decoded to another program).  A binary input (fuzz_ops
+ * and fuzz_sched alike) may start with the prefix
+ *
+ *   PROG_MAGIC0 PROG_MAGIC1 VERSION
+ *
+ * and then decodes with that version's tables; the prefix counts only if
+ * all three bytes are there.  Without it the input is version 1, forever:
+ * the format of every corpus file and crash file written before versions
+ * existed.  A VERSION byte naming no released version (0, or past
+ * PROG_FORMAT_NR) decodes as version 1 too: a byte keeps its meaning until
+ * its version is released (0 never will be).  The encoders always write
+ * the prefix of PROG_FORMAT_CURRENT, and so do the libFuzzer targets'
+ * mutators (fuzz_common.h), so every input they write names its version.
+ * 0xf7 is no byte a UTF-8 text starts with, so a prefixed input is never
+ * taken for a text program, and no world header prog_world_encode()
+ * writes starts with it (it writes byte 0 below 16).
+ *
+ * What a version fixes: the world header, the table from its opcode
+ * numbers to enum prog_opcode and its op count (the modulus opcodes fold
+ * by), each op's argument list, and for fuzz_sched the mode byte, the
+ * separators and the schedule (sched_prog.h).  Version 1: the 23 ops
+ * OP_ADD..OP_DMA numbered in today's enum order, the header, arguments
+ * and fuzz_sched layout documented here and in sched_prog.h.  The rules:
+ *
+ *   - an op's argument list (count, order, kinds) is frozen once
+ *     released: changing it means a new op (a new opcode), the old one
+ *     kept for the inputs that use it;
+ *   - a new op (or any other change to what bytes mean) is a new version:
+ *     its table is the previous one with the new ops appended, and
+ *     PROG_FORMAT_NR and PROG_FORMAT_CURRENT move to it; released tables
+ *     are never edited;
+ *   - corpora/compat/<version>/ holds inputs with their expected decoding
+ *     (ctest fuzz.compat): add the new version's there (corpora/README.md).
+ * prog.c refuses to compile when the current version's table does not
+ * name every op of enum prog_opcode, or when version 1's has changed size.
  */
 #ifndef FT_PROG_H
 #define FT_PROG_H
@@ -28,6 +67,14 @@
 #define PROG_MAX_OPS 256
 #define PROG_MAX_ARGS 5
 #define PROG_HEADER_BYTES 3
+#define PROG_MAGIC0 0xf7
+#define PROG_MAGIC1 0x56	/* 'V' */
+#define PROG_PREFIX_BYTES 3	/* MAGIC0 MAGIC1 VERSION */
+#define PROG_FORMAT_NR 1	/* released versions: 1..PROG_FORMAT_NR */
+#define PROG_FORMAT_CURRENT 1	/* what the encoders write */
+/* prog_encode()'s longest output: the prefix, the header, full-length ops */
+#define PROG_ENCODED_MAX (PROG_PREFIX_BYTES + PROG_HEADER_BYTES + \
+			  PROG_MAX_OPS * (1 + PROG_MAX_ARGS))
 #define PROG_NR_HANDLES 16	/* handle slots h0..h15 */
 #define PROG_GUP_MAX 32		/* pages per gup */
 
@@ -142,6 +189,20 @@ unsigned int prog_arg_fold(const struct prog_world *w, enum prog_arg_kind k,
 uint8_t prog_arg_unfold(const struct prog_world *w, enum prog_arg_kind k,
 			unsigned int v);
 
+/* The format of a binary input (see the top of this file). */
+struct prog_format {
+	unsigned int version;	/* 1..PROG_FORMAT_NR: the tables it decodes by */
+	int prefixed;		/* it starts with the prefix */
+	uint8_t byte;		/* the prefix's VERSION byte, as written */
+};
+/* Fill @f; returns the bytes before the world: 0 or PROG_PREFIX_BYTES. */
+size_t prog_format_detect(struct prog_format *f, const uint8_t *data,
+			  size_t size);
+/* The prefix of PROG_FORMAT_CURRENT, PROG_PREFIX_BYTES bytes at @out. */
+void prog_format_write(uint8_t *out);
+/* "v1", "v1 (no prefix)", "v1 (version byte 0 is none: read as v1)" */
+void prog_format_describe(const struct prog_format *f, char *buf, size_t len);
+
 void prog_world_decode(struct prog_world *w, const uint8_t *hdr);
 void prog_world_encode(const struct prog_world *w, uint8_t *hdr);
 /* 0 if @w is a world the binary header can express, else a message. */
@@ -149,13 +210,17 @@ const char *prog_world_invalid(const struct prog_world *w);
 
 /* Never fails. */
 void prog_decode(struct prog *p, const uint8_t *data, size_t size);
-/* One op from data[pos...] (zeros past @size); returns the next position. */
-size_t prog_op_decode(const struct prog_world *w, struct prog_op *op,
-		      const uint8_t *data, size_t size, size_t pos);
-/* One op's bytes; 0 if @cap is too small. */
+/* One op from data[pos...] (zeros past @size) in format @version (1..
+ * PROG_FORMAT_NR); returns the next position. */
+size_t prog_op_decode(unsigned int version, const struct prog_world *w,
+		      struct prog_op *op, const uint8_t *data, size_t size,
+		      size_t pos);
+/* One op's bytes in PROG_FORMAT_CURRENT; 0 if @cap is too small. */
 size_t prog_op_encode(const struct prog_world *w, const struct prog_op *op,
 		      uint8_t *out, size_t cap);
-/* Returns the bytes written (at most prog_encoded_max()). */
+/* The prefix of PROG_FORMAT_CURRENT, then the program; returns the bytes
+ * written (at most prog_encoded_max()), 0 if @cap cannot hold the prefix
+ * and the header. */
 size_t prog_encode(const struct prog *p, uint8_t *out, size_t cap);
 size_t prog_encoded_max(void);
 

@@ -9,14 +9,19 @@
 void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size)
 {
 	uint8_t hdr[PROG_HEADER_BYTES] = { 0 };
-	size_t pos = SCHED_HEADER_BYTES;
+	struct prog_format f;
+	/* the format prefix (prog.h), then the world at @skip */
+	size_t skip = prog_format_detect(&f, data, size);
+	size_t pos = skip + SCHED_HEADER_BYTES;
 	unsigned int t = 0;
 	uint8_t b;
 
 	memset(p, 0, sizeof(*p));
-	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
+	if (size > skip)	/* (data may be NULL when size is 0) */
+		memcpy(hdr, data + skip, size - skip < sizeof(hdr) ?
+		       size - skip : sizeof(hdr));
 	prog_world_decode(&p->world, hdr);
-	b = size > PROG_HEADER_BYTES ? data[PROG_HEADER_BYTES] : 0;
+	b = size > skip + PROG_HEADER_BYTES ? data[skip + PROG_HEADER_BYTES] : 0;
 	p->mode = b & 4 ? SCHED_PCT : SCHED_BYTES;
 	/* normalised: the depth means nothing in bytes mode */
 	p->pct_depth = p->mode == SCHED_PCT ? 1 + ((b >> 3) & 3u) : 1;
@@ -35,7 +40,7 @@ void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size)
 				t++;
 			continue;
 		}
-		pos = prog_op_decode(&p->world, &op, data, size, pos);
+		pos = prog_op_decode(f.version, &p->world, &op, data, size, pos);
 		if (p->nops[t] < SCHED_MAX_OPS)
 			p->ops[t][p->nops[t]++] = op;
 	}
@@ -46,17 +51,22 @@ void sched_prog_decode(struct sched_prog *p, const uint8_t *data, size_t size)
 
 size_t sched_prog_encoded_max(void)
 {
-	return SCHED_HEADER_BYTES +
+	return PROG_PREFIX_BYTES + SCHED_HEADER_BYTES +
 	       SCHED_MAX_THREADS * (1 + SCHED_MAX_OPS * (1 + PROG_MAX_ARGS)) +
 	       1 + SCHED_MAX_BYTES;
 }
 
 size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap)
 {
-	size_t n = SCHED_HEADER_BYTES;
+	size_t n;
 
 	if (cap < sched_prog_encoded_max())
 		return 0;
+	/* the current format's prefix (prog.h); the rest is relative to it */
+	prog_format_write(out);
+	out += PROG_PREFIX_BYTES;
+	cap -= PROG_PREFIX_BYTES;
+	n = SCHED_HEADER_BYTES;
 	prog_world_encode(&p->world, out);
 	out[PROG_HEADER_BYTES] =
 		(uint8_t)((p->mode == SCHED_PCT ? 4u : 0u) |
@@ -74,7 +84,7 @@ size_t sched_prog_encode(const struct sched_prog *p, uint8_t *out, size_t cap)
 		memcpy(out + n, p->sched, p->nsched);
 		n += p->nsched;
 	}
-	return n;
+	return PROG_PREFIX_BYTES + n;
 }
 
 #define DIFF(...) do { snprintf(buf, len, __VA_ARGS__); return 1; } while (0)

@@ -6,6 +6,8 @@
  * could run, which one does (sched/sched.h has the rule).
  *
  * Binary form (every byte string decodes; decode(encode(p)) == p):
+ *   [3 bytes]   the format prefix, as in prog.h (none: version 1); the
+ *               encoder writes PROG_FORMAT_CURRENT's
  *   3 bytes     the world, as in prog.h
  *   1 byte      b: PCT mode if b & 4, depth d = 1 + ((b >> 3) & 3);
  *               CPUs c = (b >> 5) & 3 (0: each thread its own CPU,
@@ -20,7 +22,10 @@
  *   0xff        where an opcode is due: the schedule starts
  *   the rest    schedule bytes (at most SCHED_MAX_BYTES are kept)
  * Separators rather than counts, so a fuzzer's insertion or deletion of
- * an op disturbs that op only, as in fuzz_ops.
+ * an op disturbs that op only, as in fuzz_ops.  This layout, the mode
+ * byte's bits included, is format version 1's (prog.h): a use of bit 7
+ * (ignored in v1), another meaning of any mode bit or separator is a new
+ * version.
  *
  * Text form (sched_text.c), '#' comments, round-trips with the binary one:
  *   world files=1 mms=1 pmd_order=2 pages=96 file_pmds=2 anon_pmds=2

@@ -72,7 +72,7 @@ static void random_bytes(uint8_t *b, size_t n)
 static void test_round_trip(void)
 {
 	static struct prog p1, p2, p3;
-	static uint8_t in[200], out[PROG_HEADER_BYTES +
+	static uint8_t in[200], out[PROG_PREFIX_BYTES + PROG_HEADER_BYTES +
 				      PROG_MAX_OPS * (1 + PROG_MAX_ARGS)];
 	static uint8_t out2[sizeof(out)];
 	int bad = 0;
@@ -110,6 +110,97 @@ static void test_round_trip(void)
 		free(text);
 		free(text2);
 	}
+}
+
+/*
+ * Format versions (prog.h): no prefix is v1, a prefix naming v1 or no
+ * released version reads the same program, the encoder writes the current
+ * version's prefix, and v1's opcodes fold modulo its 23 ops whatever
+ * OP_NR becomes.
+ */
+static void test_format_versions(void)
+{
+	static const uint8_t vbytes[] = { PROG_FORMAT_CURRENT, 1, 0, 0xee, 0xff };
+	static uint8_t in[200], pin[sizeof(in) + PROG_PREFIX_BYTES];
+	static uint8_t out[PROG_ENCODED_MAX];
+	static struct prog p1, p2;
+	struct prog_format f;
+	char d[64];
+	size_t m;
+
+	CHECK_EQ(prog_encoded_max(), sizeof(out));
+	for (int iter = 0; iter < 5000; iter++) {
+		size_t n = (size_t)(rng() % 201);
+
+		random_bytes(in, n);
+		memset(&p1, 0, sizeof(p1));
+		prog_decode(&p1, in, n);
+		for (size_t v = 0; v < sizeof(vbytes); v++) {
+			pin[0] = PROG_MAGIC0;
+			pin[1] = PROG_MAGIC1;
+			pin[2] = vbytes[v];
+			memcpy(pin + PROG_PREFIX_BYTES, in, n);
+			CHECK_EQ(prog_format_detect(&f, pin, n + PROG_PREFIX_BYTES),
+				 PROG_PREFIX_BYTES);
+			CHECK(f.prefixed && f.version == 1 && f.byte == vbytes[v]);
+			CHECK(!prog_looks_like_text(pin, n + PROG_PREFIX_BYTES));
+			memset(&p2, 0, sizeof(p2));
+			prog_decode(&p2, pin, n + PROG_PREFIX_BYTES);
+			CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
+		}
+		/* the encoder: the current prefix, then v1's bytes */
+		m = prog_encode(&p1, out, sizeof(out));
+		CHECK(m >= PROG_PREFIX_BYTES + PROG_HEADER_BYTES);
+		CHECK(out[0] == PROG_MAGIC0 && out[1] == PROG_MAGIC1 &&
+		      out[2] == PROG_FORMAT_CURRENT);
+		memset(&p2, 0, sizeof(p2));
+		prog_decode(&p2, out + PROG_PREFIX_BYTES, m - PROG_PREFIX_BYTES);
+		CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
+	}
+	/* an encoded world never starts like the prefix */
+	CHECK_EQ(prog_encode(&p1, out, PROG_PREFIX_BYTES + PROG_HEADER_BYTES - 1), 0);
+	for (unsigned int b = 0; b < 256; b++) {
+		uint8_t h[PROG_HEADER_BYTES] = { (uint8_t)b, 0, 0 };
+
+		prog_world_decode(&p1.world, h);
+		prog_world_encode(&p1.world, h);
+		CHECK(h[0] != PROG_MAGIC0);
+	}
+	/* the prefix counts only whole: two magic bytes are a world */
+	in[0] = PROG_MAGIC0;
+	in[1] = PROG_MAGIC1;
+	CHECK_EQ(prog_format_detect(&f, in, 2), 0);
+	CHECK(!f.prefixed && f.version == 1);
+	prog_decode(&p1, in, 2);
+	CHECK(p1.nops == 0 && p1.world.files == 2 && p1.world.mms == 2 &&
+	      p1.world.pmd_order == 3 && p1.world.pages == 48 + 8 * (0x56 % 27));
+	in[2] = 1;
+	prog_decode(&p1, in, 3);
+	CHECK(p1.nops == 0 && p1.world.files == 1 && p1.world.pages == 48);
+	CHECK_EQ(prog_format_detect(&f, NULL, 0), 0);
+	/* v1 folds opcodes modulo its 23: 23 is add, 45 dma, 246 get_va */
+	{
+		static const uint8_t b[] = { PROG_MAGIC0, PROG_MAGIC1, 1, 0, 0, 0,
+					     23, 0, 0, 0, 45, 0, 0, 0, 246, 0, 0 };
+
+		prog_decode(&p1, b, sizeof(b));
+		CHECK_EQ(p1.nops, 3);
+		CHECK(p1.ops[0].code == OP_ADD && p1.ops[1].code == OP_DMA &&
+		      p1.ops[2].code == OP_GET_VA);
+		prog_decode(&p2, b + PROG_PREFIX_BYTES, sizeof(b) - PROG_PREFIX_BYTES);
+		CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
+	}
+	prog_format_detect(&f, in, 2);
+	prog_format_describe(&f, d, sizeof(d));
+	CHECK(strcmp(d, "v1 (no prefix)") == 0);
+	in[2] = 1;
+	prog_format_detect(&f, in, 3);
+	prog_format_describe(&f, d, sizeof(d));
+	CHECK(strcmp(d, "v1") == 0);
+	in[2] = 0;
+	prog_format_detect(&f, in, 3);
+	prog_format_describe(&f, d, sizeof(d));
+	CHECK(strcmp(d, "v1 (version byte 0 is none: read as v1)") == 0);
 }
 
 struct err_case {
@@ -464,6 +555,7 @@ static void test_looks_like_text(void)
 int main(void)
 {
 	FT_RUN(test_round_trip);
+	FT_RUN(test_format_versions);
 	FT_RUN(test_errors);
 	FT_RUN(test_nul_byte);
 	FT_RUN(test_more_than_max_ops);

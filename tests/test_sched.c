@@ -881,6 +881,19 @@ static void test_format(void)
 					  r % 48 == 1 ? SCHED_START : r >> 8);
 		}
 		check_round_trip(in, n);
+		/* no prefix is format v1: a v1 prefix reads the same (prog.h) */
+		{
+			static struct sched_prog a, b;
+			char diff[160];
+
+			sched_prog_decode(&a, in, n);
+			memmove(in + PROG_PREFIX_BYTES, in, n);
+			in[0] = PROG_MAGIC0;
+			in[1] = PROG_MAGIC1;
+			in[2] = (uint8_t)(iter & 1);	/* 1, or 0: read as 1 */
+			sched_prog_decode(&b, in, n + PROG_PREFIX_BYTES);
+			CHECK_EQ(sched_prog_diff(&a, &b, diff, sizeof(diff)), 0);
+		}
 	}
 	/* the CPU mapping round-trips through both forms */
 	{
@@ -900,7 +913,7 @@ static void test_format(void)
 		CHECK_EQ(sched_prog_parse_text(&p, t, sizeof(t) - 1, &err), 0);
 		CHECK(p.cpus == 1 && p.mm == FS_MM_ARM && p.mode == SCHED_BYTES);
 		n0 = sched_prog_encode(&p, in, sizeof(in));
-		CHECK_EQ(in[PROG_HEADER_BYTES] & 3, FS_MM_ARM);
+		CHECK_EQ(in[PROG_PREFIX_BYTES + PROG_HEADER_BYTES] & 3, FS_MM_ARM);
 		check_round_trip(in, n0);
 	}
 	/* a schedule past SCHED_MAX_BYTES is cut; long runs print as B*N */
