@@ -9,6 +9,7 @@
  *   folio-replay [--text|--binary] [--sched] --to-text OUT FILE
  *   folio-replay [--text|--binary] [--sched] --to-binary OUT FILE
  *   folio-replay [--sched] --minimize OUT FILE
+ *   folio-replay [--sched] --anchor OUT FILE
  *
  * fuzz_ops and fuzz_ops_text inputs run in the lockstep VM; fuzz_sched
  * inputs (--sched, or a text program with "thread N:" sections) under the
@@ -30,6 +31,7 @@
 #include "folio/page_data.h"
 #include "fuzz_common.h"
 #include "interrupt.h"
+#include "replay_anchor.h"
 #include "replay_explore.h"
 #include "replay_sched.h"
 #include "sched_run.h"
@@ -574,7 +576,23 @@ static int convert_loaded(const char *in, const char *out, int to_text,
 		sched_prog_print_text(replay_sched_prog(), f);
 	} else if (loaded_sched) {
 		static uint8_t sbin[1 << 14];
-		size_t n = sched_prog_encode(replay_sched_prog(), sbin, sizeof(sbin));
+		static struct sched_prog frozen;
+		const struct sched_prog *sp = replay_sched_prog();
+		size_t n;
+
+		/* anchors have no binary form: their run's decisions do */
+		if (sp->nanchors) {
+			if (replay_sched_freeze(sp, &frozen)) {
+				err("folio-replay: %s: the anchored schedule "
+				    "could not be frozen into bytes\n", in);
+				fclose(f);
+				if (dst == tmp)
+					unlink(tmp);
+				return 2;
+			}
+			sp = &frozen;
+		}
+		n = sched_prog_encode(sp, sbin, sizeof(sbin));
 
 		fwrite(sbin, 1, n, f);
 	} else if (to_text) {
@@ -651,6 +669,47 @@ static int minimize(const char *in, const char *out)
 	if (convert_loaded(in, out, 1, fmt))
 		return 2;
 	printf("folio-replay: minimised %s -> %s\n", in, out);
+	/* beside it, the same schedule anchored to the code, which survives
+	 * edits elsewhere on the path (sched_anchor.h) */
+	if (strcmp(out, "-")) {
+		static struct sched_prog anchored;
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s.anchored", out);
+		if (replay_anchor(&small, &anchored, stdout)) {
+			printf("folio-replay: no anchored form (above); the raw "
+			       "one is %s\n", out);
+			return 0;
+		}
+		*replay_sched_prog() = anchored;
+		if (convert_loaded(in, path, 1, fmt))
+			return 2;
+		printf("folio-replay: anchored -> %s\n", path);
+	}
+	return 0;
+}
+
+/* --anchor OUT FILE: FILE's schedule as anchors, checked, as text. */
+static int anchor(const char *in, const char *out)
+{
+	static struct sched_prog anchored;
+	const char *fmt;
+
+	if (load(in, &fmt))
+		return 2;
+	if (!loaded_sched) {
+		err("folio-replay: --anchor takes a fuzz_sched input (--sched "
+		    "for a binary one)\n");
+		return 2;
+	}
+	if (replay_anchor(replay_sched_prog(), &anchored, stdout))
+		return 1;
+	*replay_sched_prog() = anchored;
+	rp.quiet = 1;
+	if (convert_loaded(in, out, 1, fmt))
+		return 2;
+	if (strcmp(out, "-"))
+		printf("folio-replay: anchored %s -> %s\n", in, out);
 	return 0;
 }
 
@@ -699,6 +758,7 @@ int main(int argc, char **argv)
 		{ "full", no_argument, NULL, 'f' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "minimize", required_argument, NULL, 'm' },
+		{ "anchor", required_argument, NULL, 'a' },
 		{ "windows", no_argument, NULL, 'w' },
 		{ "mm", required_argument, NULL, 'M' },
 		{ "explore", no_argument, NULL, 'E' },
@@ -724,6 +784,7 @@ int main(int argc, char **argv)
 		case 'f': rp.full = 1; break;
 		case 'r': rp.repeat = (unsigned int)parse_count("repeat", optarg, 1, 100000); break;
 		case 'm': rp.minimize = optarg; break;
+		case 'a': rp.anchor = optarg; break;
 		case 'w': rp.windows = 1; break;
 		case 'E': rp.explore = 1; break;
 		case 'P': rp.preemptions = (unsigned int)parse_count("preemptions", optarg, 0, 8); break;
@@ -760,6 +821,14 @@ int main(int argc, char **argv)
 		}
 		ft_interrupt_install();	/* Ctrl-C: the counts, exit 130 */
 		return explore(argv[optind]);
+	}
+	if (rp.anchor) {
+		if (argc - optind != 1 || rp.minimize || rp.to_text || rp.to_binary) {
+			err("folio-replay: --anchor rewrites exactly one FILE\n");
+			usage_hint();
+			return 2;
+		}
+		return anchor(argv[optind], rp.anchor);
 	}
 	if (rp.minimize) {
 		if (argc - optind != 1 || rp.to_text || rp.to_binary) {

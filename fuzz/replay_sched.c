@@ -253,7 +253,18 @@ static int freeze(struct sched_prog *p, const struct outcome *want,
 	p->nsched = (unsigned int)(got->ndecisions < SCHED_MAX_BYTES ?
 				   got->ndecisions : SCHED_MAX_BYTES);
 	memcpy(p->sched, dec, p->nsched);
+	p->nanchors = 0;	/* the bytes say it all now */
 	return 0;
+}
+
+int replay_sched_freeze(const struct sched_prog *p, struct sched_prog *out)
+{
+	struct outcome want, got;
+
+	*out = *p;
+	if (try_run(p, &want, NULL, 0) || want.finding < 0)
+		return -1;
+	return freeze(out, &want, &got);
 }
 
 int replay_sched_minimize(const char *path, const struct replay_sched_opts *o,

@@ -24,6 +24,9 @@ struct sched_prog *replay_sched_prog(void);
  * process after o->on_fatal. */
 int replay_sched_run(const char *path, const struct replay_sched_opts *o);
 /* 0 and the minimised program in @out, or 1 (nothing to minimise). */
+/* @p's run with every decision explicit (bytes mode, no anchors): 0, or
+ * -1 if it crashed or its frozen form ends otherwise. */
+int replay_sched_freeze(const struct sched_prog *p, struct sched_prog *out);
 int replay_sched_minimize(const char *path, const struct replay_sched_opts *o,
 			  struct sched_prog *out);
 

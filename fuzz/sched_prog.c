@@ -113,5 +113,9 @@ int sched_prog_diff(const struct sched_prog *a, const struct sched_prog *b,
 	}
 	if (a->nsched != b->nsched || memcmp(a->sched, b->sched, a->nsched))
 		DIFF("the schedules differ (%u, %u bytes)", a->nsched, b->nsched);
+	if (a->nanchors != b->nanchors ||
+	    memcmp(a->anchors, b->anchors, a->nanchors * sizeof(a->anchors[0])))
+		DIFF("the anchored schedules differ (%u, %u lines)",
+		     a->nanchors, b->nanchors);
 	return 0;
 }

@@ -38,6 +38,9 @@
  *   gup mm=0 va=0 nr=4 flags=5
  *   schedule 0 0 1 3*12 255         (bytes; B*N is B repeated N times;
  *                                    several schedule lines concatenate)
+ * or, instead of "schedule" lines, an anchored schedule (sched_anchor.h):
+ *   run 0 until before xchg in collapse_huge_page
+ *   run 1 until done
  */
 #ifndef FT_SCHED_PROG_H
 #define FT_SCHED_PROG_H
@@ -47,6 +50,7 @@
 #include <stdio.h>
 
 #include "prog.h"
+#include "sched_anchor.h"
 
 #define SCHED_MIN_THREADS 2
 #define SCHED_MAX_THREADS 4
@@ -70,6 +74,10 @@ struct sched_prog {
 	struct prog_op ops[SCHED_MAX_THREADS][SCHED_MAX_OPS];
 	unsigned int nsched;
 	uint8_t sched[SCHED_MAX_BYTES];
+	/* an anchored schedule (text only, sched_anchor.h): when set, it
+	 * makes every decision and nsched is 0 */
+	unsigned int nanchors;
+	struct sched_anchor anchors[SCHED_MAX_ANCHORS];
 };
 
 /* Never fails. */

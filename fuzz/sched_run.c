@@ -268,7 +268,9 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		.decisions = o->decisions,
 		.decisions_cap = o->decisions_cap,
 		.decide = o->decide,
+		.on_step = o->on_step,
 	};
+	folio_race_fn rp_hook = o->on_race_point;
 	memset(r, 0, sizeof(*r));
 	R.p = p;
 	R.o = o;
@@ -276,6 +278,14 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 	R.bad = NULL;
 	R.full_printed = false;
 	R.trace.n = 0;
+	if (!o->decide && p->nanchors) {
+		/* an anchored schedule makes every decision; past its last
+		 * directive, byte 0's rule (no PRNG) */
+		anchor_begin(p, r->done);
+		cfg.decide = anchor_decide;
+		cfg.on_step = anchor_on_step;
+		rp_hook = anchor_on_race_point;
+	}
 	cfg.trace = o->trace ? &R.trace : NULL;
 	/* the PRNG past the schedule's end: seeded from the whole input */
 	cfg.seed = 0xcbf29ce484222325ull;
@@ -297,7 +307,13 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		return -1;
 	}
 	memset(folio_window_hits, 0, sizeof(folio_window_hits));
+	/* race points are the anchors' too; not steps: a relaxed load of
+	 * the hook, then the call, on the logical thread that passes one */
+	atomic_store(&folio_race_hook, rp_hook);
 	fs_run(&cfg, &r->st);
+	atomic_store(&folio_race_hook, NULL);
+	if (cfg.decide == anchor_decide)
+		r->anchors_reached = anchor_reached();
 	memcpy(r->windows, folio_window_hits, sizeof(r->windows));
 	if (o->trace)
 		r->trace_hash = fs_trace_hash(&R.trace);

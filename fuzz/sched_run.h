@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "folio/debug.h"
 #include "folio/window.h"
 #include "sched/sched.h"
 #include "sched_prog.h"
@@ -34,6 +35,11 @@ struct sched_run_opts {
 	size_t decisions_cap;
 	/* folio-replay --explore: makes every decision (fs_config.decide) */
 	unsigned int (*decide)(const struct fs_decision *d, void *ctx);
+	/* ... and, with it, sees every step and race point (folio-replay
+	 * --anchor); without @decide an anchored program's own engine runs */
+	void (*on_step)(unsigned int tid, const struct folio_site *s,
+			bool taken, void *ctx);
+	void (*on_race_point)(enum folio_race_point rp, void *arg);
 	/* replay: called just before a finding ends the process */
 	void (*on_fatal)(void *ctx);
 	void *ctx;
@@ -48,6 +54,7 @@ struct sched_result {
 	long results[SCHED_MAX_THREADS][SCHED_MAX_OPS];
 	unsigned int done[SCHED_MAX_THREADS];	/* ops each thread finished */
 	unsigned long windows[FW_NR];	/* race windows hit (folio/window.h) */
+	unsigned int anchors_reached;	/* anchored: directives that ended */
 };
 
 #define SCHED_STEP_BOUND 200000ul

@@ -206,7 +206,26 @@ int sched_prog_parse_text(struct sched_prog *p, const char *text, size_t len,
 			if (parse_thread(p, &l, &name, err))
 				return -1;
 			at = THREADS;
+		} else if (tok_is(&name, "run")) {
+			if (p->nthreads < SCHED_MIN_THREADS)
+				return prog_text_fail(err, l.nr, name.col,
+						      "at least %d threads before the schedule",
+						      SCHED_MIN_THREADS);
+			if (p->nsched)
+				return prog_text_fail(err, l.nr, name.col,
+						      "'run' lines (an anchored schedule) "
+						      "and 'schedule' bytes do not mix");
+			if (p->mode != SCHED_BYTES)
+				return prog_text_fail(err, l.nr, name.col,
+						      "an anchored schedule needs 'mode bytes'");
+			if (sched_anchor_parse(p, &l, err))
+				return -1;
+			at = SCHEDULE;
 		} else if (tok_is(&name, "schedule")) {
+			if (p->nanchors)
+				return prog_text_fail(err, l.nr, name.col,
+						      "'run' lines (an anchored schedule) "
+						      "and 'schedule' bytes do not mix");
 			if (p->nthreads < SCHED_MIN_THREADS)
 				return prog_text_fail(err, l.nr, name.col,
 						      "at least %d threads before the schedule",
@@ -262,6 +281,10 @@ void sched_prog_print_text(const struct sched_prog *p, FILE *out)
 		fprintf(out, "thread %u:\n", t);
 		for (unsigned int i = 0; i < p->nops[t]; i++)
 			prog_print_op(&one, &p->ops[t][i], out);
+	}
+	for (unsigned int i = 0; i < p->nanchors; i++) {
+		sched_anchor_print(&p->anchors[i], out);
+		fputc('\n', out);
 	}
 	for (unsigned int i = 0; i < p->nsched;) {
 		unsigned int run = 1;

@@ -867,7 +867,11 @@ void folio_sched_step(const struct folio_site *s, const volatile void *a)
 	t->pend_w = s->kind != FS_LOAD;
 	t->atomic_addr = a;
 	remember(t, 0, s);
+	if (S.cfg->on_step)	/* an anchored schedule: reached */
+		S.cfg->on_step((unsigned int)S.cur, s, false, S.cfg->decide_ctx);
 	schedule();
+	if (S.cfg->on_step)	/* ... and taken */
+		S.cfg->on_step((unsigned int)S.cur, s, true, S.cfg->decide_ctx);
 	if (folio_sched_wm)	/* what must be visible before this access */
 		wmm_before((unsigned int)S.cur, s, a);
 	record(s, a);
@@ -1242,7 +1246,11 @@ void folio_sched_yield(const struct folio_site *s)
 	if ((S.phase == PH_PCT || S.phase == PH_PRNG_PCT) &&
 	    S.yield_seq < PRIO_BASE - 1)
 		S.th[S.cur].prio = PRIO_BASE - ++S.yield_seq;
+	if (S.cfg->on_step)
+		S.cfg->on_step((unsigned int)S.cur, s, false, S.cfg->decide_ctx);
 	schedule();
+	if (S.cfg->on_step)
+		S.cfg->on_step((unsigned int)S.cur, s, true, S.cfg->decide_ctx);
 	record(s, NULL);
 }
 

@@ -145,6 +145,13 @@ struct fs_config {
 	 * @decisions like a byte, so the run replays in bytes mode). */
 	unsigned int (*decide)(const struct fs_decision *d, void *ctx);
 	void *decide_ctx;
+	/* Anchored schedules (fuzz/sched_anchor.h): every step of every
+	 * logical thread (not the plain accesses), once as it reaches its
+	 * scheduling point (@taken false: before the decision made there) and
+	 * once as it goes on to take it (@taken true).  Called with
+	 * @decide_ctx. */
+	void (*on_step)(unsigned int tid, const struct folio_site *s,
+			bool taken, void *ctx);
 	/* A finding inside a run (deadlock, livelock): report and end the
 	 * process; does not return. */
 	void (*on_finding)(enum fs_verdict v, const char *what, void *ctx);
@@ -196,6 +203,8 @@ bool fs_rf_default(void);
 /* trace.c: name an object of the world for the diagram (@elem: the size
  * of its elements, printed as name[i]; 0: name+offset). */
 void fs_name_object(const void *p, size_t len, size_t elem, const char *name);
+/* A step kind's name ("load", "cas", "lock", ...), or NULL. */
+const char *fs_kind_name(unsigned int kind);
 /* The name the diagram gives address @a (folio@68._refcount, mm1.pmd_lock). */
 void fs_name_addr(const volatile void *a, char *buf, size_t n);
 /* What logical thread @tid is doing now, in words (for a finding's report:

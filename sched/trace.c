@@ -42,6 +42,11 @@ static const char *const kind_names[FS_NR_KINDS] = {
 	[FS_RCU_BARRIER] = "rcu_barrier",
 };
 
+const char *fs_kind_name(unsigned int kind)
+{
+	return kind < FS_NR_KINDS ? kind_names[kind] : NULL;
+}
+
 /* ---- objects the harness names (files, mms, their tables) ---- */
 
 #define MAX_NAMES 32

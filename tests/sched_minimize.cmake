@@ -1,5 +1,5 @@
 # folio-replay --minimize on a real finding of a planted bug: the result
-# still gives the same rule with that bug, has fewer ops and no more
+# (and its anchored form, OUT.anchored) still gives the same rule with that bug, has fewer ops and no more
 # preemptions than the input's run, and passes on the correct core.
 #   cmake -DMUTANT=folio-replay-<m> -DCORRECT=folio-replay -DIN=finding
 #         -DOUT=dir -P sched_minimize.cmake
@@ -43,6 +43,15 @@ if(NOT ops1 LESS ops0)
 endif()
 if(pre1 GREATER pre0)
   message(FATAL_ERROR "more preemptions: ${pre1}, the input had ${pre0}")
+endif()
+# beside it, the anchored form: the same finding with the bug
+if(NOT EXISTS ${OUT}/min.txt.anchored)
+  message(FATAL_ERROR "--minimize wrote no anchored form (min.txt.anchored):\n${o}")
+endif()
+file(STRINGS ${OUT}/min.txt.anchored runs REGEX "^run ")
+run(rc anch ${MUTANT} --sched ${OUT}/min.txt.anchored)
+if(NOT runs OR NOT rc EQUAL 1 OR NOT anch MATCHES "FINDING: ${rule}:")
+  message(FATAL_ERROR "the anchored form lost ${rule} (exit ${rc}):\n${anch}")
 endif()
 run(rc ok ${CORRECT} --sched --quiet ${OUT}/min.txt)
 if(NOT rc EQUAL 0)

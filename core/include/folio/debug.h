@@ -113,6 +113,16 @@ enum folio_race_point {
 				 * PMD lock, not yet invalidated (arg: folio) */
 	RP_NR,
 };
+/* Their names, in order (anchored schedules name them: fuzz/sched_anchor.h). */
+#define FOLIO_RACE_POINT_NAMES                                             \
+	{ "RP_TRY_GET_PFN_DECODED", "RP_TRY_GET_PFN_GOT",                  \
+	  "RP_FILEMAP_LOADED", "RP_FILEMAP_GOT", "RP_CHECK_SCANNED",       \
+	  "RP_GUP_DECODED", "RP_GUP_GRABBED", "RP_RECLAIM_CLEARED",        \
+	  "RP_SPLIT_UNMAPPED", "RP_SPLIT_FROZEN", "RP_FOLIO_FREEING",      \
+	  "RP_RECLAIM_UNMAPPED", "RP_DEFERRED_ENQUEUE", "RP_PMD_LOOKED",   \
+	  "RP_PMD_CLEARED", "RP_MADV_SPLIT", "RP_FORK_SHARED",             \
+	  "RP_COW_COPIED", "RP_MIGRATE_UNMAPPED", "RP_MIGRATE_FROZEN",     \
+	  "RP_COLLAPSE_CLEARED", "RP_TOUCH_GOT", "RP_SPLIT_PMD_READ" }
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
 extern _Atomic(folio_race_fn) folio_race_hook;
 #define folio_race_point(rp, arg)                                          \
