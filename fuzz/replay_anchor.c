@@ -198,10 +198,12 @@ static struct {
 	bool record;
 } C;
 
-static void child_send(void)
+/* @hash: the run's trace hash (taken while the world still names its
+ * addresses: sched_run's own after a run, ours inside one) */
+static void child_send(uint64_t hash)
 {
 	snprintf(C.o.rule, sizeof(C.o.rule), "%s", C.r.rule);
-	C.o.hash = fs_trace_hash(sched_run_trace());
+	C.o.hash = hash;
 	fs_stats_now(&C.r.st);
 	C.o.steps = C.r.st.steps;
 	if (C.record) {
@@ -218,7 +220,7 @@ static void child_fatal(void *ctx)
 {
 	(void)ctx;
 	C.o.finding = 1;
-	child_send();
+	child_send(fs_trace_hash(sched_run_trace()));
 	_exit(1);
 }
 
@@ -259,7 +261,7 @@ static int child_run(const struct sched_prog *p, struct sched_prog *out,
 		rc = sched_run(p, &so, &C.r);
 		C.o.finding = rc == 1;
 		C.o.reached = C.r.anchors_reached;
-		child_send();
+		child_send(C.r.trace_hash);
 		_exit(rc == 1);
 	}
 	close(fds[1]);
