@@ -195,6 +195,7 @@ static struct {
 	unsigned int i;		/* the current directive */
 	unsigned int count;	/* its anchor's matches so far */
 	bool ran;		/* its thread has run since it began */
+	bool spinning;		/* its thread's last step was a yield */
 } E;
 
 static unsigned int tid_of(const struct sched_anchor *a)
@@ -207,6 +208,7 @@ static void next_directive(void)
 	E.i++;
 	E.count = 0;
 	E.ran = false;
+	E.spinning = false;
 }
 
 void anchor_begin(const struct sched_prog *p, const unsigned int *done)
@@ -216,6 +218,7 @@ void anchor_begin(const struct sched_prog *p, const unsigned int *done)
 	E.i = 0;
 	E.count = 0;
 	E.ran = false;
+	E.spinning = false;
 }
 
 unsigned int anchor_reached(void)
@@ -246,7 +249,9 @@ unsigned int anchor_decide(const struct fs_decision *d, void *ctx)
 		else
 			break;
 	}
-	if (E.i < E.p->nanchors) {
+	/* a spinning thread waits for the others: picking it at every
+	 * decision would give them one step per turn of its loop */
+	if (E.i < E.p->nanchors && !E.spinning) {
 		unsigned int t = tid_of(&E.p->anchors[E.i]);
 
 		for (unsigned int o = 0; o < d->n; o++)
@@ -267,6 +272,8 @@ void anchor_on_step(unsigned int tid, const struct folio_site *s, bool taken,
 	a = &E.p->anchors[E.i];
 	if (tid_of(a) == tid) {
 		E.ran = true;
+		if (!taken)
+			E.spinning = s->kind == FS_YIELD;
 	} else if (E.ran && (a->until == AU_BLOCKED ||
 			     (a->until == AU_DONE && finished(tid_of(a))))) {
 		/* the directive's thread ran, and now another runs that no

@@ -15,9 +15,10 @@
  *
  * T is a program thread (0..3) or "rcu" (the RCU callback thread).  While
  * a directive is current, every scheduling decision picks T if T can run;
- * if it cannot (blocked, done), the decision carries on as a schedule
- * byte 0 would (the running thread, else the next in thread order).  The
- * directive ends:
+ * if it cannot (blocked, done), or spins (its last step was a yield: a
+ * retry loop waiting for another thread), the decision carries on as a
+ * schedule byte 0 would (the running thread, else the next in thread
+ * order).  The directive ends:
  *   before  when T reaches its Nth step (default 1st) of kind KIND (any
  *           kind if omitted: load, store, rmw, xchg, cas, fence, lock,
  *           trylock, unlock, wait, wake, yield, rcu_read_lock, ...) in
