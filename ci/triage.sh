@@ -29,7 +29,9 @@
 #    fewest preemptions then ops; fuzz_ops: libFuzzer -minimize_crash) and
 #    written atomically as DIR/findings/<signature>/: input.*, repro.* (the
 #    smallest input that still gives the signature), repro.txt (its text
-#    form), replay.log, info.json, seen.  A known signature is counted in
+#    form), repro.anchored.txt (fuzz_sched: the same with its schedule
+#    anchored to the code, folio-replay --anchor), replay.log, info.json,
+#    seen.  A known signature is counted in
 #    its seen and info.json, not reported again (a failed stress run whose
 #    own log names a known signature is counted without replays).
 #
@@ -300,6 +302,14 @@ if [ "$minimize" -eq 1 ] && [ "$class" = reproducible ]; then
 			cp "$cand" "$new/repro.$cext"
 			repro=repro.$cext
 			min_note="minimised ($(wc -c <"$file") -> $(wc -c <"$cand") bytes)"
+			# fuzz_sched: its anchored form too, which survives
+			# edits of the core elsewhere on the path (kept if it
+			# gives the same signature)
+			if [ -s "$cand.anchored" ]; then
+				replay_once "$cand.anchored" "$work/anchored-check.log"
+				[ "$(signature "$work/anchored-check.log")" = "$best" ] &&
+					cp "$cand.anchored" "$new/repro.anchored.txt"
+			fi
 		else
 			min_note="the minimised input lost the signature: kept the original"
 		fi
