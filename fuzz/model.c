@@ -441,7 +441,8 @@ static long op_fault(struct model *m, const struct prog_op *op,
 {
 	unsigned int mm = op->arg[0], order = op->arg[2];
 	unsigned long va = op->arg[1], nr = 1ul << order, pfn;
-	uint8_t bits = M_W | M_Y | (op->arg[3] ? M_D : 0);
+	/* dirty on a read fault too (core/src/memory.c: no zero page) */
+	uint8_t bits = M_W | M_Y | M_D;
 	struct m_pmd *d;
 	int id;
 

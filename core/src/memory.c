@@ -143,9 +143,10 @@ static int do_huge_pmd_anonymous_page(struct mm_struct *mm, unsigned long va,
 	/* the allocation's reference becomes the PMD mapping's */
 	folio_add_rmap_pmd(f);
 	pgtable_trans_huge_deposit(mm, deposit);
+	/* dirty on a read fault too: see do_anonymous_page */
 	fa_store_release(pmdp, mk_pte(folio_pfn(f), _PAGE_PRESENT | _PMD_LEAF |
 						  _PAGE_WRITE | _PAGE_YOUNG |
-						  (write ? _PAGE_DIRTY : 0)));
+						  _PAGE_DIRTY));
 	fl_unlock(&mm->pmd_lock);
 	return 0;
 }
@@ -194,11 +195,20 @@ int do_anonymous_page(struct mm_struct *mm, unsigned long va,
 		folio_ref_add(f, (int)nr - 1);
 	folio_add_rmap_ptes(f, (int)nr);
 	pfn = folio_pfn(f);
+	/*
+	 * Dirty whatever the fault: the kernel maps the shared zero page on a
+	 * read fault and allocates only to write (or where the zero page is
+	 * forbidden), and a page it allocates in a writable VMA gets a dirty
+	 * entry (pte_mkwrite(pte_mkdirty())).  The model has no zero page, so
+	 * every anon fault allocates; a clean entry here would be a state the
+	 * kernel never has: a private page that another mm's MADV_FREE could
+	 * make reclaim discard under this one (fuzz_ops found it: fork, the
+	 * child's MADV_FREE, reclaim, and the parent's page was gone).
+	 */
 	for (unsigned long i = 0; i < nr; i++)
 		fa_store_release(&ptes[i],
 				 mk_pte(pfn + i, _PAGE_PRESENT | _PAGE_WRITE |
-						 _PAGE_YOUNG |
-						 (write ? _PAGE_DIRTY : 0)));
+						 _PAGE_YOUNG | _PAGE_DIRTY));
 	fl_unlock(ptl);
 	return 0;
 }
