@@ -113,6 +113,7 @@ int bench_gup(const struct bench_opts *o);
 int bench_lazyfree(const struct bench_opts *o);
 int bench_pmd(const struct bench_opts *o);
 int bench_lock(const struct bench_opts *o);
+int bench_window(const struct bench_opts *o);
 
 /* Fold @r into @best: clean runs beat disturbed ones, then speed does. */
 void bench_keep_best(struct bench_result *best, const struct bench_result *r);

@@ -22,7 +22,7 @@
  *
  * Each prints a table and one "BENCH ..." line per measurement.
  *
- * Run:   build/release/bench/folio_bench [--quick] [--only ref|lookup|memory|gup|lazyfree|pmd|lock]
+ * Run:   build/release/bench/folio_bench [--quick] [--only ref|lookup|memory|gup|lazyfree|pmd|lock|window]
  * ctest: ctest --preset bench      (bench.ref, bench.lookup, bench.memory,
  *                                   bench.gup, bench.lazyfree, bench.pmd,
  *                                   bench.lock)
@@ -58,6 +58,7 @@ static const struct {
 	{ "lazyfree", bench_lazyfree },
 	{ "pmd", bench_pmd },
 	{ "lock", bench_lock },
+	{ "window", bench_window },
 };
 
 #define NR_BENCHES (sizeof(benches) / sizeof(benches[0]))
@@ -68,7 +69,7 @@ static void usage(FILE *out, const char *prog)
 		"usage: %s [--quick] [--only NAME] [--help]\n"
 		"  --quick      much shorter runs (a smoke check, no verdicts)\n"
 		"  --only NAME  run one benchmark: ref, lookup, memory,\n"
-		"               gup, lazyfree, pmd or lock\n"
+		"               gup, lazyfree, pmd, lock or window\n"
 		"  --help       this text\n",
 		prog);
 }
@@ -93,7 +94,7 @@ static void print_config(struct bench_opts *o)
 
 	printf("folio_bench: %s run, best of %u clean reps x %.2fs per configuration\n",
 	       o->quick ? "QUICK (smoke)" : "full", o->reps, o->seconds);
-	printf("  benchmarks: %s\n", o->only ? o->only : "ref lookup memory gup lazyfree pmd lock");
+	printf("  benchmarks: %s\n", o->only ? o->only : "ref lookup memory gup lazyfree pmd lock window");
 	printf("  cpus: %d usable, workers pinned one per cpu; up to %d threads\n",
 	       o->nr_cpus, BENCH_MAX_THREADS);
 	printf("  memory world: %lu pages\n", o->mem_pages);

@@ -306,7 +306,7 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 		folio_world_destroy(NULL);
 		return -1;
 	}
-	memset(folio_window_hits, 0, sizeof(folio_window_hits));
+	folio_window_reset();
 	/* race points are the anchors' too; not steps: a relaxed load of
 	 * the hook, then the call, on the logical thread that passes one */
 	atomic_store(&folio_race_hook, rp_hook);
@@ -314,7 +314,7 @@ int sched_run(const struct sched_prog *p, const struct sched_run_opts *o,
 	atomic_store(&folio_race_hook, NULL);
 	if (cfg.decide == anchor_decide)
 		r->anchors_reached = anchor_reached();
-	memcpy(r->windows, folio_window_hits, sizeof(r->windows));
+	folio_window_read(r->windows);
 	if (o->trace)
 		r->trace_hash = fs_trace_hash(&R.trace);
 	check_and_teardown();

@@ -18,6 +18,7 @@
  *      and that without step 5 it would have been wrong.
  * Run: build/<preset>/tests/test_reuse
  */
+#include "folio/window.h"
 #include "ft_world.h"
 #include "../core/src/internal.h"	/* test-only: pte_alloc_one */
 
@@ -129,12 +130,19 @@ static void finish(void)
 
 static void test_reuse_other_index(void)
 {
+	unsigned long win[FW_NR];
 	struct folio *r;
 
 	ft_world_up(1024);
+	folio_window_reset();
 	r = run_lookup(REUSE_OTHER_INDEX);
 	CHECK(r == NULL);			/* slot i is empty now */
 	CHECK(s.got_wrong_identity);		/* the try_get did succeed on G */
+	/* the reload saw another folio: R5's window, counted on a real
+	 * thread (per CPU, summed: foliotorture reports these) */
+	folio_window_read(win);
+	CHECK(win[FW_R5] >= 1);
+	CHECK_EQ(win[FW_R1] + win[FW_R2] + win[FW_R3], 0);
 	CHECK_EQ(folio_ref_count(s.g), 1);	/* the reader's put undone exactly */
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	finish();

@@ -30,9 +30,6 @@
 
 #include "folio/rcu.h"
 #include "folio/sched.h"
-#include "folio/window.h"
-
-unsigned long folio_window_hits[FW_NR];
 
 static struct folio_rcu_head *cb_head, **cb_tail = &cb_head;
 static unsigned long cb_queued, cb_done;

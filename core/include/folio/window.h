@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * folio/window.h - race-window counters, in the spirit of SQLite's
- * testcase(): each counts the runs in which the mechanism that closes one
- * race of docs/design.md section 7 actually fired, that is, the other side
- * acted inside the window.  The scheduled build (fuzz_sched) keeps them;
- * folio-replay --windows prints them; the seeds of corpora/fuzz_sched_text
- * must hit the window each is named for (ctest fuzz.sched.windows).
- * Elsewhere they compile to nothing (and would race between threads).
+ * testcase(): each counts the times the mechanism that closes one race of
+ * docs/design.md section 7 actually fired, that is, the other side acted
+ * inside the window.  Every build counts them:
+ *   - the scheduled build (fuzz_sched): one array, reset per run;
+ *     folio-replay --windows prints them and the seeds of
+ *     corpora/fuzz_sched_text must hit the window each is named for (ctest
+ *     fuzz.sched.windows);
+ *   - real threads (foliotorture, the unit tests): a row of relaxed atomic
+ *     counters per CPU, summed by folio_window_read().  A window is an
+ *     event the protocol meets, not a step of it (thousands a second at
+ *     most, against millions of operations): one uncontended add on the
+ *     CPU's own line is nothing a run can measure (folio_bench --only
+ *     window).
  *
  * R10 (anon mapping cleared) and R11 (MM_ID large mapcounts) have no
  * window in the model: the anon mapping is never cleared while the folio
@@ -45,7 +52,32 @@ extern unsigned long folio_window_hits[FW_NR];
 #define folio_window(w)                                                    \
 	((void)__atomic_fetch_add(&folio_window_hits[w], 1, __ATOMIC_RELAXED))
 #else
-#define folio_window(w) ((void)0)
+#include <stdatomic.h>
+
+#include "folio/percpu.h"
+
+/* One CPU's counters, a cache line of their own (FW_NR * 8 < 128). */
+struct folio_window_row {
+	atomic_ulong hits[FW_NR];
+} __attribute__((aligned(128)));
+extern struct folio_window_row folio_window_rows[FOLIO_NR_CPUS];
+/*
+ * The CPU may change between folio_this_cpu() and the add: the add is
+ * atomic, so the count lands on another CPU's row and the sum is exact.
+ */
+#define folio_window(w)                                                    \
+	((void)atomic_fetch_add_explicit(                                  \
+		&folio_window_rows[folio_this_cpu()].hits[w], 1,           \
+		memory_order_relaxed))
 #endif
+
+/* The hits so far (every CPU's, summed), into @out[FW_NR]. */
+void folio_window_read(unsigned long *out);
+/* Start counting from zero (no thread may be inside the model). */
+void folio_window_reset(void);
+/* "R1" .. "R14"; NULL past FW_NR. */
+const char *folio_window_name(unsigned int w);
+/* The window named @name ("R3", "r3"), or -1. */
+int folio_window_parse(const char *name);
 
 #endif /* FOLIO_WINDOW_H */
