@@ -131,21 +131,6 @@ size_t exec_held(const struct exec_ctx *x, struct folio_held *out)
 	return n;
 }
 
-unsigned long exec_walk_pfn(struct mm_struct *mm, unsigned long va)
-{
-	pmd_t pmd;
-	pte_t pte;
-
-	if (va >= mm->nr_pmds << pmd_order())
-		return ~0ul;
-	pmd = fa_load_acquire(pmd_offset(mm, va));
-	if (pmd_leaf(pmd))
-		return pte_pfn(pmd) + (va & (pmd_nr() - 1));
-	if (!pmd_table(pmd))
-		return ~0ul;
-	pte = fa_load_acquire(pte_offset(pmd, va));
-	return pte_present(pte) ? pte_pfn(pte) : ~0ul;
-}
 
 /* Whether @op names a handle it cannot use, or makes one with no slot. */
 static bool skipped(const struct exec_ctx *x, const struct prog_op *op)
@@ -220,7 +205,7 @@ static long run_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		return hold(x, h, f, made);
 	case OP_GET_VA:
 		rcu_read_lock_model();
-		pfn = exec_walk_pfn(mm, a[1]);
+		pfn = mm_walk_pfn(mm, a[1]);
 		f = pfn != ~0ul ? folio_try_get_pfn(pfn, 1) : NULL;
 		rcu_read_unlock_model();
 		if (f)

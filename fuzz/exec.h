@@ -74,9 +74,6 @@ extern exec_bug_fn exec_on_bug;
 int exec_free_handle(const struct exec_ctx *x);
 /* Run @op; its result, or EXEC_SKIPPED.  *made: the slot filled, or -1. */
 long exec_op(struct exec_ctx *x, const struct prog_op *op, int *made);
-/* The PFN a present PTE or PMD leaf maps at @va of @mm, ~0ul if none
- * (a walk under RCU). */
-unsigned long exec_walk_pfn(struct mm_struct *mm, unsigned long va);
 /* Report a broken caller-side expectation through exec_on_bug. */
 void exec_bug(const char *rule, const struct folio *f, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

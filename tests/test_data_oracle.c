@@ -101,7 +101,7 @@ static void expect_bug(const char *what)
 
 static unsigned long pfn_of(unsigned int mm, unsigned long va)
 {
-	return exec_walk_pfn(x[0].mms[mm], va);
+	return mm_walk_pfn(x[0].mms[mm], va);
 }
 
 static void test_legit(void)

@@ -162,6 +162,30 @@ long mm_add_file_window(struct mm_struct *mm, struct address_space *mapping)
 	return base;
 }
 
+/*
+ * Lockless: the caller's RCU read-side section keeps the PTE table we read
+ * from allocated (tables are freed by RCU: pte_free_rcu) even if a split,
+ * collapse or zap replaces it meanwhile; the acquire loads pair with the
+ * release stores that publish a table and its entries, so a table we see
+ * is initialised.  A stale answer is fine: callers take a speculative
+ * reference (folio_try_get_pfn) and recheck what they got.
+ */
+unsigned long mm_walk_pfn(struct mm_struct *mm, unsigned long va)
+{
+	pmd_t pmd;
+	pte_t pte;
+
+	if (va >= mm->nr_pmds << pmd_order())
+		return ~0ul;
+	pmd = fa_load_acquire(pmd_offset(mm, va));
+	if (pmd_leaf(pmd))
+		return pte_pfn(pmd) + (va & (pmd_nr() - 1));
+	if (!pmd_table(pmd))
+		return ~0ul;
+	pte = fa_load_acquire(pte_offset(pmd, va));
+	return pte_present(pte) ? pte_pfn(pte) : ~0ul;
+}
+
 /* Caller holds mms_lock, or owns the mm (windows never change after set-up). */
 long mm_file_window(const struct mm_struct *mm,
 		    const struct address_space *mapping)

@@ -124,6 +124,9 @@ void mm_destroy(struct mm_struct *mm);
 _Atomic pmd_t *pmd_offset(struct mm_struct *mm, unsigned long va);
 _Atomic pte_t *pte_offset(pmd_t pmd, unsigned long va);
 struct fl_lock *pte_lockptr(pmd_t pmd);
+/* The pfn mapped at @va (a PMD leaf's page, or a present PTE's), or ~0ul:
+ * a page walk as GUP-fast's, under RCU; the answer may be stale at once. */
+unsigned long mm_walk_pfn(struct mm_struct *mm, unsigned long va);
 
 /* Window base of @mapping in @mm, or -1. */
 long mm_file_window(const struct mm_struct *mm,
