@@ -72,7 +72,14 @@ static void on_sanitizer_report(void)
 	snprintf(run.fail_detail, sizeof(run.fail_detail),
 		 "a %s report (printed above)", ft_sanitizer_name());
 	run.elapsed = t0 ? now() - t0 : 0;
-	ft_write_json(&run, &scenario);
+	/*
+	 * Not ft_write_json: this may run in a signal handler (a SEGV the
+	 * sanitizer caught: its death callback), where fopen's malloc can
+	 * wait forever on a lock the interrupted code holds (TSan: the run
+	 * hung 60 s, then reported a hang instead).  The preformatted report
+	 * only writes, renames and reads atomics (report.c).
+	 */
+	ft_crash_json_write(0, NULL, "sanitizer", run.fail_detail, &run);
 	ft_print_summary(&run, &scenario);
 }
 
@@ -118,7 +125,7 @@ static void on_crash(int sig)
 	}
 	rc = write(2, head, sizeof(head) - 1);
 	rc = write(2, sig >= 10 ? num : num + 1, sig >= 10 ? 3 : 2);
-	if (ft_crash_json_write(sig, name, &run))
+	if (ft_crash_json_write(sig, name, "crash", NULL, &run))
 		rc = write(2, nojson, sizeof(nojson) - 1);
 	rc = write(1, crash_msg, crash_len);
 	(void)rc;
@@ -133,12 +140,13 @@ static void crash_handler_install(void)
 	char cmd[4096];
 	int n;
 
-	if (ft_sanitizer_name())
-		return;
-	ft_command_line(cmd, sizeof(cmd), &ft.o);
+	/* the sanitizers' death callback writes it too (on_sanitizer_report) */
 	if (ft_crash_json_prepare(&scenario))
 		fprintf(stderr, "foliotorture: note: a crash would write no "
 			"JSON report (out of memory, or the path is too long)\n");
+	if (ft_sanitizer_name())
+		return;
+	ft_command_line(cmd, sizeof(cmd), &ft.o);
 	n = snprintf(crash_msg, sizeof(crash_msg),
 		     "foliotorture: crash: rerun: %s\n"
 		     "foliotorture: FAIL seed=%" PRIu64 " scenario=%s threads=%u "

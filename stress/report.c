@@ -311,8 +311,8 @@ static bool write_all(int fd, const char *p, size_t n)
 }
 
 /* Async-signal-safe (see above); 0, or -1 when no report was written. */
-int ft_crash_json_write(int sig, const char *sig_name,
-			const struct ft_run *run)
+int ft_crash_json_write(int sig, const char *sig_name, const char *rule,
+			const char *detail, const struct ft_run *run)
 {
 	static struct sbuf b;	/* the handler's stack may be small */
 	static const char sep[2][3] = { "", ", " };
@@ -349,13 +349,20 @@ int ft_crash_json_write(int sig, const char *sig_name,
 	sb_u64(&b, __atomic_load_n(&run->checks, __ATOMIC_RELAXED));
 	sb_str(&b, ",\n  \"violations\": ");
 	sb_u64(&b, __atomic_load_n(&run->violations, __ATOMIC_RELAXED));
-	sb_str(&b, ",\n  \"leaks\": 0,\n  \"violation\": {\"rule\": \"crash\", "
-		   "\"pfn\": -1, \"folio\": \"(nil)\", \"detail\": \"fatal signal ");
-	sb_u64(&b, (uint64_t)sig);
-	sb_str(&b, " (");
-	sb_str(&b, sig_name);
-	sb_str(&b, ")\"},\n  \"signal\": ");
-	sb_u64(&b, (uint64_t)sig);
+	sb_str(&b, ",\n  \"leaks\": 0,\n  \"violation\": {\"rule\": \"");
+	sb_str(&b, rule);
+	sb_str(&b, "\", \"pfn\": -1, \"folio\": \"(nil)\", \"detail\": \"");
+	if (sig) {
+		sb_str(&b, "fatal signal ");
+		sb_u64(&b, (uint64_t)sig);
+		sb_str(&b, " (");
+		sb_str(&b, sig_name);
+		sb_str(&b, ")\"},\n  \"signal\": ");
+		sb_u64(&b, (uint64_t)sig);
+	} else {
+		sb_str(&b, detail);	/* the caller's: no quote, no backslash */
+		sb_str(&b, "\"}");
+	}
 	sb_str(&b, "\n}\n");
 	if (b.full)	/* cannot happen at these sizes; never half a report */
 		return -1;

@@ -183,15 +183,19 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 void ft_command_line(char *buf, size_t n, const struct ft_opts *o);
 /* report.c */
 unsigned long ft_ops_total(int k, bool fails);
+unsigned long ft_raced_total(int k);
 unsigned long ft_all_ops(void);
 void ft_print_rings(FILE *out);
 int ft_write_json(const struct ft_run *run, const struct ft_scenario *sc);
 void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc);
+/* The windows hit, "R1<eq>5<sep>R3<eq>12", or "none". */
+void ft_print_windows(FILE *out, const unsigned long *hits, const char *eq,
+		      const char *sep);
 /* The --json report of a crash: formatted before the workers start, then
  * completed and written from the signal handler (async-signal-safe). */
 int ft_crash_json_prepare(const struct ft_scenario *sc);
-int ft_crash_json_write(int sig, const char *sig_name,
-			const struct ft_run *run);
+int ft_crash_json_write(int sig, const char *sig_name, const char *rule,
+			const char *detail, const struct ft_run *run);
 /* selftest.c: the bug --self-test=sanitizer plants (sanitizer builds) */
 void ft_self_test_sanitizer(void);
 /* NULL, where the compiler cannot see it (--self-test=crash). */
