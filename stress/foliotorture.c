@@ -37,6 +37,7 @@
 #include "interrupt.h"
 #include "sanitizer.h"
 #include "scenario.h"
+#include "targets.h"
 #include "torture.h"
 
 static struct ft_scenario scenario;
@@ -259,6 +260,7 @@ static int start(void)
 		fprintf(stderr, "foliotorture: cannot create the model\n");
 		return -1;
 	}
+	folio_window_reset();	/* this run's hits only */
 	ft.files = calloc(ft.o.nr_files, sizeof(*ft.files));
 	ft.workers = aligned_alloc(_Alignof(struct ft_worker),
 				   ft.o.threads * sizeof(*ft.workers));
@@ -277,6 +279,8 @@ static int start(void)
 			mm_add_file_window(ft.mms[i], ft.files[k]);
 	}
 	ft.private_folios = scenario.private_folios;
+	ft.blind_pct = scenario.blind_pct;
+	ft_hot_reset();
 	if (ft_data_init()) {
 		fprintf(stderr, "foliotorture: out of memory (the data oracle)\n");
 		return -1;
@@ -351,16 +355,42 @@ static void run_loop(void)
 			next_check = now() + ft.o.check_interval_ms / 1000.0;
 		}
 		if (ft.o.stat_interval > 0 && t >= next_stat) {
-			unsigned long n = ft_all_ops();
+			unsigned long n = ft_all_ops(), win[FW_NR];
 
-			printf("[%6.1fs/%gs] ops %lu (%.0f/s) checks %lu violations %lu\n",
-			       t - t0, ft.o.duration, n, n / (t - t0), run.checks,
-			       run.violations);
+			folio_window_read(win);
+			printf("[%6.1fs/%gs] ops %lu (%.0f/s) checks %lu violations %lu "
+			       "windows ", t - t0, ft.o.duration, n, n / (t - t0),
+			       run.checks, run.violations);
+			ft_print_windows(stdout, win, " ", " ");
+			printf("\n");
 			fflush(stdout);
 			next_stat += ft.o.stat_interval;
 		}
 		usleep(10000);
 	}
+}
+
+/*
+ * --require-window: a run that never met a race it was asked to meet is a
+ * finding about the harness (the scenario stopped racing).  Not for an
+ * interrupted run: it did not have its time.
+ */
+static void window_required(void)
+{
+	size_t len = 0;
+
+	for (unsigned int w = 0; w < FW_NR; w++)
+		if ((ft.o.require_windows & (1u << w)) && !run.windows[w])
+			len += (size_t)snprintf(run.fail_detail + len,
+						sizeof(run.fail_detail) - len,
+						"%s%s", len ? ", " : "",
+						folio_window_name(w));
+	if (!len)
+		return;
+	snprintf(run.fail_detail + len, sizeof(run.fail_detail) - len,
+		 ": never hit in %.1f s (--require-window)", run.elapsed);
+	run.fail_rule = "window";
+	run.violations++;
 }
 
 /* Stop, check once more, release everything, count leaks. */
@@ -375,6 +405,7 @@ static void finish(void)
 			hang("to stop");
 	run.workers_stopped = true;
 	run.elapsed = now() - t0;
+	folio_window_read(run.windows);
 	if (!run.violations) {
 		run.violations += quiescent_check(false);
 		run.checks++;
@@ -392,6 +423,8 @@ static void finish(void)
 		run.fail_rule = "worker";
 		snprintf(run.fail_detail, sizeof(run.fail_detail),
 			 "a worker saw a broken expectation (BUG: above)");
+	} else if (!ft_interrupted()) {
+		window_required();
 	}
 	if (run.violations)
 		ft_print_rings(stderr);
@@ -451,12 +484,23 @@ int main(int argc, char **argv)
 	run.result = run.fail_rule ? FT_FAIL :
 		     ft_interrupted() ? FT_INTERRUPTED : FT_PASS;
 
-	printf("\n%-16s %12s %12s %12s\n", "operation", "count", "per second",
-	       "expected-fail");
-	for (int k = 0; k < FT_OP_NR; k++)
-		printf("%-16s %12lu %12.0f %12lu\n", ft_op_names[k],
-		       ft_ops_total(k, false), ft_ops_total(k, false) / run.elapsed,
-		       ft_ops_total(k, true));
+	printf("\n%-16s %11s %11s %11s %11s %11s %6s\n", "operation",
+	       "attempts", "per second", "done", "raced", "misses", "work%");
+	for (int k = 0; k < FT_OP_NR; k++) {
+		unsigned long a = ft_ops_total(k, false), m = ft_ops_total(k, true),
+			      r = ft_raced_total(k);
+
+		if (!a)
+			continue;
+		printf("%-16s %11lu %11.0f %11lu %11lu %11lu %5.1f%%\n",
+		       ft_op_names[k], a, a / run.elapsed, a - m - r, r, m,
+		       100.0 * (double)(a - m) / a);
+	}
+	printf("\n%-16s %12s %12s\n", "race window", "hits", "per second");
+	for (unsigned int w = 0; w < FW_NR; w++)
+		printf("%-16s %12lu %12.1f%s\n", folio_window_name(w),
+		       run.windows[w], run.windows[w] / run.elapsed,
+		       (ft.o.require_windows & (1u << w)) ? "  (required)" : "");
 	exit_rc = run.result == FT_PASS ? 0 : run.result == FT_FAIL ? 1 :
 		  128 + run.signal;
 	if (ft_write_json(&run, &scenario)) {

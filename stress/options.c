@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "folio/page_alloc.h"
+#include "folio/window.h"
 #include "folio/world.h"
 #include "ft_version.h"
 #include "sanitizer.h"
@@ -54,6 +55,10 @@ static void usage(FILE *out)
 "      --json FILE          write the result as JSON (atomically)\n"
 "      --hang-timeout S     a worker that takes longer to park for a check\n"
 "                           or to stop is hung: FAIL rule=hang (default 60)\n"
+"      --require-window R3[,R4...]|aims  FAIL rule=window if a named race\n"
+"                           window (docs/design.md 7: R1..R9, R12..R14) was\n"
+"                           never hit: a scenario that stopped racing; aims:\n"
+"                           the windows the scenario file aims at\n"
 "      --self-test[=KIND]   plant a bug the run must report (exit 1):\n"
 "                           leak (default) leaks one reference (I-ref);\n"
 "                           sanitizer makes the build's sanitizer report;\n"
@@ -98,6 +103,34 @@ static int parse_ulong(const char *name, const char *s, unsigned long lo,
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* "R3,R4": the race windows (folio/window.h), as a mask; "aims": the
+ * scenario's (FT_AIMS until it is loaded); 0 or -1. */
+static int parse_windows(const char *s, unsigned int *mask)
+{
+	char buf[256], *tok, *save;
+
+	if (!strcmp(s, "aims")) {
+		*mask |= FT_AIMS;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int w = folio_window_parse(tok);
+
+		if (w < 0) {
+			usage_error("--require-window: '%s' is no race window "
+				    "(R1..R9, R12, R13, R14)%s", tok, "");
+			return -1;
+		}
+		*mask |= 1u << w;
+	}
+	if (!*mask) {
+		usage_error("--require-window: no window named in '%s'%s", s, "");
+		return -1;
+	}
 	return 0;
 }
 
@@ -221,7 +254,8 @@ static void set_defaults(struct ft_opts *o)
 int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 		  struct ft_scenario *sc)
 {
-	enum { O_SIZE = 256, O_JSON = O_SIZE + SZ_NR, O_SELF_TEST, O_HANG };
+	enum { O_SIZE = 256, O_JSON = O_SIZE + SZ_NR, O_SELF_TEST, O_HANG,
+	       O_REQUIRE_WINDOW };
 	static const struct option lo[] = {
 		{ "scenario", required_argument, 0, 'S' },
 		{ "list-scenarios", no_argument, 0, 'L' },
@@ -241,6 +275,7 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 		{ "json", required_argument, 0, O_JSON },
 		{ "self-test", optional_argument, 0, O_SELF_TEST },
 		{ "hang-timeout", required_argument, 0, O_HANG },
+		{ "require-window", required_argument, 0, O_REQUIRE_WINDOW },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -305,6 +340,10 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 					  &o->hang_timeout))
 				return 2;
 			break;
+		case O_REQUIRE_WINDOW:
+			if (parse_windows(optarg, &o->require_windows))
+				return 2;
+			break;
 		case O_SELF_TEST:
 			if (!optarg || !strcmp(optarg, "leak")) {
 				o->self_test = FT_SELF_TEST_LEAK;
@@ -350,6 +389,15 @@ int ft_parse_args(int argc, char **argv, struct ft_opts *o,
 	/* the scenario's sizes first, then the options given on top */
 	if (ft_scenario_load(o->scenario, sc, o))
 		return 2;
+	if (o->require_windows & FT_AIMS) {
+		if (!sc->aims) {
+			usage_error("--require-window aims: scenario %s aims at "
+				    "no window (no 'aims' line)%s", sc->name, "");
+			return 2;
+		}
+		/* the rerun line names them: the same run without the file */
+		o->require_windows = (o->require_windows & ~FT_AIMS) | sc->aims;
+	}
 	for (int k = 0; k < SZ_NR; k++) {
 		if (!(given_mask & (1u << k)))
 			continue;
@@ -449,4 +497,16 @@ void ft_command_line(char *buf, size_t n, const struct ft_opts *o)
 		put_word(buf, n, "--self-test=data");
 	if (o->hang_timeout != 60)
 		put_opt(buf, n, "--hang-timeout", "%g", o->hang_timeout);
+	if (o->require_windows) {
+		char list[128] = "";
+		size_t len = 0;
+
+		for (unsigned int w = 0; w < FW_NR; w++)
+			if (o->require_windows & (1u << w))
+				len += (size_t)snprintf(list + len, sizeof(list) - len,
+							"%s%s", len ? "," : "",
+							folio_window_name(w));
+		put_word(buf, n, "--require-window");
+		put_word(buf, n, list);
+	}
 }

@@ -37,6 +37,16 @@ unsigned long ft_ops_total(int k, bool fails)
 	return n;
 }
 
+unsigned long ft_raced_total(int k)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < ft.o.threads; i++)
+		n += atomic_load_explicit(&ft.workers[i].raced[k],
+					  memory_order_relaxed);
+	return n;
+}
+
 unsigned long ft_all_ops(void)
 {
 	unsigned long n = 0;
@@ -184,6 +194,18 @@ int ft_write_json(const struct ft_run *run, const struct ft_scenario *sc)
 	for (int k = 0; k < FT_OP_NR; k++)
 		fprintf(f, "%s\"%s\": %lu", k ? ", " : "", ft_op_names[k],
 			ft_ops_total(k, true));
+	fprintf(f, "},\n  \"raced\": {");
+	for (int k = 0; k < FT_OP_NR; k++)
+		fprintf(f, "%s\"%s\": %lu", k ? ", " : "", ft_op_names[k],
+			ft_raced_total(k));
+	fprintf(f, "},\n  \"windows\": {");
+	for (unsigned int w = 0; w < FW_NR; w++)
+		fprintf(f, "%s\"%s\": %lu", w ? ", " : "", folio_window_name(w),
+			run->windows[w]);
+	fprintf(f, "},\n  \"windows_per_s\": {");
+	for (unsigned int w = 0; w < FW_NR; w++)
+		fprintf(f, "%s\"%s\": %.1f", w ? ", " : "", folio_window_name(w),
+			run->elapsed > 0 ? run->windows[w] / run->elapsed : 0.0);
 	fprintf(f, "},\n  \"checks\": %lu,\n  \"violations\": %lu,\n"
 		   "  \"leaks\": %lu,\n  \"peak_rss_kb\": %ld",
 		run->checks, run->violations, run->leaks, peak_rss_kb());
@@ -379,6 +401,21 @@ int ft_crash_json_write(int sig, const char *sig_name, const char *rule,
 	return 0;
 }
 
+void ft_print_windows(FILE *out, const unsigned long *hits, const char *eq,
+		      const char *sep)
+{
+	bool any = false;
+
+	for (unsigned int w = 0; w < FW_NR; w++)
+		if (hits[w]) {
+			fprintf(out, "%s%s%s%lu", any ? sep : "",
+				folio_window_name(w), eq, hits[w]);
+			any = true;
+		}
+	if (!any)
+		fprintf(out, "none");
+}
+
 void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc)
 {
 	static const char *const word[] = {
@@ -403,6 +440,8 @@ void ft_print_summary(const struct ft_run *run, const struct ft_scenario *sc)
 	       run->leaks, peak_rss_kb());
 	if (run->workers_stopped)	/* the counts are the workers' own */
 		printf(" data_checks=%lu", ft_data_checked());
+	printf(" windows=");
+	ft_print_windows(stdout, run->windows, ":", ",");
 	if (run->result == FT_FAIL && run->fail_rule)
 		printf(" rule=%s", run->fail_rule);
 	if (run->signal)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/window.h"
 #include "scenario.h"
 
 #ifndef FT_SCENARIO_DIR
@@ -141,6 +142,24 @@ static int parse_line(const struct parse *p, char *line, struct ft_scenario *sc,
 		if (num(p, val, 0, 1, &v))
 			return 2;
 		sc->private_folios = v;
+	} else if (!strcmp(key, "aims")) {
+		char *tok, *save2;
+
+		if (!val)
+			return perr(p, "'aims' needs windows, e.g. R3,R9%s", "");
+		for (tok = strtok_r(val, ",", &save2); tok;
+		     tok = strtok_r(NULL, ",", &save2)) {
+			int w = folio_window_parse(tok);
+
+			if (w < 0)
+				return perr(p, "'%s' is no race window (R1..R9, "
+					    "R12..R14)", tok);
+			sc->aims |= 1u << w;
+		}
+	} else if (!strcmp(key, "blind")) {
+		if (num(p, val, 0, 100, &v))
+			return 2;
+		sc->blind_pct = (unsigned int)v;
 	} else {
 		return perr(p, "unknown directive '%s'", key);
 	}
@@ -166,6 +185,7 @@ int ft_scenario_load(const char *arg, struct ft_scenario *sc, struct ft_opts *o)
 	int rc = 0;
 
 	memset(sc, 0, sizeof(*sc));
+	sc->blind_pct = 25;
 	path_for(arg, path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f) {

@@ -8,6 +8,10 @@
  *   pmd_order 4          model sizes: pages, files, file_pages, max_order,
  *   mms 2                pmd_order, mms, anon_pages
  *   private 1            1: worker i uses only file i and mm i (scaling runs)
+ *   blind 25             percent of picks made blind rather than at a hint
+ *                        of where the work is (targets.h; default 25)
+ *   aims R3,R9           the race windows (folio/window.h) it is aimed at:
+ *                        --require-window aims makes missing one a FAIL
  *   group gup 2 gup=4 unpin=3 fault=2
  *   group split 1 split=3 split_pmd=1 fault=2
  *
@@ -35,6 +39,8 @@ struct ft_scenario {
 	struct ft_group groups[FT_MAX_GROUPS];
 	unsigned int nr_groups;
 	bool private_folios;
+	unsigned int blind_pct;		/* targets.h; 25 unless the file says */
+	unsigned int aims;		/* 1 << enum folio_window */
 	unsigned int sizes_set;	/* 1 << enum ft_size: sizes the file sets */
 };
 

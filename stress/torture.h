@@ -14,6 +14,7 @@
 
 #include "folio/filemap.h"
 #include "folio/pgtable.h"
+#include "folio/window.h"
 #include "ledger.h"
 
 enum ft_op {
@@ -83,6 +84,8 @@ struct ft_opts {
 	enum ft_self_test self_test;
 	double hang_timeout;	/* s a worker may take to park or to stop */
 	unsigned int overrides;	/* 1 << enum ft_size: a size option beat the scenario */
+	unsigned int require_windows;	/* 1 << enum folio_window: must be hit */
+#define FT_AIMS (1u << 31)		/* ... and the scenario's aims */
 };
 
 struct ft_group;
@@ -126,7 +129,8 @@ struct ft_worker {
 	struct ft_ledger ledger;
 	struct ft_ring ring;
 	atomic_ulong ops[FT_OP_NR];
-	atomic_ulong fails[FT_OP_NR];	/* expected failures: miss, -EEXIST, ENOMEM */
+	atomic_ulong fails[FT_OP_NR];	/* misses: nothing to do there, -EEXIST, ENOMEM */
+	atomic_ulong raced[FT_OP_NR];	/* did its work and lost a race (FT_RACED) */
 	atomic_int cur_op;		/* the op it is in, or -1 (a hang's report) */
 	bool exited;
 	/* the data oracle (data_oracle.c) */
@@ -156,6 +160,7 @@ struct ft_state {
 	unsigned long park_gen;
 	atomic_bool self_test_fired;
 	bool private_folios;	/* worker i: only file i and mm i */
+	unsigned int blind_pct;	/* picks made blind, not at a hint (targets.h) */
 };
 
 extern struct ft_state ft;
@@ -173,6 +178,7 @@ struct ft_run {
 	const char *fail_rule;		/* "I-ref", "worker", "leak", "sanitizer" */
 	char fail_detail[256];		/* when not a checker violation */
 	struct folio_violation first;	/* the checker's first violation */
+	unsigned long windows[FW_NR];	/* race windows hit (folio/window.h) */
 };
 
 struct ft_scenario;
@@ -208,7 +214,13 @@ struct mm_struct *ft_pick_mm(struct ft_worker *w);
 /* chaos.c: delays and yields at every step of the core (FOLIO_HOOKS) */
 void ft_chaos_start(unsigned int level, uint64_t seed);
 void ft_chaos_thread(uint64_t seed);
-/* workers_mm.c: run one page-table operation; returns 0 ok, 1 expected failure */
+/* What an operation returns: 0 done, FT_MISS (found nothing to do: no
+ * folio there, -EEXIST, -ENOMEM, a trylock that failed), FT_RACED (took
+ * its locks, did its work, and gave up on what another thread did
+ * meanwhile: -EAGAIN, -EBUSY, a dirty folio: the race it is there for). */
+#define FT_MISS 1
+#define FT_RACED 2
+/* workers_mm.c: run one page-table operation (0, FT_MISS, FT_RACED) */
 int ft_mm_op(struct ft_worker *w, enum ft_op op);
 /* Append the held GUPs as folio_held records; returns how many. */
 size_t ft_gup_held(const struct ft_worker *w, struct folio_held *out);

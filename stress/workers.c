@@ -14,6 +14,7 @@
 #include "folio/rcu.h"
 #include "data_oracle.h"
 #include "scenario.h"
+#include "targets.h"
 #include "torture.h"
 
 const char *const ft_op_names[FT_OP_NR] = {
@@ -142,14 +143,12 @@ static int op_lookup(struct ft_worker *w, bool locked)
 	return 0;
 }
 
+/* A speculative get of a page: at one recently mapped, or blind. */
 static int op_pfn_get(struct ft_worker *w)
 {
-	unsigned long pfn = ft_rand(&w->rng) % ft.o.nr_pages;
-	struct folio *f;
+	unsigned long pfn;
+	struct folio *f = ft_grab_target(w, &ft_hot_mapped, &pfn);
 
-	rcu_read_lock_model();
-	f = folio_try_get_pfn(pfn, 1);
-	rcu_read_unlock_model();
 	ft_ring_add(&w->ring, FT_OP_PFN_GET, f ? 0 : 1, f, pfn);
 	if (!f)
 		return 1;
@@ -290,12 +289,14 @@ void *ft_worker_main(void *arg)
 				      atomic_load_explicit(&w->ops[op],
 							   memory_order_relaxed) + 1,
 				      memory_order_relaxed);
-		if (r)
-			atomic_store_explicit(
-				&w->fails[op],
-				atomic_load_explicit(&w->fails[op],
-						     memory_order_relaxed) + 1,
-				memory_order_relaxed);
+		if (r) {
+			atomic_ulong *c = r == FT_RACED ? &w->raced[op] :
+							  &w->fails[op];
+
+			atomic_store_explicit(c, atomic_load_explicit(
+						      c, memory_order_relaxed) + 1,
+					      memory_order_relaxed);
+		}
 	}
 	pthread_mutex_lock(&ft.park_lock);
 	ft.nrunning--;

@@ -18,6 +18,7 @@
 #include "folio/rcu.h"
 #include "folio/vmscan.h"
 #include "data_oracle.h"
+#include "targets.h"
 #include "torture.h"
 
 struct mm_struct *ft_pick_mm(struct ft_worker *w)
@@ -56,6 +57,8 @@ static int op_fault(struct ft_worker *w)
 	unsigned long va = pick_anon_va(w, 1ul << order);
 	int err = fault(mm, va, order, ft_rand(&w->rng) & 1);
 
+	if (!err)	/* where the GUPs, touches, splits may aim */
+		ft_hot_push(&ft_hot_mapped, mm->id, va, 1ul << order);
 	ft_ring_add(&w->ring, FT_OP_FAULT, err, NULL, va);
 	if (err && err != -EEXIST && err != -ENOMEM)
 		ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va);
@@ -68,7 +71,7 @@ static int op_fault(struct ft_worker *w)
  */
 static int anon_range_op(struct ft_worker *w, enum ft_dd dd, int kind,
 			 long (*fn)(struct mm_struct *, unsigned long,
-				    unsigned long))
+				    unsigned long), struct ft_hot *hot)
 {
 	unsigned long va = pick_anon_va(w, 1);
 	unsigned long n = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
@@ -78,14 +81,15 @@ static int anon_range_op(struct ft_worker *w, enum ft_dd dd, int kind,
 	ft_data_disturb(dd, mm->id, va, va + n, false, 0, 0, NULL);
 	r = fn(mm, va, n);
 	ft_data_disturb(dd, mm->id, va, va + n, true, r, 0, NULL);
-
+	if (r > 0 && hot)
+		ft_hot_push(hot, mm->id, va, n);
 	ft_ring_add(&w->ring, kind, r ? 0 : 1, NULL, va);
 	return r ? 0 : 1;
 }
 
 static int op_zap(struct ft_worker *w)
 {
-	return anon_range_op(w, FT_DD_ZAP, FT_OP_ZAP, zap_page_range);
+	return anon_range_op(w, FT_DD_ZAP, FT_OP_ZAP, zap_page_range, NULL);
 }
 
 static int op_file_map(struct ft_worker *w)
@@ -93,11 +97,15 @@ static int op_file_map(struct ft_worker *w)
 	struct address_space *m = ft_pick_file(w);
 	unsigned long idx = ft_rand(&w->rng) % ft.o.file_pages;
 	unsigned long n = 1 + ft_rand(&w->rng) % 32;
+	struct mm_struct *mm = pick_mm(w);
 	long r;
 
 	if (n > ft.o.file_pages - idx)
 		n = ft.o.file_pages - idx;
-	r = filemap_map_pages(pick_mm(w), m, idx, n, ft_rand(&w->rng) & 1);
+	r = filemap_map_pages(mm, m, idx, n, ft_rand(&w->rng) & 1);
+	if (r > 0)
+		ft_hot_push(&ft_hot_mapped, mm->id,
+			    (unsigned long)mm_file_window(mm, m) + idx, n);
 	ft_ring_add(&w->ring, FT_OP_FILE_MAP, r > 0 ? 0 : 1, NULL, idx);
 	if (r < 0)
 		ft_worker_bug(w, "filemap_map_pages refused a valid range", NULL, idx);
@@ -113,11 +121,24 @@ static unsigned long pick_any_va(struct ft_worker *w, struct mm_struct *mm)
 	       ft_rand(&w->rng) % ft.o.file_pages;
 }
 
+/* A place recently mapped (targets.h), or, blind, any: its mm, its va. */
+static struct mm_struct *pick_place(struct ft_worker *w, unsigned long *va)
+{
+	unsigned int id;
+	struct mm_struct *mm;
+
+	if (!ft_blind(w) && ft_hot_pick(&ft_hot_mapped, &w->rng, &id, va))
+		return ft.mms[id];
+	mm = pick_mm(w);
+	*va = pick_any_va(w, mm);
+	return mm;
+}
+
 /* A CPU load or store with its data, checked (data_oracle.h). */
 static int op_touch(struct ft_worker *w)
 {
-	struct mm_struct *mm = pick_mm(w);
-	unsigned long va = pick_any_va(w, mm);
+	unsigned long va;
+	struct mm_struct *mm = pick_place(w, &va);
 	int r = ft_data_touch(w, mm->id, va, ft_rand(&w->rng) & 1);
 
 	ft_ring_add(&w->ring, FT_OP_TOUCH, r == 1 ? 0 : r ? r : 1, NULL, va);
@@ -154,8 +175,8 @@ static void check_pins_exclusive(struct ft_worker *w, const struct ft_gup *g)
 
 static int op_gup(struct ft_worker *w, bool slow)
 {
-	struct mm_struct *mm = pick_mm(w);
-	unsigned long va = pick_any_va(w, mm);
+	unsigned long va;
+	struct mm_struct *mm = pick_place(w, &va);
 	unsigned long n = 1 + ft_rand(&w->rng) % FT_GUP_PAGES;
 	uint64_t r = ft_rand(&w->rng);
 	enum ft_op op = slow ? FT_OP_GUP_SLOW : FT_OP_GUP;
@@ -226,22 +247,10 @@ static int op_unpin(struct ft_worker *w)
 	return 0;
 }
 
-/* A random live folio, referenced; NULL if the pfn holds none. */
-static struct folio *grab_random_folio(struct ft_worker *w, unsigned long *pfn)
-{
-	struct folio *f;
-
-	*pfn = ft_rand(&w->rng) % ft.o.nr_pages;
-	rcu_read_lock_model();
-	f = folio_try_get_pfn(*pfn, 1);
-	rcu_read_unlock_model();
-	return f;
-}
-
 static int op_split(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = grab_random_folio(w, &pfn);
+	struct folio *f = ft_grab_target(w, &ft_hot_mapped, &pfn);
 	unsigned int order, to;
 	int err = -ENOENT;
 
@@ -258,8 +267,9 @@ static int op_split(struct ft_worker *w)
 		}
 		folio_put(f);
 	}
-	ft_ring_add(&w->ring, FT_OP_SPLIT, err ? 1 : 0, f, pfn);
-	return err ? 1 : 0;
+	ft_ring_add(&w->ring, FT_OP_SPLIT, err, f, pfn);
+	/* -EAGAIN, -EBUSY: a pin or reference came first (R1, R13) */
+	return !err ? 0 : err == -EAGAIN || err == -EBUSY ? FT_RACED : FT_MISS;
 }
 
 static int op_split_pmd(struct ft_worker *w)
@@ -274,21 +284,30 @@ static int op_split_pmd(struct ft_worker *w)
 
 static int op_deferred_scan(struct ft_worker *w)
 {
-	unsigned long n = deferred_split_scan(4);
+	/* the shrinker runs when its count says there is work (a locked
+	 * read: the length is a plain word under the queue lock); blind, it
+	 * runs anyway */
+	unsigned long queued = deferred_split_count(), n = 0;
 
+	if (queued || ft_blind(w))
+		n = deferred_split_scan(4);
 	ft_ring_add(&w->ring, FT_OP_DEFERRED_SCAN, n ? 0 : 1, NULL, n);
-	return n ? 0 : 1;
+	/* a queue with folios, none split: each busy, or on its way out
+	 * (R6, R7) */
+	return n ? 0 : queued ? FT_RACED : FT_MISS;
 }
 
 static int op_madv_free(struct ft_worker *w)
 {
-	return anon_range_op(w, FT_DD_MADV, FT_OP_MADV_FREE, madvise_free);
+	/* what it marked is where reclaim aims */
+	return anon_range_op(w, FT_DD_MADV, FT_OP_MADV_FREE, madvise_free,
+			     &ft_hot_lazyfree);
 }
 
 static int op_reclaim(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = grab_random_folio(w, &pfn);
+	struct folio *f = ft_grab_target(w, &ft_hot_lazyfree, &pfn);
 	int err = -ENOENT;
 
 	if (f && folio_test_lazyfree(f) && folio_trylock(f)) {
@@ -303,8 +322,9 @@ static int op_reclaim(struct ft_worker *w)
 	}
 	if (f)
 		folio_put(f);
-	ft_ring_add(&w->ring, FT_OP_RECLAIM, 1, f, pfn);
-	return 1;
+	ft_ring_add(&w->ring, FT_OP_RECLAIM, err, f, pfn);
+	/* -EBUSY: dirtied since MADV_FREE (R9); -EAGAIN: a reference (R3) */
+	return err == -EBUSY || err == -EAGAIN ? FT_RACED : FT_MISS;
 }
 
 /* fork: another mm becomes this one's child (never in private mode) */
@@ -334,13 +354,13 @@ static int op_wp_fault(struct ft_worker *w)
 	ft_ring_add(&w->ring, FT_OP_WP_FAULT, r > 0 ? 0 : 1, NULL, va);
 	if (r < 0 && r != -EFAULT && r != -EAGAIN && r != -ENOMEM)
 		ft_worker_bug(w, "wp fault failed unexpectedly", NULL, va);
-	return r > 0 ? 0 : 1;
+	return r > 0 ? 0 : r == -EAGAIN ? FT_RACED : FT_MISS;
 }
 
 static int op_migrate(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = grab_random_folio(w, &pfn);
+	struct folio *f = ft_grab_target(w, &ft_hot_mapped, &pfn);
 	int err = -ENOENT;
 
 	if (f && folio_trylock(f)) {
@@ -355,8 +375,9 @@ static int op_migrate(struct ft_worker *w)
 	}
 	if (f)
 		folio_put(f);
-	ft_ring_add(&w->ring, FT_OP_MIGRATE, 1, f, pfn);
-	return 1;
+	ft_ring_add(&w->ring, FT_OP_MIGRATE, err, f, pfn);
+	/* -EAGAIN, -EBUSY: the freeze lost to a reference (R1) */
+	return err == -EAGAIN || err == -EBUSY ? FT_RACED : FT_MISS;
 }
 
 /*
@@ -377,10 +398,13 @@ static int op_collapse(struct ft_worker *w)
 			ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va + i);
 	}
 	err = collapse_huge_page(mm, va);
+	if (!err)
+		ft_hot_push(&ft_hot_mapped, mm->id, va, nr);
 	ft_ring_add(&w->ring, FT_OP_COLLAPSE, err, NULL, va);
 	if (err && err != -EAGAIN && err != -ENOMEM)
 		ft_worker_bug(w, "collapse failed unexpectedly", NULL, va);
-	return err ? 1 : 0;
+	/* -EAGAIN: a GUP's reference or a fault came first (R4) */
+	return !err ? 0 : err == -EAGAIN ? FT_RACED : FT_MISS;
 }
 
 /* Lock contention: lock a cached folio, hold it a little, unlock. */

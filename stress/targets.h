@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * targets.h - where the work is: the places an operation aims at, so that
+ * most attempts find something to do and race with the others on it.
+ *
+ * A blind pick (a random pfn of 65536, a random va) mostly finds nothing:
+ * a reclaim attempt on a random pfn meets a lazyfree folio 0.3% of the
+ * time, and a failed attempt takes no lock and races with nothing.  The
+ * kernel's own paths know where their work is (the LRU lists, the
+ * deferred-split queue, the VMAs a task maps); the model has no LRU, so
+ * the workers keep hints:
+ *
+ *   ft_hot_mapped    (mm, va) of recent anon faults and file maps: GUPs,
+ *                    touches, pfn gets, splits and migrations aim there;
+ *   ft_hot_lazyfree  (mm, va, n) of recent MADV_FREEs that marked
+ *                    something: reclaim aims there.
+ *
+ * Each is a ring of packed words, written and read with relaxed atomics
+ * by every worker: a hint is only a hint.  Whatever another thread did
+ * since (a zap, a split, a reclaim), the picker walks the page table under
+ * RCU and takes a speculative reference, as a blind pick does, so a stale
+ * hint is a miss, never a wrong target.
+ *
+ * A scenario keeps a share of blind picks ("blind PCT", default 25): a
+ * miss is a path too, and a target the hints never name (a folio only a
+ * lookup reaches) must still be hit.
+ */
+#ifndef FT_TARGETS_H
+#define FT_TARGETS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "torture.h"
+
+#define FT_HOT_N 512	/* a power of two */
+
+struct ft_hot {
+	atomic_ulong ring[FT_HOT_N];
+	atomic_uint pos;
+};
+
+extern struct ft_hot ft_hot_mapped, ft_hot_lazyfree;
+
+/* Remember @nr pages at (@mm, @va) in @h. */
+void ft_hot_push(struct ft_hot *h, unsigned int mm, unsigned long va,
+		 unsigned long nr);
+/* A page of a recent entry of @h (its mm and va): false if @h is empty. */
+bool ft_hot_pick(struct ft_hot *h, uint64_t *rng, unsigned int *mm,
+		 unsigned long *va);
+/* Clear every ring (a run's start). */
+void ft_hot_reset(void);
+
+/* Whether this pick is blind (the scenario's share), else targeted. */
+bool ft_blind(struct ft_worker *w);
+
+/*
+ * A folio mapped at a hinted place of @h (or, blind or with no hint, at a
+ * random pfn), with a reference; NULL if there was none.  *pfn: the page.
+ */
+struct folio *ft_grab_target(struct ft_worker *w, struct ft_hot *h,
+			     unsigned long *pfn);
+
+#endif /* FT_TARGETS_H */
