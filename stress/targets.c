@@ -6,7 +6,7 @@
 #include "folio/rcu.h"
 #include "targets.h"
 
-struct ft_hot ft_hot_mapped, ft_hot_lazyfree;
+struct ft_hot ft_hot_mapped, ft_hot_large, ft_hot_lazyfree;
 
 /* mm (8 bits) | nr (16 bits) | va (40 bits); never 0 (nr >= 1) */
 #define VA_BITS 40
@@ -52,9 +52,9 @@ bool ft_hot_pick(struct ft_hot *h, uint64_t *rng, unsigned int *mm,
 
 void ft_hot_reset(void)
 {
-	struct ft_hot *hs[] = { &ft_hot_mapped, &ft_hot_lazyfree };
+	struct ft_hot *hs[] = { &ft_hot_mapped, &ft_hot_large, &ft_hot_lazyfree };
 
-	for (unsigned int k = 0; k < 2; k++) {
+	for (unsigned int k = 0; k < 3; k++) {
 		for (unsigned int i = 0; i < FT_HOT_N; i++)
 			atomic_store_explicit(&hs[k]->ring[i], 0,
 					      memory_order_relaxed);

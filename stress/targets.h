@@ -12,6 +12,8 @@
  *
  *   ft_hot_mapped    (mm, va) of recent anon faults and file maps: GUPs,
  *                    touches, pfn gets, splits and migrations aim there;
+ *   ft_hot_large     the same, of large folios only (faults of order 2
+ *                    and up, collapses): splits aim there;
  *   ft_hot_lazyfree  (mm, va, n) of recent MADV_FREEs that marked
  *                    something: reclaim aims there.
  *
@@ -40,7 +42,7 @@ struct ft_hot {
 	atomic_uint pos;
 };
 
-extern struct ft_hot ft_hot_mapped, ft_hot_lazyfree;
+extern struct ft_hot ft_hot_mapped, ft_hot_large, ft_hot_lazyfree;
 
 /* Remember @nr pages at (@mm, @va) in @h. */
 void ft_hot_push(struct ft_hot *h, unsigned int mm, unsigned long va,

@@ -57,8 +57,11 @@ static int op_fault(struct ft_worker *w)
 	unsigned long va = pick_anon_va(w, 1ul << order);
 	int err = fault(mm, va, order, ft_rand(&w->rng) & 1);
 
-	if (!err)	/* where the GUPs, touches, splits may aim */
+	if (!err) {	/* where the GUPs, touches, splits may aim */
 		ft_hot_push(&ft_hot_mapped, mm->id, va, 1ul << order);
+		if (order >= 2)	/* anon: order 1 is no split target */
+			ft_hot_push(&ft_hot_large, mm->id, va, 1ul << order);
+	}
 	ft_ring_add(&w->ring, FT_OP_FAULT, err, NULL, va);
 	if (err && err != -EEXIST && err != -ENOMEM)
 		ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va);
@@ -121,13 +124,18 @@ static unsigned long pick_any_va(struct ft_worker *w, struct mm_struct *mm)
 	       ft_rand(&w->rng) % ft.o.file_pages;
 }
 
-/* A place recently mapped (targets.h), or, blind, any: its mm, its va. */
+/*
+ * A place recently mapped (targets.h), a large folio's one time in four
+ * (what splits aim at: a GUP there races with the split, R2), or, blind,
+ * any: its mm, its va.
+ */
 static struct mm_struct *pick_place(struct ft_worker *w, unsigned long *va)
 {
+	struct ft_hot *h = ft_rand(&w->rng) % 4 ? &ft_hot_mapped : &ft_hot_large;
 	unsigned int id;
 	struct mm_struct *mm;
 
-	if (!ft_blind(w) && ft_hot_pick(&ft_hot_mapped, &w->rng, &id, va))
+	if (!ft_blind(w) && ft_hot_pick(h, &w->rng, &id, va))
 		return ft.mms[id];
 	mm = pick_mm(w);
 	*va = pick_any_va(w, mm);
@@ -250,7 +258,7 @@ static int op_unpin(struct ft_worker *w)
 static int op_split(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = ft_grab_target(w, &ft_hot_mapped, &pfn);
+	struct folio *f = ft_grab_target(w, &ft_hot_large, &pfn);
 	unsigned int order, to;
 	int err = -ENOENT;
 
@@ -397,9 +405,11 @@ static int op_collapse(struct ft_worker *w)
 		if (err && err != -EEXIST && err != -ENOMEM)
 			ft_worker_bug(w, "anon fault failed unexpectedly", NULL, va + i);
 	}
+	/* the range about to be collapsed: GUPs aim at it (R4) */
+	ft_hot_push(&ft_hot_mapped, mm->id, va, nr);
 	err = collapse_huge_page(mm, va);
 	if (!err)
-		ft_hot_push(&ft_hot_mapped, mm->id, va, nr);
+		ft_hot_push(&ft_hot_large, mm->id, va, nr);
 	ft_ring_add(&w->ring, FT_OP_COLLAPSE, err, NULL, va);
 	if (err && err != -EAGAIN && err != -ENOMEM)
 		ft_worker_bug(w, "collapse failed unexpectedly", NULL, va);
