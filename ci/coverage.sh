@@ -3,18 +3,22 @@
 # fuzz corpora (clang source-based coverage, the coverage preset).
 #
 #   ci/coverage.sh [--out DIR] [--corpus TARGET=DIR]... [--no-build]
-#                  [--no-html]
+#                  [--no-html] [--no-tests] [--stress SECONDS]
 #
 # Replays, on the coverage build, every input of the committed corpora
 # (corpora/fuzz_ops, fuzz_ops_text, fuzz_sched with the standalone targets;
 # corpora/regressions/* and fuzz_sched_text with folio-replay) and of each
 # --corpus TARGET=DIR (TARGET one of fuzz_ops, fuzz_ops_text, fuzz_sched:
-# a campaign's corpus, ci/nightly.sh passes its own), then writes to DIR
-# (default build/coverage/report):
+# a campaign's corpus, ci/nightly.sh passes its own); runs the ctest suite
+# of that build (every label but mutant and nightly; --no-tests skips it)
+# and a foliotorture run of --stress SECONDS (default 20, 0 skips it) of
+# scenario all; then writes to DIR (default build/coverage/report):
 #   summary.txt    llvm-cov report, one line per file of core/src
 #   summary.json   the totals (lines, functions, regions, branches)
 #   html/index.html  the annotated sources
-# The last line: "coverage: core/src lines L% (a/b), functions F%, regions R%".
+#   merged.profdata  the profile, for llvm-cov show -show-branches=count
+# The last line: "coverage: core/src lines L% (a/b), branches B% (c/d),
+# functions F%, regions R%".
 # Exit: 0 done, 1 a replay found something (the corpus has a finding: its
 # coverage would be lost with the aborted process), 2 usage or build error.
 set -uo pipefail
@@ -30,6 +34,8 @@ die() { echo "coverage: $*" >&2; exit 2; }
 out=build/coverage/report
 build=1
 html=1
+tests=1
+stress=20
 extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -42,6 +48,10 @@ while [ $# -gt 0 ]; do
 		extra+=("$2"); shift 2 ;;
 	--no-build) build=0; shift ;;
 	--no-html) html=0; shift ;;
+	--no-tests) tests=0; shift ;;
+	--stress)
+		[ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || die "--stress wants a whole number of seconds"
+		stress=$2; shift 2 ;;
 	-h|--help) usage ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -60,7 +70,7 @@ if [ "$build" -eq 1 ]; then
 		die "the coverage build failed (log: $out/build.log)"
 	fi
 fi
-for b in fuzz/fuzz_ops fuzz/fuzz_ops_text fuzz/fuzz_sched fuzz/folio-replay; do
+for b in fuzz/fuzz_ops fuzz/fuzz_ops_text fuzz/fuzz_sched fuzz/folio-replay stress/foliotorture; do
 	[ -x "$B/$b" ] || die "$B/$b is missing (cmake --preset coverage && cmake --build --preset coverage)"
 done
 
@@ -90,12 +100,23 @@ for e in "${extra[@]}"; do
 	n=$((n + 1))
 	replay "extra$n-${e%%=*}" "$B/fuzz/${e%%=*}" "${e#*=}"
 done
+if [ "$tests" -eq 1 ]; then
+	# the unit, conformance, stress and fuzz tests: the paths only a
+	# hand-written test reaches (allocation failures, refusals, checkers
+	# firing on broken states)
+	replay ctest ctest --test-dir "$B" -j "$(nproc)" -LE 'mutant|nightly' --timeout 600
+fi
+if [ "$stress" -gt 0 ]; then
+	replay stress "$B/stress/foliotorture" -S all -d "$stress" -s 1
+fi
 
 "$profdata" merge -sparse "$prof"/*.profraw -o "$prof/merged.profdata" ||
 	die "llvm-profdata merge failed"
+cp "$prof/merged.profdata" "$out/merged.profdata" || die "cannot write $out/merged.profdata"
 objs=()
-for b in fuzz/fuzz_ops fuzz/fuzz_ops_text fuzz/fuzz_sched fuzz/folio-replay; do
-	objs+=(-object "$B/$b")
+for b in "$B"/fuzz/fuzz_ops "$B"/fuzz/fuzz_ops_text "$B"/fuzz/fuzz_sched \
+	"$B"/fuzz/folio-replay "$B"/stress/foliotorture "$B"/tests/test_*; do
+	[ -x "$b" ] && [ -f "$b" ] && objs+=(-object "$b")
 done
 # core/src only: the model under test, not the harness that drives it
 "$llvmcov" report -instr-profile="$prof/merged.profdata" "${objs[@]:1}" \
@@ -111,6 +132,6 @@ if [ "$html" -eq 1 ]; then
 	"$llvmcov" show -format=html -output-dir="$out/html" -instr-profile="$prof/merged.profdata" \
 		"${objs[@]:1}" "$root/core/src" >/dev/null 2>&1 || echo "coverage: llvm-cov show failed; no HTML" >&2
 fi
-jq -r '"coverage: core/src lines \(.lines.percent * 10 | round / 10)% (\(.lines.covered)/\(.lines.count)), functions \(.functions.percent * 10 | round / 10)%, regions \(.regions.percent * 10 | round / 10)%"' \
+jq -r '"coverage: core/src lines \(.lines.percent * 10 | round / 10)% (\(.lines.covered)/\(.lines.count)), branches \(.branches.percent * 10 | round / 10)% (\(.branches.covered)/\(.branches.count)), functions \(.functions.percent * 10 | round / 10)%, regions \(.regions.percent * 10 | round / 10)%"' \
 	"$out/summary.json"
 exit "$found"

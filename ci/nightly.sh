@@ -461,7 +461,7 @@ for tgt in fuzz_sched fuzz_ops fuzz_ops_text; do
 	[ -d "$out/corpus/$tgt" ] && cov_args+=(--corpus "$tgt=$out/corpus/$tgt")
 done
 say "coverage of core/src over the campaign corpora (ci/coverage.sh)"
-ci/coverage.sh --no-build --out "$out/coverage" "${cov_args[@]}" 2>&1 | tail -n 1 | sed 's/^/  /'
+ci/coverage.sh --no-build --stress 10 --out "$out/coverage" "${cov_args[@]}" 2>&1 | tail -n 1 | sed 's/^/  /'
 if [ "$stop" -eq 0 ] && [ "$(done_total)" -ge "$plan_total" ]; then
 	date +%s >"$st/complete"
 fi
