@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,6 +247,14 @@ static void test_default_mode(void)
 	printf("  default mode: %s\n",
 	       folio_lock_mode_name(folio_lock_get_mode()));
 	ft_world_down();
+}
+
+/* Each mode's name, and a value that is no mode (a corrupt config). */
+static void test_mode_names(void)
+{
+	CHECK(strcmp(folio_lock_mode_name(FOLIO_LOCK_HASHED), "hashed") == 0);
+	CHECK(strcmp(folio_lock_mode_name(FOLIO_LOCK_PERFOLIO), "perfolio") == 0);
+	CHECK(strcmp(folio_lock_mode_name((enum folio_lock_mode)99), "?") == 0);
 }
 
 /* Uncontended: the fast paths only; a stale PG_waiters is cleaned. */
@@ -671,6 +680,7 @@ int main(void)
 {
 	folio_thread_online();
 	FT_RUN(test_default_mode);
+	FT_RUN(test_mode_names);
 	FT_RUN(test_basic_hashed);
 	FT_RUN(test_basic_perfolio);
 	FT_RUN(test_contention_hashed);

@@ -13,6 +13,8 @@
  * Run: build/<preset>/tests/test_page_data
  */
 #include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "folio/fork.h"
 #include "folio/gup.h"
@@ -422,6 +424,98 @@ static void test_race_store_vs_split_pmd(void)
 	down();
 }
 
+/*
+ * A world over 1M pages (8 MiB of page data, 4 GiB of address space):
+ * teardown frees the page-data array, the memmap and the mapping instead
+ * of keeping them for the next world, which then allocates its own.  Its
+ * pages start "never written", as a small world's do.
+ */
+static void test_big_world_not_kept(void)
+{
+	unsigned long nr = (1ul << 20) + 16;
+	struct folio *f;
+
+	ft_world_up(nr);
+	CHECK_EQ(nr_free_pages(), nr);
+	CHECK_EQ(page_data_read(nr - 1), PAGE_DATA_POISON ^ (nr - 1));
+	f = folio_alloc(0);
+	CHECK(f != NULL);
+	if (f)
+		folio_put(f);
+	ft_world_down();
+	ft_world_up(64);	/* nothing of the big world is reused */
+	CHECK_EQ(page_data_read(63), PAGE_DATA_POISON ^ 63);
+	ft_world_down();
+	ft_world_up(nr);	/* no spare at all now: a fresh one again */
+	ft_world_down();
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FT_SANITIZED 1
+#endif
+#endif
+
+#ifndef FT_SANITIZED
+/* The address space in use now, in bytes (/proc/self/statm's size). */
+static unsigned long vm_bytes(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return pages * (unsigned long)sysconf(_SC_PAGESIZE);
+}
+
+/* folio_world_init for @nr pages with the address space capped at what
+ * is in use now plus @room. */
+static int init_with_room(unsigned long nr, unsigned long room)
+{
+	struct folio_config cfg = { .nr_pages = nr };
+	struct rlimit old, lim;
+	int err;
+
+	CHECK_EQ(getrlimit(RLIMIT_AS, &old), 0);
+	lim = old;
+	lim.rlim_cur = vm_bytes() + room;
+	CHECK_EQ(setrlimit(RLIMIT_AS, &lim), 0);
+	err = folio_world_init(&cfg);
+	CHECK_EQ(setrlimit(RLIMIT_AS, &old), 0);
+	return err;
+}
+#endif
+
+/*
+ * World set-up under a capped address space, each step failing in turn
+ * (run after test_big_world_not_kept, so no spare mapping or array of an
+ * earlier world can stand in for the allocation that must fail):
+ *   1. the mapping of every page (256 GiB) does not fit
+ *   2. the mapping fits, the memmap (32 MiB) does not: the mapping goes
+ *   3. the memmap fits, the page data (32 MiB) does not: both go
+ * Each returns -ENOMEM with nothing left behind, and a world then comes
+ * up as usual.  Not under the sanitizers: their shadow memory and
+ * allocators do not live with an address-space cap.
+ */
+static void test_init_out_of_memory(void)
+{
+#ifndef FT_SANITIZED
+	unsigned long nr = 1ul << 22, map = nr * PAGE_SIZE, arr = nr * 8;
+
+	CHECK_EQ(init_with_room(1ul << 26, 1ul << 30), -ENOMEM);	/* 1 */
+	CHECK_EQ(init_with_room(nr, map + arr / 2), -ENOMEM);		/* 2 */
+	CHECK_EQ(init_with_room(nr, map + arr + arr / 2), -ENOMEM);	/* 3 */
+#endif
+	ft_world_up(NR);
+	CHECK_EQ(nr_free_pages(), NR);
+	ft_world_down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -435,6 +529,8 @@ int main(void)
 	FT_RUN(test_race_touch_vs_collapse_and_zap);
 	FT_RUN(test_race_store_vs_madv_free);
 	FT_RUN(test_race_store_vs_split_pmd);
+	FT_RUN(test_big_world_not_kept);
+	FT_RUN(test_init_out_of_memory);
 	folio_thread_offline();
 	return ft_done();
 }

@@ -9,6 +9,7 @@
  * The CPU is chosen through folio_cpu_hook, as fuzz_sched does.
  * Run: build/<preset>/tests/test_percpu
  */
+#include <errno.h>
 #include <string.h>
 
 #include "folio/percpu.h"
@@ -265,6 +266,73 @@ static void test_stale_reader_same_cpu_reuse_anon(void)
 	stale_reader(true);
 }
 
+static int count_objs(void *obj, bool free, void *ctx)
+{
+	unsigned long *n = ctx;
+
+	(void)obj;
+	n[0]++;
+	n[1] += free;
+	return 0;
+}
+
+/*
+ * The walk with many sheaves: six CPUs (more than the walk's on-stack
+ * array serves) each keep a full sheaf of a test cache, 192 objects in
+ * all, enough that the walk sorts them and binary-searches each slab's
+ * first one.  Every object is reported once, all free; an object freed
+ * twice on one CPU is then in the sorted set twice and is caught.
+ */
+static void test_walk_many_sheaves(void)
+{
+	struct kmem_cache_stats st;
+	struct kmem_cache *c;
+	unsigned long cnt[2] = { 0, 0 };
+	void *objs[20], *o;
+
+	hook_on();
+	ft_world_up(4096);
+	c = kmem_cache_create("t64", 64, 0, 0, 0, 0);
+	CHECK(c != NULL);
+	if (!c) {
+		ft_world_down();
+		hook_off();
+		return;
+	}
+	for (unsigned int cpu = 0; cpu < 6; cpu++) {
+		on_cpu(cpu);
+		for (int i = 0; i < 20; i++)
+			objs[i] = kmem_cache_alloc(c);
+		for (int i = 0; i < 20; i++)
+			kmem_cache_free(c, objs[i]);
+	}
+	CHECK_EQ(folio_nr_cpu_ids(), 6);
+	kmem_cache_get_stats(c, &st);
+	CHECK_EQ(st.nr_cached, 6 * 32);	/* 12 left by the refills, 20 freed */
+	CHECK_EQ(st.nr_active, 0);
+	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+	CHECK_EQ(cnt[0], st.nr_objs);
+	CHECK_EQ(cnt[1], st.nr_objs);
+
+	on_cpu(5);
+	o = kmem_cache_alloc(c);
+	kmem_cache_free(c, o);
+	kmem_cache_free(c, o);		/* a double free: in the sheaf twice */
+	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), -EFAULT);
+	CHECK(kmem_cache_alloc(c) == o);
+	CHECK(kmem_cache_alloc(c) == o);
+	kmem_cache_free(c, o);
+	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+
+	kmem_cache_shrink(c);		/* every sheaf back to the slabs */
+	kmem_cache_get_stats(c, &st);
+	CHECK_EQ(st.nr_cached, 0);
+	CHECK_EQ(st.nr_slabs, 0);
+	on_cpu(0);
+	ft_world_down();
+	hook_off();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -275,6 +343,7 @@ int main(void)
 	FT_RUN(test_checker_sees_caches);
 	FT_RUN(test_stale_reader_same_cpu_reuse);
 	FT_RUN(test_stale_reader_same_cpu_reuse_anon);
+	FT_RUN(test_walk_many_sheaves);
 	folio_thread_offline();
 	return ft_done();
 }

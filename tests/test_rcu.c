@@ -56,11 +56,27 @@ static void test_switching_off_runs_pending(void)
 	CHECK_EQ(ran[1], 4);
 }
 
+/* The default mode: a grace period is liburcu's; callbacks run on its
+ * thread, all of them done by the barrier. */
+static void test_multi_threaded_grace_period(void)
+{
+	struct item a = { .id = 5 };
+
+	nr_ran = 0;
+	synchronize_rcu_model();	/* no reader: returns */
+	call_rcu_model(&a.rcu, cb);
+	synchronize_rcu_model();
+	rcu_barrier_model();
+	CHECK_EQ(nr_ran, 1);
+	CHECK_EQ(ran[0], 5);
+}
+
 int main(void)
 {
 	folio_thread_online();
 	FT_RUN(test_single_threaded_defers_to_barrier);
 	FT_RUN(test_switching_off_runs_pending);
+	FT_RUN(test_multi_threaded_grace_period);
 	folio_thread_offline();
 	return ft_done();
 }

@@ -219,6 +219,55 @@ static void test_reuse_pfn_path(void)
 	ft_world_down();
 }
 
+/* Window names: each parses back to itself; past the last there is none. */
+static void test_window_names(void)
+{
+	for (unsigned int w = 0; w < FW_NR; w++) {
+		const char *name = folio_window_name(w);
+
+		CHECK(name != NULL);
+		if (name)
+			CHECK_EQ(folio_window_parse(name), w);
+	}
+	CHECK(folio_window_name(FW_NR) == NULL);
+	CHECK_EQ(folio_window_parse("no-such-window"), -1);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FT_SANITIZED 1
+#endif
+#endif
+
+/*
+ * The cache-line allocations of a file and an mm: a zero-sized slot or
+ * PMD array still gets a line; an array no allocator can give fails the
+ * create cleanly (not under the sanitizers, whose allocators report a
+ * request that large as an error instead of returning NULL).
+ */
+static void test_empty_and_impossible_sizes(void)
+{
+	struct address_space *m;
+	struct mm_struct *mm;
+
+	ft_world_up(1024);
+	m = address_space_create(0);
+	CHECK(m != NULL);
+	if (m)
+		CHECK_EQ(address_space_destroy(m), 0);
+	mm = mm_create(0, 0);
+	CHECK(mm != NULL);
+	if (mm)
+		mm_destroy(mm);
+#ifndef FT_SANITIZED
+	CHECK(address_space_create(1ul << 60) == NULL);
+	CHECK(mm_create(1ul << 62, 0) == NULL);
+#endif
+	ft_world_down();	/* nothing left behind by the failures */
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -226,6 +275,8 @@ int main(void)
 	FT_RUN(test_reuse_same_index);
 	FT_RUN(test_reuse_frozen);
 	FT_RUN(test_reuse_pfn_path);
+	FT_RUN(test_window_names);
+	FT_RUN(test_empty_and_impossible_sizes);
 	folio_thread_offline();
 	return ft_done();
 }
