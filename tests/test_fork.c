@@ -8,7 +8,10 @@
  * Run: build/<preset>/tests/test_fork
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "folio/fork.h"
@@ -366,6 +369,242 @@ static void test_fork_ignores_pin_on_shared_thp(void)
 	down();
 }
 
+/*
+ * A write or unshare fault on a file entry (a window of the file's mm,
+ * PMD leaf or PTE): never COW here, the file folio is the mapping's own.
+ * Writable, or an unshare: nothing to do.  Read-only and a write: -EFAULT
+ * (the model has no write-notify path).  Past the mm: -EFAULT.
+ */
+static void wp_file_entry(unsigned long va)
+{
+	_Atomic pte_t *p;
+	pmd_t pmd = atomic_load(pmd_offset(parent, va));
+
+	p = pmd_leaf(pmd) ? pmd_offset(parent, va) : pte_offset(pmd, va);
+	CHECK(atomic_load(p) & _PAGE_WRITE);
+	CHECK_EQ(do_wp_page(parent, va, false), WP_NOTHING);
+	CHECK_EQ(do_wp_page(parent, va, true), WP_NOTHING);
+	atomic_fetch_and(p, ~(pte_t)_PAGE_WRITE);	/* a read-only mapping */
+	CHECK_EQ(do_wp_page(parent, va, false), -EFAULT);
+	CHECK_EQ(do_wp_page(parent, va, true), WP_NOTHING);
+	CHECK(!(atomic_load(p) & _PAGE_WRITE));		/* left as it was */
+	atomic_fetch_or(p, _PAGE_WRITE);
+}
+
+static void test_wp_file_entries(void)
+{
+	struct address_space *m, *m2;
+	long base, base2;
+
+	up();
+	m = address_space_create(PN);
+	m2 = address_space_create(PN);
+	base = mm_add_file_window(parent, m);
+	base2 = mm_add_file_window(parent, m2);
+	CHECK(base > 0 && base2 > 0);
+	CHECK(ft_cache_folio(m, 0, PO) != NULL);
+	CHECK(ft_cache_folio(m2, 2, 0) != NULL);
+	CHECK_EQ(filemap_map_pages(parent, m, 0, PN, true), (long)PN);
+	CHECK_EQ(filemap_map_pages(parent, m2, 2, 1, false), 1);
+	CHECK(pmd_leaf(atomic_load(pmd_offset(parent, (unsigned long)base))));
+	wp_file_entry((unsigned long)base + 1);		/* the PMD leaf */
+	wp_file_entry((unsigned long)base2 + 2);	/* a PTE */
+	CHECK_EQ(do_wp_page(parent, ~0ul >> 1, false), -EFAULT);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(truncate_inode_pages_range(m, 0, PN), 1);
+	CHECK_EQ(truncate_inode_pages_range(m2, 0, PN), 1);
+	mm_destroy(child);
+	mm_destroy(parent);
+	CHECK_EQ(address_space_destroy(m), 0);
+	CHECK_EQ(address_space_destroy(m2), 0);
+	ft_world_down();
+}
+
+/* A child with less anon room than the parent cannot take its memory. */
+static void test_fork_small_child(void)
+{
+	struct mm_struct *small;
+
+	up();
+	ft_anon_folio(parent, 0, 0);
+	small = mm_create(PN, PN);
+	CHECK_EQ(mm_fork(small, parent), -EINVAL);
+	CHECK_EQ(folio_mapcount(folio_at(parent, 0)), 1);	/* untouched */
+	mm_destroy(small);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * Fork with memory running out.  Every page is eaten by folios the test
+ * holds; fork_alloc must take a table for the parent's PTE table and an
+ * order-0 copy for its pinned page up front.  Pages come back one at a
+ * time (and an RCU barrier returns a failed round's tables): each round
+ * before the one that succeeds fails whole with -ENOMEM (the table, or
+ * the copy after the table), leaving the child empty and the parent as it
+ * was.  Pinned to CPU 0: the pages handed back must be the ones found.
+ */
+static struct folio *eaten[NR];
+static unsigned long neaten;
+
+static void eat_all(void)
+{
+	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
+		neaten++;
+	CHECK_EQ(nr_free_pages(), 0);
+}
+
+static void give_back(unsigned long n)
+{
+	while (n-- && neaten)
+		folio_put(eaten[--neaten]);
+}
+
+static void test_fork_enomem_up_front(void)
+{
+	unsigned long pfn;
+	struct folio *a;
+	long n = -ENOMEM;
+	int rounds = 0;
+
+	ft_pin_cpu0();
+	up();
+	a = ft_anon_folio(parent, 0, 0);
+	CHECK_EQ(gup_fast(parent, 0, 1, FOLL_PIN | FOLL_WRITE, &pfn), 1);
+	neaten = 0;
+	eat_all();
+	while (n == -ENOMEM && rounds < 16) {
+		n = mm_fork(child, parent);
+		if (n != -ENOMEM)
+			break;
+		rounds++;
+		CHECK_EQ(atomic_load(pmd_offset(child, 0)), 0);
+		CHECK(folio_test_anon_exclusive(a) && (entry(parent, 0) & _PAGE_WRITE));
+		CHECK_EQ(folio_mapcount(a), 1);
+		rcu_barrier_model();	/* a failed round's tables come back */
+		give_back(1);
+	}
+	CHECK(rounds >= 2);	/* the table first, then the copy */
+	CHECK_EQ(n, 1);
+	CHECK(folio_at(child, 0) != a && folio_at(child, 0) != NULL);
+	give_back(NR);
+	unpin_user_pages(&pfn, 1, FOLL_PIN);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * Fork with memory running out on the way: what fork_count saw was
+ * allocated up front, and something it did not see needs more.  At the
+ * first RP_FORK_SHARED (fork shares the page at 0) the hook adds to the
+ * parent, then eats every page:
+ *   kind 0: a PTE table at PMD 1: the child's table for it (child_table);
+ *   kind 1: a THP at PMD 1: the child's deposit (fork_pmd_leaf);
+ *   kind 2: a pin on the page at 1, in the same table: the copy for the
+ *           child (fork_ptes' spare).
+ * Each fails the fork with -ENOMEM, and the child goes (its page at 0 is
+ * zapped again): the parent keeps everything.
+ */
+static int oom_kind, oom_fired;
+static struct folio *oom_pinned;
+
+static void oom_hook(enum folio_race_point rp, void *arg)
+{
+	(void)arg;
+	if (rp != RP_FORK_SHARED || oom_fired++)
+		return;
+	if (oom_kind == 0)
+		CHECK_EQ(do_anonymous_page(parent, PN, 0, true), 0);
+	else if (oom_kind == 1)
+		CHECK_EQ(do_anonymous_page(parent, PN, PO, true), 0);
+	else
+		folio_ref_add(oom_pinned, GUP_PIN_COUNTING_BIAS);	/* a pin */
+	eat_all();
+}
+
+static void test_fork_enomem_on_the_way(void)
+{
+	ft_pin_cpu0();
+	for (oom_kind = 0; oom_kind < 3; oom_kind++) {
+		up();
+		ft_anon_folio(parent, 0, 0);
+		if (oom_kind == 2)
+			oom_pinned = ft_anon_folio(parent, 1, 0);
+		oom_fired = 0;
+		neaten = 0;
+		atomic_store(&folio_race_hook, oom_hook);
+		CHECK_EQ(mm_fork(child, parent), -ENOMEM);
+		atomic_store(&folio_race_hook, NULL);
+		CHECK_EQ(oom_fired, 1);
+		give_back(NR);
+		/* the child went whole; the parent's pages are still its own */
+		CHECK_EQ(entry(child, 0), 0);
+		CHECK_EQ(entry(child, 1), 0);
+		CHECK_EQ(atomic_load(pmd_offset(child, PN)), 0);
+		CHECK(entry(parent, oom_kind == 2 ? 1 : PN) & _PAGE_PRESENT);
+		CHECK_EQ(folio_mapcount(folio_at(parent, 0)), 1);
+		if (oom_kind == 2) {
+			CHECK(folio_test_anon_exclusive(oom_pinned));
+			folio_put_refs(oom_pinned, GUP_PIN_COUNTING_BIAS);
+		}
+		CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+		down();
+	}
+}
+
+/*
+ * A write fault meets a PMD that a split_huge_pmd has invalidated (leaf,
+ * not present) and not yet replaced by its table: it must look again, not
+ * fail.  The split is played by hand: the PMD lock held, the invalidated
+ * leaf stored, a faulting thread started and given time to spin on it,
+ * then the leaf put back and the lock dropped.  Whenever the thread gets
+ * to look (before or after), the fault ends the same: the parent's leaf,
+ * exclusive again since the child went, is reused whole.
+ */
+static atomic_int wp_started;
+static int wp_ret;
+
+static void *wp_thread(void *arg)
+{
+	(void)arg;
+	folio_thread_online();
+	atomic_store(&wp_started, 1);
+	wp_ret = do_wp_page(parent, 1, false);
+	folio_thread_offline();
+	return NULL;
+}
+
+static void test_wp_waits_for_invalidated_pmd(void)
+{
+	const struct timespec wait = { 0, 20 * 1000 * 1000 };
+	struct folio *t;
+	pthread_t th;
+	pmd_t old;
+
+	up();
+	t = ft_anon_folio(parent, 0, PO);
+	CHECK_EQ(mm_fork(child, parent), 1);
+	CHECK_EQ(zap_page_range(child, 0, PN), 1);	/* t: ours, read-only */
+	CHECK(!folio_test_anon_exclusive(t) && !(entry(parent, 0) & _PAGE_WRITE));
+	atomic_store(&wp_started, 0);
+	wp_ret = -1;
+	fl_lock(&parent->pmd_lock);
+	old = atomic_load(pmd_offset(parent, 0));
+	atomic_store(pmd_offset(parent, 0), old & ~(pmd_t)_PAGE_PRESENT);
+	CHECK_EQ(pthread_create(&th, NULL, wp_thread, NULL), 0);
+	while (!atomic_load(&wp_started))
+		sched_yield();
+	nanosleep(&wait, NULL);
+	atomic_store(pmd_offset(parent, 0), old);
+	fl_unlock(&parent->pmd_lock);
+	pthread_join(th, NULL);
+	CHECK_EQ(wp_ret, WP_REUSED);
+	CHECK(pmd_leaf(entry(parent, 0)) && (entry(parent, 0) & _PAGE_WRITE));
+	CHECK(folio_test_anon_exclusive(t));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -378,6 +617,11 @@ int main(void)
 	FT_RUN(test_race_pin_then_fork);
 	FT_RUN(test_race_gup_vs_cow);
 	FT_RUN(test_fork_ignores_pin_on_shared_thp);
+	FT_RUN(test_wp_file_entries);
+	FT_RUN(test_fork_small_child);
+	FT_RUN(test_fork_enomem_up_front);
+	FT_RUN(test_fork_enomem_on_the_way);
+	FT_RUN(test_wp_waits_for_invalidated_pmd);
 	folio_thread_offline();
 	return ft_done();
 }

@@ -342,6 +342,148 @@ static void test_idsq_fires(void)
 	down();
 }
 
+/*
+ * Memory runs out under a fault.  Every page is eaten by order-0 folios
+ * the test holds (nr_free_pages() 0 proves it), then handed back a few at
+ * a time, so each allocation of a fault fails in turn:
+ *   1. nothing free: the folio itself (do_anonymous_page's -ENOMEM);
+ *   2. one page free: the folio gets it, its new page table cannot
+ *      (pte_table_lock's err, passed on; the folio goes back);
+ *   3. exactly one PMD-sized block free: the THP gets it, its deposit
+ *      table cannot (do_huge_pmd_anonymous_page drops the folio).
+ * Nothing may be left mapped or leaked by a failed fault.  Pinned to CPU 0
+ * (for the rest of the process): a page freed to one CPU's list must be
+ * the one the next allocation finds.
+ */
+static struct folio *eaten[NR];
+static unsigned long neaten;
+
+static void eat_all(void)
+{
+	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
+		neaten++;
+	CHECK_EQ(nr_free_pages(), 0);
+}
+
+static void give_back(unsigned long n)
+{
+	while (n-- && neaten)
+		folio_put(eaten[--neaten]);
+}
+
+static void test_fault_enomem(void)
+{
+	struct folio *x;
+
+	ft_pin_cpu0();
+	up();
+	x = folio_alloc_anon(PO);	/* a PMD block to hand back in 3 */
+	CHECK(x != NULL);
+	neaten = 0;
+	eat_all();
+	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), -ENOMEM);		/* 1 */
+	give_back(1);
+	CHECK_EQ(nr_free_pages(), 1);
+	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), -ENOMEM);		/* 2 */
+	CHECK_EQ(atomic_load(pmd_offset(mm, 0)), 0);	/* no table went in */
+	CHECK_EQ(nr_free_pages(), 1);			/* the folio came back */
+	eat_all();
+	folio_put(x);
+	CHECK_EQ(nr_free_pages(), PN);
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), -ENOMEM);	/* 3 */
+	CHECK_EQ(atomic_load(pmd_offset(mm, PN)), 0);
+	CHECK_EQ(nr_free_pages(), PN);			/* the THP came back */
+	give_back(NR);
+	/* with memory back, the same faults succeed */
+	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), 0);
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * zap_pte_range gathers at most 64 folios before it drops the table lock
+ * and their references (the mmu_gather batch), then looks at the table
+ * again.  128-entry tables here (PMD order 7) and 80 order-0 pages in one
+ * of them: the second round starts where the first stopped.  A zap asked
+ * for more than the mm has is cut to its end.  touch_page on a PMD leaf
+ * sets its bits on the PMD; beyond the mm it finds nothing.
+ */
+static void test_zap_batches_and_bounds(void)
+{
+	unsigned long i;
+
+	ft_world_up_pmd(NR, 7);
+	mm = mm_create(128, 128);
+	CHECK(mm != NULL);
+	for (i = 0; i < 80; i++)
+		CHECK_EQ(do_anonymous_page(mm, i, 0, true), 0);
+	CHECK_EQ(zap_page_range(mm, 0, 1ul << 20), 80);	/* 80 > 64; cut to the end */
+	for (i = 0; i < 80; i++)
+		CHECK_EQ(pte_at(i), 0);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(zap_page_range(mm, 0, 1ul << 20), 0);	/* nothing left */
+	down();
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, false), 0);
+	atomic_fetch_and(pmd_offset(mm, PN), ~(pmd_t)(_PAGE_YOUNG | _PAGE_DIRTY));
+	CHECK(touch_page(mm, PN + 3, true));		/* the leaf itself */
+	CHECK((pte_at(PN) & (_PAGE_YOUNG | _PAGE_DIRTY)) ==
+	      (_PAGE_YOUNG | _PAGE_DIRTY));
+	CHECK(!touch_page(mm, mm->nr_pmds << PO, false));	/* past the mm */
+	CHECK(!touch_page(mm, ~0ul, true));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * zap_huge_pmd told which folio (an rmap walk's RMAP_UNMAP, here through
+ * unmap_mapping_folio of a locked anon THP): the walk saw the folio's leaf
+ * without the PMD lock; before it takes the lock, the leaf is zapped and
+ * another THP faulted at the same address.  Under the lock the leaf is a
+ * stranger's and is left alone.
+ */
+static struct folio *zh_victim;
+static int zh_fired;
+
+static void zh_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_PMD_LOOKED || arg != zh_victim || zh_fired++)
+		return;
+	CHECK_EQ(zap_page_range(mm, PN, PN), 1);
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), 0);
+}
+
+static void test_unmap_leaves_strangers_leaf(void)
+{
+	struct folio *y;
+	pmd_t pmd;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), 0);
+	zh_victim = pfn_folio(pte_pfn(pte_at(PN)));
+	folio_get(zh_victim);
+	folio_lock(zh_victim);
+	zh_fired = 0;
+	atomic_store(&folio_race_hook, zh_hook);
+	unmap_mapping_folio(zh_victim);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(zh_fired, 1);
+	pmd = atomic_load(pmd_offset(mm, PN));
+	CHECK(pmd_leaf(pmd));
+	y = pmd_leaf(pmd) ? pfn_folio(pte_pfn(pmd)) : NULL;
+	CHECK(y != NULL && y != zh_victim);
+	if (y)
+		CHECK_EQ(folio_entire_mapcount(y), 1);
+	CHECK_EQ(folio_mapcount(zh_victim), 0);
+	CHECK_EQ(folio_ref_count(zh_victim), 1);	/* ours alone */
+	folio_unlock(zh_victim);
+	folio_put(zh_victim);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -355,6 +497,9 @@ int main(void)
 	FT_RUN(test_window_errors);
 	FT_RUN(test_imap_fires);
 	FT_RUN(test_idsq_fires);
+	FT_RUN(test_zap_batches_and_bounds);
+	FT_RUN(test_unmap_leaves_strangers_leaf);
+	FT_RUN(test_fault_enomem);
 	folio_thread_offline();
 	return ft_done();
 }

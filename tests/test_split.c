@@ -13,6 +13,7 @@
 
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
+#include "folio/slab.h"
 #include "ft_world.h"
 
 #define NR 4096
@@ -432,6 +433,53 @@ static void test_race_split_vs_refault(void)
 	down();
 }
 
+/*
+ * Split runs out of descriptors (step 2): all of them are taken before
+ * anything changes, so a shortfall fails the split with -ENOMEM and the
+ * folio as it was.  Every page is eaten (order-0 folios), then every
+ * large_folio_cache descriptor left is taken raw, and two given back: a
+ * split of an order-4 THP to order 2 needs three, gets two, and must give
+ * both back.  Pinned to CPU 0: the two must be found in this CPU's sheaf.
+ */
+static struct folio *eaten[NR];
+static void *descs[NR];
+
+static void test_split_enomem(void)
+{
+	unsigned long ne = 0, nd = 0;
+	struct folio *t;
+
+	ft_pin_cpu0();
+	up();
+	t = anon_folio(PN, PO);
+	while (ne < NR && (eaten[ne] = folio_alloc(0)) != NULL)
+		ne++;
+	CHECK_EQ(nr_free_pages(), 0);
+	while (nd < NR && (descs[nd] = kmem_cache_alloc(large_folio_cache)) != NULL)
+		nd++;
+	CHECK(nd >= 2);
+	kmem_cache_free(large_folio_cache, descs[--nd]);
+	kmem_cache_free(large_folio_cache, descs[--nd]);
+	CHECK_EQ(split_locked(t, 2), -ENOMEM);
+	CHECK_EQ(folio_order(t), PO);
+	CHECK(pmd_leaf(atomic_load(pmd_offset(mm, PN))));	/* never unmapped */
+	CHECK_EQ(folio_ref_count(t), 1);
+	/* the two came back: taken again, nothing else is left */
+	CHECK((descs[nd] = kmem_cache_alloc(large_folio_cache)) != NULL);
+	nd++;
+	CHECK((descs[nd] = kmem_cache_alloc(large_folio_cache)) != NULL);
+	nd++;
+	CHECK(kmem_cache_alloc(large_folio_cache) == NULL);
+	while (nd)
+		kmem_cache_free(large_folio_cache, descs[--nd]);
+	while (ne)
+		folio_put(eaten[--ne]);
+	CHECK_EQ(split_locked(t, 2), 0);	/* with memory back, it splits */
+	CHECK_EQ(folio_order(t), 2);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -446,6 +494,7 @@ int main(void)
 	FT_RUN(test_race_partial_unmap_enqueue_vs_free);
 	FT_RUN(test_race_split_vs_refault);
 	FT_RUN(test_race_split_precheck_vs_lookup);
+	FT_RUN(test_split_enomem);
 	folio_thread_offline();
 	return ft_done();
 }
