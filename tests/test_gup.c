@@ -290,6 +290,30 @@ static void test_race_gup_then_discard(void)
 	down();
 }
 
+/*
+ * Requests GUP-fast refuses before it walks anything: neither or both of
+ * FOLL_GET and FOLL_PIN, a start past the mm's last PMD, a range that
+ * runs past it.  mm_walk_pfn() past the end finds nothing either.
+ */
+static void test_bad_requests(void)
+{
+	struct folio *f;
+	unsigned long end;
+
+	up();
+	end = mm->nr_pmds << pmd_order();
+	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), 0);
+	f = folio_at(0);
+	CHECK_EQ(gup_fast(mm, 0, 1, 0, pfns), 0);
+	CHECK_EQ(gup_fast(mm, 0, 1, FOLL_GET | FOLL_PIN, pfns), 0);
+	CHECK_EQ(gup_fast(mm, end, 1, FOLL_GET, pfns), 0);
+	CHECK_EQ(gup_fast_unbatched(mm, end - 1, 2, FOLL_GET, pfns), 0);
+	CHECK_EQ(folio_ref_count(f), 1);	/* nothing was taken */
+	CHECK_EQ(mm_walk_pfn(mm, end), ~0ul);
+	CHECK_EQ(mm_walk_pfn(mm, 0), folio_pfn(f));
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -300,6 +324,7 @@ int main(void)
 	FT_RUN(test_race_gup_vs_free_and_reuse);
 	FT_RUN(test_race_discard_then_gup);
 	FT_RUN(test_race_gup_then_discard);
+	FT_RUN(test_bad_requests);
 	folio_thread_offline();
 	return ft_done();
 }
