@@ -14,11 +14,16 @@
 # and a foliotorture run of --stress SECONDS (default 20, 0 skips it) of
 # scenario all; then writes to DIR (default build/coverage/report):
 #   summary.txt    llvm-cov report, one line per file of core/src
-#   summary.json   the totals (lines, functions, regions, branches)
+#   summary.json   the totals (lines, functions, regions, branches per
+#                  build of a function, branches_by_place)
+#   branches.txt   per file: branch sides taken by any build, of all
+#   unreached-branches.txt  FILE:LINE:COL and the side no build took
+#   unreached-lines.txt     FILE:LINE: the source of each line no build ran
 #   html/index.html  the annotated sources
 #   merged.profdata  the profile, for llvm-cov show -show-branches=count
 # The last line: "coverage: core/src lines L% (a/b), branches B% (c/d),
-# functions F%, regions R%".
+# functions F%, regions R%" (branches by place: a side is covered if any
+# build took it).
 # Exit: 0 done, 1 a replay found something (the corpus has a finding: its
 # coverage would be lost with the aborted process), 2 usage or build error.
 set -uo pipefail
@@ -124,14 +129,42 @@ done
 	cat "$prof/cov.err" >&2
 	die "llvm-cov report failed"
 }
-"$llvmcov" export -summary-only -instr-profile="$prof/merged.profdata" "${objs[@]:1}" \
-	"$root/core/src" 2>/dev/null | jq '.data[0].totals' >"$out/summary.json" ||
-	die "llvm-cov export failed"
+# Branches, once per place in the source: llvm-cov counts a branch once per
+# build of its function (fuzz_sched and folio-replay link the scheduled
+# core, folio_hooked, the rest the plain one), so its own figure says a
+# branch the unit tests took is missed because fuzz_sched's copy never took
+# it.  A side of a branch is covered here if any build took it.
+"$llvmcov" export -instr-profile="$prof/merged.profdata" "${objs[@]:1}" \
+	"$root/core/src" 2>/dev/null >"$prof/export.json" || die "llvm-cov export failed"
+jq '[.data[0].files[] | {file: (.filename | split("/") | last),
+	br: ([.branches[] | {k: "\(.[0]):\(.[1]):\(.[2]):\(.[3])", t: (.[4] > 0), f: (.[5] > 0)}]
+	     | group_by(.k) | map({k: .[0].k, t: any(.[]; .t), f: any(.[]; .f)}))}]
+    | map({file, count: (.br | length * 2),
+	   covered: ([.br[] | (if .t then 1 else 0 end) + (if .f then 1 else 0 end)] | add // 0),
+	   missed: [.br[] | select((.t and .f) | not)
+		    | "\(.k | split(":")[0:2] | join(":")) \(if .t or .f then (if .t then "false" else "true" end) + " side never taken" else "never reached" end)"]})' \
+	"$prof/export.json" >"$prof/branches.json" ||
+	die "jq failed on the coverage export"
+jq -r '.[] | select(.count > 0) | "\(.file)\t\(.covered)/\(.count)\t\(.covered * 1000 / .count | round / 10)%"' \
+	"$prof/branches.json" >"$out/branches.txt"
+jq -r '.[] | .file as $f | .missed[] | "\($f):\(.)"' "$prof/branches.json" >"$out/unreached-branches.txt"
+# the lines no build ran: FILE:LINE: the source line
+"$llvmcov" show -show-instantiations=false -instr-profile="$prof/merged.profdata" "${objs[@]:1}" \
+	"$root/core/src" 2>/dev/null |
+	awk -v root="$root/core/src/" '
+		/^\/.*:$/ { f = substr($0, 1, length($0) - 1); sub(root, "", f); next }
+		/^ *[0-9]+\| *0\|/ { split($0, a, "|"); l = a[1]; gsub(/ /, "", l)
+				     c = substr($0, index($0, a[3])); gsub(/^[ \t]+/, "", c)
+				     print f ":" l ": " c }' >"$out/unreached-lines.txt"
+jq --slurpfile b "$prof/branches.json" \
+	'($b[0] | map(.count) | add) as $n | ($b[0] | map(.covered) | add) as $c
+	 | .data[0].totals + {branches_by_place: {count: $n, covered: $c, percent: ($c * 100 / $n)}}' \
+	"$prof/export.json" >"$out/summary.json" || die "llvm-cov export failed"
 if [ "$html" -eq 1 ]; then
 	rm -rf "$out/html"
 	"$llvmcov" show -format=html -output-dir="$out/html" -instr-profile="$prof/merged.profdata" \
 		"${objs[@]:1}" "$root/core/src" >/dev/null 2>&1 || echo "coverage: llvm-cov show failed; no HTML" >&2
 fi
-jq -r '"coverage: core/src lines \(.lines.percent * 10 | round / 10)% (\(.lines.covered)/\(.lines.count)), branches \(.branches.percent * 10 | round / 10)% (\(.branches.covered)/\(.branches.count)), functions \(.functions.percent * 10 | round / 10)%, regions \(.regions.percent * 10 | round / 10)%"' \
+jq -r '"coverage: core/src lines \(.lines.percent * 10 | round / 10)% (\(.lines.covered)/\(.lines.count)), branches \(.branches_by_place.percent * 10 | round / 10)% (\(.branches_by_place.covered)/\(.branches_by_place.count)), functions \(.functions.percent * 10 | round / 10)%, regions \(.regions.percent * 10 | round / 10)%"' \
 	"$out/summary.json"
 exit "$found"
