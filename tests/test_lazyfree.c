@@ -418,6 +418,74 @@ static void test_reclaim_unmapped_dirty_after_unmap(void)
 	down();
 }
 
+/*
+ * MADV_FREE of part of a PMD-mapped THP that someone else holds locked
+ * (reclaim, a migration): it cannot be split now, so it is left whole,
+ * PMD-mapped and swapbacked; once unlocked the same call splits it.
+ */
+static void test_madvise_free_pmd_locked_skipped(void)
+{
+	struct folio *c;
+
+	up();
+	c = anon_folio(PN, PO);
+	folio_get(c);
+	folio_lock(c);
+	CHECK_EQ(madvise_free(mm, PN + 3, 2), 0);
+	CHECK(pmd_leaf(atomic_load(pmd_offset(mm, PN))));
+	CHECK_EQ(folio_order(c), PO);
+	CHECK(!folio_test_lazyfree(c));
+	CHECK_EQ(folio_entire_mapcount(c), 1);
+	folio_unlock(c);
+	folio_put(c);
+	CHECK_EQ(madvise_free(mm, PN + 3, 2), 2);
+	CHECK(pmd_table(atomic_load(pmd_offset(mm, PN))));
+	CHECK(folio_test_lazyfree(pfn_folio(folio_pfn(c) + 3)));
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * MADV_FREE's split vs a collapse of the whole PMD (RP_MADV_SPLIT): the
+ * range is zapped, refaulted page by page and collapsed into a THP while
+ * the partly covered folio waits, locked and held, for its split.  The
+ * split (of a folio mapped nowhere now) succeeds, but the PTE table is
+ * gone: MADV_FREE stops there, marking nothing, and the new THP is left
+ * swapbacked.
+ */
+static void madv_collapse_hook(enum folio_race_point rp, void *arg)
+{
+	if (rp != RP_MADV_SPLIT || arg != ms_victim || ms_fired++)
+		return;
+	CHECK_EQ(zap_page_range(mm, 0, PN), 4);
+	for (unsigned long i = 0; i < PN; i++)
+		CHECK_EQ(do_anonymous_page(mm, i, 0, true), 0);
+	CHECK_EQ(collapse_huge_page(mm, 0), 0);
+}
+
+static void test_race_madvise_split_vs_collapse(void)
+{
+	pmd_t pmd;
+
+	up();
+	ms_victim = anon_folio(0, 2);
+	ms_fired = 0;
+	atomic_store(&folio_race_hook, madv_collapse_hook);
+	CHECK_EQ(madvise_free(mm, 1, 2), 0);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(ms_fired, 1);
+	pmd = atomic_load(pmd_offset(mm, 0));
+	CHECK(pmd_leaf(pmd));
+	if (pmd_leaf(pmd)) {
+		struct folio *t = pfn_folio(pte_pfn(pmd));
+
+		CHECK_EQ(folio_order(t), PO);
+		CHECK(!folio_test_lazyfree(t));
+	}
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -432,6 +500,8 @@ int main(void)
 	FT_RUN(test_race_lazyfree_vs_deferred_scan);
 	FT_RUN(test_race_reclaim_freeze_vs_speculative_get);
 	FT_RUN(test_reclaim_unmapped_dirty_after_unmap);
+	FT_RUN(test_madvise_free_pmd_locked_skipped);
+	FT_RUN(test_race_madvise_split_vs_collapse);
 	folio_thread_offline();
 	return ft_done();
 }

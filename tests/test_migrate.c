@@ -213,6 +213,68 @@ static void test_race_migrate_frozen_vs_lookup(void)
 	down();
 }
 
+/*
+ * No page for the new folio: -ENOMEM before anything is unmapped (the
+ * folio stays mapped and whole, nothing is left locked or held); with
+ * memory back the same migration goes through.
+ */
+static struct folio *eaten[NR];
+static unsigned long neaten;
+
+static void test_migrate_enomem(void)
+{
+	struct folio *a, *n;
+
+	up();
+	a = ft_anon_folio(mm, 0, 2);
+	neaten = 0;
+	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
+		neaten++;
+	CHECK_EQ(nr_free_pages(), 0);
+	CHECK_EQ(migrate(a), -ENOMEM);
+	CHECK(folio_at(0) == a && folio_at(3) == a);
+	CHECK_EQ(folio_mapcount(a), 4);
+	CHECK(!folio_test_locked(a));
+	CHECK_EQ(nr_free_pages(), 0);
+	while (neaten)
+		folio_put(eaten[--neaten]);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	CHECK_EQ(migrate(a), 0);
+	n = folio_at(0);
+	CHECK(n != a && folio_order(n) == 2 && folio_mapcount(n) == 4);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
+/*
+ * Only anon folios of order > 1 go on the deferred-split queue: asked to
+ * queue an order-0 or order-1 anon folio or a file folio, it does nothing.
+ */
+static void test_deferred_split_not_queueable(void)
+{
+	struct folio *f[3];
+	unsigned long before;
+
+	up();
+	before = deferred_split_count();
+	f[0] = folio_alloc_anon(0);
+	f[1] = folio_alloc_anon(1);
+	f[2] = folio_alloc(2);
+	for (int i = 0; i < 3; i++) {
+		CHECK(f[i] != NULL);
+		if (!f[i])
+			continue;
+		deferred_split_folio(f[i], true);
+		CHECK(!folio_on_deferred_list(f[i]));
+		CHECK_EQ(deferred_split_count(), before);
+	}
+	for (int i = 0; i < 3; i++)
+		if (f[i])
+			folio_put(f[i]);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -220,6 +282,8 @@ int main(void)
 	FT_RUN(test_migrate_moves_queue_and_fails);
 	FT_RUN(test_race_migrate_unmapped);
 	FT_RUN(test_race_migrate_frozen_vs_lookup);
+	FT_RUN(test_migrate_enomem);
+	FT_RUN(test_deferred_split_not_queueable);
 	folio_thread_offline();
 	return ft_done();
 }

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "folio/slab.h"
 #include "ft_world.h"
 
 static void test_get_put(void)
@@ -239,6 +240,60 @@ static void test_trace_choke_point(void)
 }
 #endif
 
+/*
+ * No descriptor and no page: with every page held and the folio
+ * descriptor caches drained (their slabs cannot grow), an allocation
+ * fails at the descriptor, takes nothing and leaves the counts alone; with
+ * descriptors back but still no page it fails at the pages; with pages
+ * back it succeeds.  Last: pins this thread's sheaves to CPU 0.
+ */
+static struct folio *held_pages[1024];
+static void *held_desc[2][1024];
+
+static void test_alloc_no_descriptor(void)
+{
+	struct kmem_cache *c[2];
+	unsigned long nh = 0, nd[2] = { 0, 0 };
+	struct folio *f;
+
+	ft_pin_cpu0();
+	ft_world_up(1024);
+	c[0] = folio_cache;	/* set up by the world */
+	c[1] = large_folio_cache;
+	while (nh < 1024 && (held_pages[nh] = folio_alloc(0)) != NULL)
+		nh++;
+	CHECK_EQ(nr_free_pages(), 0);
+	for (int k = 0; k < 2; k++) {
+		while (nd[k] < 1024 &&
+		       (held_desc[k][nd[k]] = kmem_cache_alloc(c[k])) != NULL)
+			nd[k]++;
+		CHECK(nd[k] < 1024);
+	}
+	CHECK(folio_alloc(0) == NULL);
+	CHECK(folio_alloc_anon(0) == NULL);
+	CHECK(folio_alloc(2) == NULL);
+	CHECK(folio_alloc_anon(3) == NULL);
+	CHECK(folio_alloc(MAX_PAGE_ORDER + 1) == NULL);
+	CHECK_EQ(nr_free_pages(), 0);
+	for (int k = 0; k < 2; k++)
+		while (nd[k])
+			kmem_cache_free(c[k], held_desc[k][--nd[k]]);
+	CHECK(folio_alloc(0) == NULL);		/* a descriptor, no page */
+	CHECK(folio_alloc_anon(2) == NULL);
+	CHECK_EQ(nr_free_pages(), 0);
+	folio_put(held_pages[--nh]);
+	f = folio_alloc_anon(0);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(folio_test_anon(f));
+		CHECK_EQ(folio_ref_count(f), 1);
+		folio_put(f);
+	}
+	while (nh)
+		folio_put(held_pages[--nh]);
+	ft_world_down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -254,6 +309,7 @@ int main(void)
 #else
 	printf("%-48s skipped (needs FOLIO_DEBUG)\n", "test_trace_choke_point");
 #endif
+	FT_RUN(test_alloc_no_descriptor);	/* last: pins to CPU 0 */
 	folio_thread_offline();
 	return ft_done();
 }
