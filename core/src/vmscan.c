@@ -275,19 +275,15 @@ static int madv_free_split(struct folio *f, bool held_alone)
 /*
  * For the R13 counter only: did the mappings and our reference hold @f
  * alone when we took it?  Then a split failing with -EAGAIN met a pin or
- * reference taken inside the window.  Plain loads, not protocol steps.
+ * reference taken inside the window.  Relaxed loads, not protocol steps
+ * (counted in every build: on real threads too, folio/window.h).
  */
 static bool madv_held_alone(const struct folio *f)
 {
-#ifdef FOLIO_SCHED
 	int rc = fa_peek_relaxed(&f->_refcount);
 	int map = fa_peek_relaxed(&f->_mapcount);
 
 	return rc == map + 1;
-#else
-	(void)f;
-	return false;
-#endif
 }
 
 /*
