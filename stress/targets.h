@@ -15,7 +15,15 @@
  *   ft_hot_large     the same, of large folios only (faults of order 2
  *                    and up, collapses): splits aim there;
  *   ft_hot_lazyfree  (mm, va, n) of recent MADV_FREEs that marked
- *                    something: reclaim aims there.
+ *                    something: reclaim aims there;
+ *   ft_hot_index     (file, index, n) of folios recently added to a page
+ *                    cache: lookups aim there (a random index of a file
+ *                    that truncates as often as it adds is mostly a hole);
+ *   ft_hot_cached    (pfn, n) of folios recently added to a page cache,
+ *                    mapped or not: pfn gets, splits and migrations aim
+ *                    there half the time (a scenario of lookups and
+ *                    truncates maps nothing, and its folios are what a
+ *                    speculative get meets on reuse, R5).
  *
  * Each is a ring of packed words, written and read with relaxed atomics
  * by every worker: a hint is only a hint.  Whatever another thread did
@@ -42,7 +50,14 @@ struct ft_hot {
 	atomic_uint pos;
 };
 
-extern struct ft_hot ft_hot_mapped, ft_hot_large, ft_hot_lazyfree;
+extern struct ft_hot ft_hot_mapped, ft_hot_large, ft_hot_lazyfree,
+	ft_hot_cached, ft_hot_index;
+
+/* A folio of @nr pages was added at @index of ft.files[@file], at @pfn. */
+void ft_hot_push_cached(unsigned int file, unsigned long index,
+			unsigned long pfn, unsigned long nr);
+/* An index of a file to look up: hinted, or (blind, no hint) random. */
+struct address_space *ft_pick_index(struct ft_worker *w, unsigned long *index);
 
 /* Remember @nr pages at (@mm, @va) in @h. */
 void ft_hot_push(struct ft_hot *h, unsigned int mm, unsigned long va,
@@ -57,10 +72,23 @@ void ft_hot_reset(void);
 bool ft_blind(struct ft_worker *w);
 
 /*
- * A folio mapped at a hinted place of @h (or, blind or with no hint, at a
- * random pfn), with a reference; NULL if there was none.  *pfn: the page.
+ * A folio mapped at a hinted place of @h, or half the time one of
+ * ft_hot_cached's (if @cached and it has any), or, blind or with no hint,
+ * at a random pfn; with a reference; NULL if there was none.  *pfn: the
+ * page.
  */
 struct folio *ft_grab_target(struct ft_worker *w, struct ft_hot *h,
-			     unsigned long *pfn);
+			     bool cached, unsigned long *pfn);
+
+/*
+ * As ft_grab_target, up to FT_GRAB_TRIES picks until one finds a folio
+ * that @fit accepts (NULL: any): a scanner skips what is not its work (the
+ * kernel's LRU walks skip and move on) without counting an attempt.  The
+ * last miss is still a miss.
+ */
+#define FT_GRAB_TRIES 4
+struct folio *ft_grab_target_if(struct ft_worker *w, struct ft_hot *h,
+				bool cached, bool (*fit)(const struct folio *),
+				unsigned long *pfn);
 
 #endif /* FT_TARGETS_H */

@@ -115,8 +115,8 @@ static void check_identity(struct ft_worker *w, struct folio *f,
 
 static int op_lookup(struct ft_worker *w, bool locked)
 {
-	struct address_space *m = ft_pick_file(w);
-	unsigned long index = ft_rand(&w->rng) % ft.o.file_pages;
+	unsigned long index;
+	struct address_space *m = ft_pick_index(w, &index);
 	struct folio *f = filemap_get_folio(m, index);
 
 	ft_ring_add(&w->ring, locked ? FT_OP_LOOKUP_LOCKED : FT_OP_LOOKUP,
@@ -143,11 +143,12 @@ static int op_lookup(struct ft_worker *w, bool locked)
 	return 0;
 }
 
-/* A speculative get of a page: at one recently mapped, or blind. */
+/* A speculative get of a page: at one recently mapped or cached, or
+ * blind. */
 static int op_pfn_get(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = ft_grab_target(w, &ft_hot_mapped, &pfn);
+	struct folio *f = ft_grab_target(w, &ft_hot_mapped, true, &pfn);
 
 	ft_ring_add(&w->ring, FT_OP_PFN_GET, f ? 0 : 1, f, pfn);
 	if (!f)
@@ -161,7 +162,9 @@ static int op_pfn_get(struct ft_worker *w)
 
 static int op_add(struct ft_worker *w)
 {
-	struct address_space *m = ft_pick_file(w);
+	unsigned int file = ft.private_folios ? w->id % ft.o.nr_files :
+			    (unsigned int)(ft_rand(&w->rng) % ft.o.nr_files);
+	struct address_space *m = ft.files[file];
 	unsigned int order = ft_rand(&w->rng) % (ft.o.max_order + 1);
 	unsigned long nr = 1ul << order;
 	unsigned long index = (ft_rand(&w->rng) % ft.o.file_pages) & ~(nr - 1);
@@ -175,6 +178,8 @@ static int op_add(struct ft_worker *w)
 	folio_lock(f);
 	err = filemap_add_folio(m, f, index);
 	folio_unlock(f);
+	if (!err)	/* where pfn gets, splits and migrations may aim */
+		ft_hot_push_cached(file, index, folio_pfn(f), nr);
 	ft_ring_add(&w->ring, FT_OP_ADD, err, f, index);
 	folio_put(f);	/* cached: the cache's refs keep it; else freed */
 	if (err && err != -EEXIST && err != -EINVAL)

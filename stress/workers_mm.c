@@ -69,17 +69,33 @@ static int op_fault(struct ft_worker *w)
 }
 
 /*
- * An op on a random anon range of up to two PMDs (zap, MADV_FREE), inside
- * the data oracle's window for it; a no-op if it covered nothing.
+ * An op on an anon range of up to two PMDs (zap, MADV_FREE), inside the
+ * data oracle's window for it; a no-op if it covered nothing.  Half the
+ * time the range starts inside a large folio's hint: it covers part of the
+ * folio, which queues it for deferred split (R8: two zaps of one folio;
+ * R6/R7: the scanner meets it) or, for MADV_FREE, splits it while a GUP
+ * may take a reference (R13).
  */
 static int anon_range_op(struct ft_worker *w, enum ft_dd dd, int kind,
 			 long (*fn)(struct mm_struct *, unsigned long,
 				    unsigned long), struct ft_hot *hot)
 {
-	unsigned long va = pick_anon_va(w, 1);
 	unsigned long n = 1 + ft_rand(&w->rng) % (2ul << ft.o.pmd_order);
-	struct mm_struct *mm = pick_mm(w);
+	unsigned long va;
+	unsigned int id;
+	struct mm_struct *mm;
 	long r;
+
+	if (!ft_blind(w) && (ft_rand(&w->rng) & 1) &&
+	    ft_hot_pick(&ft_hot_large, &w->rng, &id, &va) &&
+	    va < ft.o.anon_pages) {
+		mm = ft.mms[id];
+	} else {
+		va = pick_anon_va(w, 1);
+		mm = pick_mm(w);
+	}
+	if (n > ft.o.anon_pages - va)
+		n = ft.o.anon_pages - va;
 
 	ft_data_disturb(dd, mm->id, va, va + n, false, 0, 0, NULL);
 	r = fn(mm, va, n);
@@ -255,10 +271,20 @@ static int op_unpin(struct ft_worker *w)
 	return 0;
 }
 
+static bool fit_large(const struct folio *f)
+{
+	return folio_order(f) > 0;
+}
+
+static bool fit_lazyfree(const struct folio *f)
+{
+	return folio_test_lazyfree(f);
+}
+
 static int op_split(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = ft_grab_target(w, &ft_hot_large, &pfn);
+	struct folio *f = ft_grab_target_if(w, &ft_hot_large, true, fit_large, &pfn);
 	unsigned int order, to;
 	int err = -ENOENT;
 
@@ -315,7 +341,8 @@ static int op_madv_free(struct ft_worker *w)
 static int op_reclaim(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = ft_grab_target(w, &ft_hot_lazyfree, &pfn);
+	struct folio *f = ft_grab_target_if(w, &ft_hot_lazyfree, false,
+					    fit_lazyfree, &pfn);
 	int err = -ENOENT;
 
 	if (f && folio_test_lazyfree(f) && folio_trylock(f)) {
@@ -335,16 +362,25 @@ static int op_reclaim(struct ft_worker *w)
 	return err == -EBUSY || err == -EAGAIN ? FT_RACED : FT_MISS;
 }
 
-/* fork: another mm becomes this one's child (never in private mode) */
+/*
+ * fork: another mm becomes this one's child (never in private mode); the
+ * child is never the parent (one mm: nothing to do), so every fork of a
+ * populated region copies it
+ */
 static int op_fork(struct ft_worker *w)
 {
-	struct mm_struct *src = pick_mm(w), *dst = pick_mm(w);
+	struct mm_struct *src = pick_mm(w), *dst = src;
 	long n;
 
+	if (ft.o.nr_mms > 1)
+		dst = ft.mms[(src->id + 1 + ft_rand(&w->rng) % (ft.o.nr_mms - 1)) %
+			     ft.o.nr_mms];
 	if (ft.private_folios || src == dst) {
 		ft_ring_add(&w->ring, FT_OP_FORK, 1, NULL, 0);
 		return 1;
 	}
+	/* the parent, about to be write-protected: GUPs aim there (R14) */
+	ft_hot_push(&ft_hot_mapped, src->id, 0, ft.o.anon_pages);
 	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, false, 0, src->id, NULL);
 	n = mm_fork(dst, src);
 	ft_data_disturb(FT_DD_FORK, dst->id, 0, ft.o.anon_pages, true, n, src->id, NULL);
@@ -368,7 +404,7 @@ static int op_wp_fault(struct ft_worker *w)
 static int op_migrate(struct ft_worker *w)
 {
 	unsigned long pfn;
-	struct folio *f = ft_grab_target(w, &ft_hot_mapped, &pfn);
+	struct folio *f = ft_grab_target_if(w, &ft_hot_mapped, true, NULL, &pfn);
 	int err = -ENOENT;
 
 	if (f && folio_trylock(f)) {
