@@ -280,6 +280,7 @@ static int start(void)
 	}
 	ft.private_folios = scenario.private_folios;
 	ft.blind_pct = scenario.blind_pct;
+	ft.pin_pct = scenario.pin_pct;
 	ft_hot_reset();
 	if (ft_data_init()) {
 		fprintf(stderr, "foliotorture: out of memory (the data oracle)\n");

@@ -160,6 +160,10 @@ static int parse_line(const struct parse *p, char *line, struct ft_scenario *sc,
 		if (num(p, val, 0, 100, &v))
 			return 2;
 		sc->blind_pct = (unsigned int)v;
+	} else if (!strcmp(key, "pin")) {
+		if (num(p, val, 0, 100, &v))
+			return 2;
+		sc->pin_pct = (unsigned int)v;
 	} else {
 		return perr(p, "unknown directive '%s'", key);
 	}
@@ -186,6 +190,7 @@ int ft_scenario_load(const char *arg, struct ft_scenario *sc, struct ft_opts *o)
 
 	memset(sc, 0, sizeof(*sc));
 	sc->blind_pct = 25;
+	sc->pin_pct = 50;
 	path_for(arg, path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f) {

@@ -9,6 +9,7 @@
  *   mms 2                pmd_order, mms, anon_pages
  *   private 1            1: worker i uses only file i and mm i (scaling runs)
  *   blind 25             percent of picks made blind rather than at a hint
+ *   pin 50               percent of GUPs that pin (FOLL_PIN), not get
  *                        of where the work is (targets.h; default 25)
  *   aims R3,R9           the race windows (folio/window.h) it is aimed at:
  *                        --require-window aims makes missing one a FAIL
@@ -40,6 +41,7 @@ struct ft_scenario {
 	unsigned int nr_groups;
 	bool private_folios;
 	unsigned int blind_pct;		/* targets.h; 25 unless the file says */
+	unsigned int pin_pct;		/* GUPs that pin (FOLL_PIN); 50 */
 	unsigned int aims;		/* 1 << enum folio_window */
 	unsigned int sizes_set;	/* 1 << enum ft_size: sizes the file sets */
 };

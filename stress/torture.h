@@ -161,6 +161,7 @@ struct ft_state {
 	atomic_bool self_test_fired;
 	bool private_folios;	/* worker i: only file i and mm i */
 	unsigned int blind_pct;	/* picks made blind, not at a hint (targets.h) */
+	unsigned int pin_pct;	/* GUPs that pin rather than get (scenario) */
 };
 
 extern struct ft_state ft;

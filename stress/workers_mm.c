@@ -204,9 +204,10 @@ static int op_gup(struct ft_worker *w, bool slow)
 	unsigned long n = 1 + ft_rand(&w->rng) % FT_GUP_PAGES;
 	uint64_t r = ft_rand(&w->rng);
 	enum ft_op op = slow ? FT_OP_GUP_SLOW : FT_OP_GUP;
-	unsigned int flags = (r & 1 ? FOLL_PIN : FOLL_GET) |
+	bool pin = (r >> 8) % 100 < ft.pin_pct;	/* the scenario's share */
+	unsigned int flags = (pin ? FOLL_PIN : FOLL_GET) |
 			     (r & 2 ? FOLL_WRITE : 0) |
-			     ((r & 9) == 9 ? FOLL_LONGTERM : 0);
+			     (pin && (r & 8) ? FOLL_LONGTERM : 0);
 	struct ft_gup *g;
 	long got;
 
