@@ -17,6 +17,16 @@
 #include "folio/world.h"
 #include "ft_test.h"
 
+/* Built with ASan or TSan: their allocators abort where a test would
+ * check that an impossible size fails, and they slow the loops down. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FT_SANITIZED 1
+#endif
+#endif
+
 static inline unsigned int ft_cpu0(void)
 {
 	return 0;
@@ -93,6 +103,55 @@ static inline struct folio *ft_anon_folio(struct mm_struct *mm,
 	if (pmd_leaf(pmd))
 		return pfn_folio(pte_pfn(pmd));
 	return pfn_folio(pte_pfn(atomic_load(pte_offset(pmd, va))));
+}
+
+/*
+ * Memory running out, on purpose (the -ENOMEM paths): ft_eat_all() holds
+ * every free page as an order-0 folio (nr_free_pages() 0 proves it);
+ * ft_give_back(n) returns the last n taken (the page freed first is the
+ * one the next allocation finds, with the test pinned to CPU 0).
+ */
+#define FT_EAT_MAX 65536
+struct ft_eaten {
+	struct folio *f[FT_EAT_MAX];
+	unsigned long n;
+};
+
+static inline struct ft_eaten *ft_eaten(void)
+{
+	static struct ft_eaten e;
+
+	return &e;
+}
+
+static inline void ft_eat_all(void)
+{
+	struct ft_eaten *e = ft_eaten();
+
+	while (e->n < FT_EAT_MAX && (e->f[e->n] = folio_alloc(0)) != NULL)
+		e->n++;
+	CHECK_EQ(nr_free_pages(), 0);
+}
+
+static inline void ft_give_back(unsigned long n)
+{
+	struct ft_eaten *e = ft_eaten();
+
+	while (n-- && e->n)
+		folio_put(e->f[--e->n]);
+}
+
+#define FT_ALL (~0ul)
+
+/* A slab walk's callback: n[0] objects seen, n[1] of them free. */
+static inline int ft_count_objs(void *obj, bool free, void *ctx)
+{
+	unsigned long *n = ctx;
+
+	(void)obj;
+	n[0]++;
+	n[1] += free;
+	return 0;
 }
 
 #endif /* FT_WORLD_H */

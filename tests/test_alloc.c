@@ -381,16 +381,6 @@ static void test_cache_create_limits(void)
 	ft_world_down();
 }
 
-static int count_objs(void *obj, bool free, void *ctx)
-{
-	unsigned long *n = ctx;
-
-	(void)obj;
-	n[0]++;
-	n[1] += free;
-	return 0;
-}
-
 static int stop_at_first(void *obj, bool free, void *ctx)
 {
 	(void)obj;
@@ -437,7 +427,7 @@ static void test_sheaf_flush_and_walk(void)
 	CHECK_EQ(st.nr_rcu_pending, 0);
 	CHECK_EQ(nr_free_pages(), free_before + 7);
 
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), 0);
 	CHECK_EQ(cnt[0], 26);
 	CHECK_EQ(cnt[1], 26);		/* 24 in the sheaf, 2 on slab 0's list */
 	CHECK_EQ(kmem_cache_walk(c, stop_at_first, &calls), 7);
@@ -450,24 +440,24 @@ static void test_sheaf_flush_and_walk(void)
 	fl = s->freelist;
 	CHECK(fl != NULL);
 	s->freelist = page + PAGE_SIZE;		/* object 2 of 2 */
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), -EFAULT);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), -EFAULT);
 	s->freelist = fl;
 	next = *(void **)fl;
 	*(void **)fl = fl;			/* a cycle */
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), -EFAULT);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), -EFAULT);
 	*(void **)fl = next;
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), 0);
 
 	/* a double free lands in the sheaf twice */
 	o = kmem_cache_alloc(c);
 	kmem_cache_free(c, o);
 	kmem_cache_free(c, o);
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), -EFAULT);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), -EFAULT);
 	o2 = kmem_cache_alloc(c);
 	CHECK(o2 == o);
 	CHECK(kmem_cache_alloc(c) == o);	/* both copies out */
 	kmem_cache_free(c, o);
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), 0);
 
 	/* 48-byte objects: 85 to a page, 16 bytes left at its end; an
 	 * aligned pointer there passes kmem_cache_free's checks */
@@ -477,10 +467,10 @@ static void test_sheaf_flush_and_walk(void)
 	CHECK(o != NULL);
 	page = pfn_to_virt(virt_to_pfn(o));
 	kmem_cache_free(c48, page + 85 * 48);
-	CHECK_EQ(kmem_cache_walk(c48, count_objs, cnt), -EFAULT);
+	CHECK_EQ(kmem_cache_walk(c48, ft_count_objs, cnt), -EFAULT);
 	CHECK(kmem_cache_alloc(c48) == page + 85 * 48);
 	kmem_cache_free(c48, o);
-	CHECK_EQ(kmem_cache_walk(c48, count_objs, cnt), 0);
+	CHECK_EQ(kmem_cache_walk(c48, ft_count_objs, cnt), 0);
 
 	kmem_cache_shrink(c48);
 	kmem_cache_shrink(c);

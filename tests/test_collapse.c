@@ -150,8 +150,6 @@ static void test_race_gup_then_collapse(void)
  * took).  Either way -ENOMEM, the PTE table and its folios untouched and
  * every page given back; with memory back the same collapse succeeds.
  */
-static struct folio *eaten[NR];
-static unsigned long neaten;
 static void *ptds[NR];
 static unsigned long nptds;
 
@@ -167,10 +165,7 @@ static void test_collapse_enomem(void)
 	map0 = folio_mapcount(p3);
 	x = folio_alloc_anon(PO);	/* a PMD block to hand back */
 	CHECK(x != NULL);
-	neaten = 0;
-	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
-		neaten++;
-	CHECK_EQ(nr_free_pages(), 0);
+	ft_eat_all();
 	/* the descriptor cache drained while no page can refill it */
 	nptds = 0;
 	while (nptds < NR && (ptds[nptds] = kmem_cache_alloc(ptdesc_cache)))
@@ -188,8 +183,7 @@ static void test_collapse_enomem(void)
 	CHECK(folio_test_anon_exclusive(p3) && !folio_test_locked(p3));
 	while (nptds)
 		kmem_cache_free(ptdesc_cache, ptds[--nptds]);
-	while (neaten)
-		folio_put(eaten[--neaten]);
+	ft_give_back(FT_ALL);
 	CHECK_EQ(collapse_huge_page(mm, 0), 0);
 	CHECK(pmd_leaf(atomic_load(pmd_offset(mm, 0))));
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);

@@ -444,21 +444,6 @@ static void test_fork_small_child(void)
  * the copy after the table), leaving the child empty and the parent as it
  * was.  Pinned to CPU 0: the pages handed back must be the ones found.
  */
-static struct folio *eaten[NR];
-static unsigned long neaten;
-
-static void eat_all(void)
-{
-	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
-		neaten++;
-	CHECK_EQ(nr_free_pages(), 0);
-}
-
-static void give_back(unsigned long n)
-{
-	while (n-- && neaten)
-		folio_put(eaten[--neaten]);
-}
 
 static void test_fork_enomem_up_front(void)
 {
@@ -471,8 +456,7 @@ static void test_fork_enomem_up_front(void)
 	up();
 	a = ft_anon_folio(parent, 0, 0);
 	CHECK_EQ(gup_fast(parent, 0, 1, FOLL_PIN | FOLL_WRITE, &pfn), 1);
-	neaten = 0;
-	eat_all();
+	ft_eat_all();
 	while (n == -ENOMEM && rounds < 16) {
 		n = mm_fork(child, parent);
 		if (n != -ENOMEM)
@@ -482,12 +466,12 @@ static void test_fork_enomem_up_front(void)
 		CHECK(folio_test_anon_exclusive(a) && (entry(parent, 0) & _PAGE_WRITE));
 		CHECK_EQ(folio_mapcount(a), 1);
 		rcu_barrier_model();	/* a failed round's tables come back */
-		give_back(1);
+		ft_give_back(1);
 	}
 	CHECK(rounds >= 2);	/* the table first, then the copy */
 	CHECK_EQ(n, 1);
 	CHECK(folio_at(child, 0) != a && folio_at(child, 0) != NULL);
-	give_back(NR);
+	ft_give_back(FT_ALL);
 	unpin_user_pages(&pfn, 1, FOLL_PIN);
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	down();
@@ -519,7 +503,7 @@ static void oom_hook(enum folio_race_point rp, void *arg)
 		CHECK_EQ(do_anonymous_page(parent, PN, PO, true), 0);
 	else
 		folio_ref_add(oom_pinned, GUP_PIN_COUNTING_BIAS);	/* a pin */
-	eat_all();
+	ft_eat_all();
 }
 
 static void test_fork_enomem_on_the_way(void)
@@ -531,12 +515,11 @@ static void test_fork_enomem_on_the_way(void)
 		if (oom_kind == 2)
 			oom_pinned = ft_anon_folio(parent, 1, 0);
 		oom_fired = 0;
-		neaten = 0;
 		atomic_store(&folio_race_hook, oom_hook);
 		CHECK_EQ(mm_fork(child, parent), -ENOMEM);
 		atomic_store(&folio_race_hook, NULL);
 		CHECK_EQ(oom_fired, 1);
-		give_back(NR);
+		ft_give_back(FT_ALL);
 		/* the child went whole; the parent's pages are still its own */
 		CHECK_EQ(entry(child, 0), 0);
 		CHECK_EQ(entry(child, 1), 0);

@@ -35,13 +35,6 @@
 
 #include "ft_world.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FT_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FT_SANITIZED 1
-#endif
-#endif
 #ifdef FT_SANITIZED
 #define FT_SCALE 8	/* sanitizers: shrink the loops */
 #else

@@ -218,8 +218,6 @@ static void test_race_migrate_frozen_vs_lookup(void)
  * folio stays mapped and whole, nothing is left locked or held); with
  * memory back the same migration goes through.
  */
-static struct folio *eaten[NR];
-static unsigned long neaten;
 
 static void test_migrate_enomem(void)
 {
@@ -227,17 +225,13 @@ static void test_migrate_enomem(void)
 
 	up();
 	a = ft_anon_folio(mm, 0, 2);
-	neaten = 0;
-	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
-		neaten++;
-	CHECK_EQ(nr_free_pages(), 0);
+	ft_eat_all();
 	CHECK_EQ(migrate(a), -ENOMEM);
 	CHECK(folio_at(0) == a && folio_at(3) == a);
 	CHECK_EQ(folio_mapcount(a), 4);
 	CHECK(!folio_test_locked(a));
 	CHECK_EQ(nr_free_pages(), 0);
-	while (neaten)
-		folio_put(eaten[--neaten]);
+	ft_give_back(FT_ALL);
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
 	CHECK_EQ(migrate(a), 0);
 	n = folio_at(0);

@@ -450,14 +450,6 @@ static void test_big_world_not_kept(void)
 	ft_world_down();
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FT_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FT_SANITIZED 1
-#endif
-#endif
-
 #ifndef FT_SANITIZED
 /* The address space in use now, in bytes (/proc/self/statm's size). */
 static unsigned long vm_bytes(void)

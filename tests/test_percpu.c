@@ -266,16 +266,6 @@ static void test_stale_reader_same_cpu_reuse_anon(void)
 	stale_reader(true);
 }
 
-static int count_objs(void *obj, bool free, void *ctx)
-{
-	unsigned long *n = ctx;
-
-	(void)obj;
-	n[0]++;
-	n[1] += free;
-	return 0;
-}
-
 /*
  * The walk with many sheaves: six CPUs (more than the walk's on-stack
  * array serves) each keep a full sheaf of a test cache, 192 objects in
@@ -310,7 +300,7 @@ static void test_walk_many_sheaves(void)
 	kmem_cache_get_stats(c, &st);
 	CHECK_EQ(st.nr_cached, 6 * 32);	/* 12 left by the refills, 20 freed */
 	CHECK_EQ(st.nr_active, 0);
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), 0);
 	CHECK_EQ(cnt[0], st.nr_objs);
 	CHECK_EQ(cnt[1], st.nr_objs);
 
@@ -318,11 +308,11 @@ static void test_walk_many_sheaves(void)
 	o = kmem_cache_alloc(c);
 	kmem_cache_free(c, o);
 	kmem_cache_free(c, o);		/* a double free: in the sheaf twice */
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), -EFAULT);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), -EFAULT);
 	CHECK(kmem_cache_alloc(c) == o);
 	CHECK(kmem_cache_alloc(c) == o);
 	kmem_cache_free(c, o);
-	CHECK_EQ(kmem_cache_walk(c, count_objs, cnt), 0);
+	CHECK_EQ(kmem_cache_walk(c, ft_count_objs, cnt), 0);
 
 	kmem_cache_shrink(c);		/* every sheaf back to the slabs */
 	kmem_cache_get_stats(c, &st);

@@ -355,21 +355,6 @@ static void test_idsq_fires(void)
  * (for the rest of the process): a page freed to one CPU's list must be
  * the one the next allocation finds.
  */
-static struct folio *eaten[NR];
-static unsigned long neaten;
-
-static void eat_all(void)
-{
-	while (neaten < NR && (eaten[neaten] = folio_alloc(0)) != NULL)
-		neaten++;
-	CHECK_EQ(nr_free_pages(), 0);
-}
-
-static void give_back(unsigned long n)
-{
-	while (n-- && neaten)
-		folio_put(eaten[--neaten]);
-}
 
 static void test_fault_enomem(void)
 {
@@ -379,21 +364,20 @@ static void test_fault_enomem(void)
 	up();
 	x = folio_alloc_anon(PO);	/* a PMD block to hand back in 3 */
 	CHECK(x != NULL);
-	neaten = 0;
-	eat_all();
+	ft_eat_all();
 	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), -ENOMEM);		/* 1 */
-	give_back(1);
+	ft_give_back(1);
 	CHECK_EQ(nr_free_pages(), 1);
 	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), -ENOMEM);		/* 2 */
 	CHECK_EQ(atomic_load(pmd_offset(mm, 0)), 0);	/* no table went in */
 	CHECK_EQ(nr_free_pages(), 1);			/* the folio came back */
-	eat_all();
+	ft_eat_all();
 	folio_put(x);
 	CHECK_EQ(nr_free_pages(), PN);
 	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), -ENOMEM);	/* 3 */
 	CHECK_EQ(atomic_load(pmd_offset(mm, PN)), 0);
 	CHECK_EQ(nr_free_pages(), PN);			/* the THP came back */
-	give_back(NR);
+	ft_give_back(FT_ALL);
 	/* with memory back, the same faults succeed */
 	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), 0);
 	CHECK_EQ(do_anonymous_page(mm, PN, PO, true), 0);

@@ -233,14 +233,6 @@ static void test_window_names(void)
 	CHECK_EQ(folio_window_parse("no-such-window"), -1);
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FT_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FT_SANITIZED 1
-#endif
-#endif
-
 /*
  * The cache-line allocations of a file and an mm: a zero-sized slot or
  * PMD array still gets a line; an array no allocator can give fails the

@@ -441,20 +441,17 @@ static void test_race_split_vs_refault(void)
  * split of an order-4 THP to order 2 needs three, gets two, and must give
  * both back.  Pinned to CPU 0: the two must be found in this CPU's sheaf.
  */
-static struct folio *eaten[NR];
 static void *descs[NR];
 
 static void test_split_enomem(void)
 {
-	unsigned long ne = 0, nd = 0;
+	unsigned long nd = 0;
 	struct folio *t;
 
 	ft_pin_cpu0();
 	up();
 	t = anon_folio(PN, PO);
-	while (ne < NR && (eaten[ne] = folio_alloc(0)) != NULL)
-		ne++;
-	CHECK_EQ(nr_free_pages(), 0);
+	ft_eat_all();
 	while (nd < NR && (descs[nd] = kmem_cache_alloc(large_folio_cache)) != NULL)
 		nd++;
 	CHECK(nd >= 2);
@@ -472,8 +469,7 @@ static void test_split_enomem(void)
 	CHECK(kmem_cache_alloc(large_folio_cache) == NULL);
 	while (nd)
 		kmem_cache_free(large_folio_cache, descs[--nd]);
-	while (ne)
-		folio_put(eaten[--ne]);
+	ft_give_back(FT_ALL);
 	CHECK_EQ(split_locked(t, 2), 0);	/* with memory back, it splits */
 	CHECK_EQ(folio_order(t), 2);
 	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
