@@ -275,18 +275,34 @@ static void test_race_fork_then_pin(void)
 
 /*
  * R14, pin first: GUP-fast has taken its pin and not yet rechecked; a
- * whole fork runs.  Fork sees the pin and copies the page for the child;
- * GUP's recheck passes (the parent's entry is unchanged), but its final
- * write_protect_seq read sees the fork, and it gives the pin back (the
- * kernel's conservative choice: it cannot tell what fork did).
+ * fork runs, up to its flush: that waits for GUP-fast's RCU section (as
+ * the kernel's TLB-flush IPI waits for GUP-fast's disabled interrupts), so
+ * the fork runs on another thread and the hook returns once it has copied
+ * the entry.  Fork sees the pin and copies the page for the child; GUP's
+ * recheck passes (the parent's entry is unchanged), but its final
+ * write_protect_seq read sees the fork (odd: still flushing), and it gives
+ * the pin back (the kernel's conservative choice: it cannot tell what
+ * fork did).
  */
 static struct folio *pf_victim;
+static pthread_t pf_forker;
+
+static void *pf_fork(void *arg)
+{
+	(void)arg;
+	folio_thread_online();
+	CHECK_EQ(mm_fork(child, parent), 1);
+	folio_thread_offline();
+	return NULL;
+}
 
 static void pin_grabbed_hook(enum folio_race_point rp, void *arg)
 {
 	if (rp != RP_GUP_GRABBED || arg != pf_victim || r14_fired++)
 		return;
-	CHECK_EQ(mm_fork(child, parent), 1);
+	CHECK_EQ(pthread_create(&pf_forker, NULL, pf_fork, NULL), 0);
+	while (!(entry(child, 0) & _PAGE_PRESENT))	/* fork copied it */
+		usleep(100);
 }
 
 static void test_race_pin_then_fork(void)
@@ -300,6 +316,7 @@ static void test_race_pin_then_fork(void)
 	CHECK_EQ(gup_fast(parent, 0, 1, FOLL_PIN, &pfn), 0);
 	atomic_store(&folio_race_hook, NULL);
 	CHECK_EQ(r14_fired, 1);
+	CHECK_EQ(pthread_join(pf_forker, NULL), 0);
 	CHECK(folio_at(child, 0) != pf_victim);	/* fork copied it */
 	CHECK(folio_test_anon_exclusive(pf_victim));
 	CHECK_EQ(folio_ref_count(pf_victim), 1);

@@ -13,6 +13,7 @@
  * Run: build/<preset>/tests/test_page_data
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -430,6 +431,90 @@ static void test_race_store_vs_split_pmd(void)
  * of keeping them for the next world, which then allocates its own.  Its
  * pages start "never written", as a small world's do.
  */
+/*
+ * A CPU store in flight across a fork, and a COW of the parent.  The
+ * store's access checked its entry (writable) and set A/D with its CAS;
+ * then a fork write-protects the entry and shares the page; then a write
+ * fault in the parent copies it.  In the kernel the store lands before the
+ * fork's TLB flush (flush_tlb_mm, under the mmap lock the fault needs), so
+ * the copy has it.  The model's flush: fork waits for every access that
+ * may have gone through an entry it write-protected (they run under RCU)
+ * before its count is even again, and a COW of an mm whose count is odd
+ * waits for it.  Forced with three threads: the store's access hook (after
+ * the CAS, before the data lands) lets thread B fork and thread C, once
+ * the fork has write-protected the entry, COW the page; the hook waits for
+ * the COW at most 200 ms.  With both halves of the fix, the fork waits for
+ * the store (the hook times out), and the COW for the fork.  Without the
+ * fork's wait, or without the COW's, the COW copies the page first and the
+ * store lands on the child's page alone: the parent reads the old value
+ * (found by foliotorture --scenario fork-vs-gup under TSan: "data
+ * (lost)").
+ */
+static atomic_int fc_stage;	/* 1: the store is in flight; 2: COW done */
+
+static void store_waits_for_cow(struct mm_struct *m, unsigned long va,
+				unsigned long pfn, enum folio_access what,
+				uint64_t val)
+{
+	(void)m;
+	(void)va;
+	(void)pfn;
+	(void)val;
+	if (what != FOLIO_ACCESS_STORE || atomic_load(&fc_stage))
+		return;
+	atomic_store(&fc_stage, 1);
+	for (int ms = 0; ms < 200 && atomic_load(&fc_stage) == 1; ms++)
+		usleep(1000);
+}
+
+static void *fc_fork(void *arg)
+{
+	(void)arg;
+	folio_thread_online();
+	while (atomic_load(&fc_stage) == 0)
+		usleep(100);
+	CHECK_EQ(mm_fork(child, mm), 1);
+	folio_thread_offline();
+	return NULL;
+}
+
+static void *fc_cow(void *arg)
+{
+	(void)arg;
+	folio_thread_online();
+	/* the fork has write-protected the parent's entry */
+	while (atomic_load(&fc_stage) == 0 || (pte_t)atomic_load(
+		       pte_offset(atomic_load(pmd_offset(mm, 0)), 0)) & _PAGE_WRITE)
+		usleep(100);
+	CHECK_EQ(do_wp_page(mm, 0, false), WP_COPIED);
+	atomic_store(&fc_stage, 2);
+	folio_thread_offline();
+	return NULL;
+}
+
+static void test_race_store_vs_fork_cow(void)
+{
+	pthread_t b, c;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), 0);
+	CHECK_EQ(wr(mm, 0, 0xa00), 1);
+	atomic_store(&fc_stage, 0);
+	CHECK_EQ(pthread_create(&b, NULL, fc_fork, NULL), 0);
+	CHECK_EQ(pthread_create(&c, NULL, fc_cow, NULL), 0);
+	atomic_store(&folio_access_hook, store_waits_for_cow);
+	CHECK_EQ(wr(mm, 0, 0xa01), 1);
+	atomic_store(&folio_access_hook, NULL);
+	CHECK_EQ(pthread_join(b, NULL), 0);
+	CHECK_EQ(pthread_join(c, NULL), 0);
+	CHECK_EQ(atomic_load(&fc_stage), 2);
+	CHECK_EQ(rd(mm, 0), 0xa01);	/* the parent's store is the parent's */
+	/* the child: the page as forked, or with the store that raced with
+	 * the fork (the kernel's too: it lands before the fork's flush) */
+	CHECK(rd(child, 0) == 0xa00 || rd(child, 0) == 0xa01);
+	down();
+}
+
 static void test_big_world_not_kept(void)
 {
 	unsigned long nr = (1ul << 20) + 16;
@@ -523,6 +608,9 @@ int main(void)
 	FT_RUN(test_race_store_vs_split_pmd);
 	FT_RUN(test_big_world_not_kept);
 	FT_RUN(test_init_out_of_memory);
+	/* last: its threads' malloc arenas stay mapped, which
+	 * test_init_out_of_memory's address-space limits would count */
+	FT_RUN(test_race_store_vs_fork_cow);
 	folio_thread_offline();
 	return ft_done();
 }

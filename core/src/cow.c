@@ -185,9 +185,21 @@ static int wp_pte(struct mm_struct *mm, unsigned long va, bool unshare,
 		*c = folio_alloc_anon(0);
 		return *c ? WP_RETRY : -ENOMEM;
 	}
+	/*
+	 * A fork of this mm still running (its count odd, fully ordered after
+	 * the PTL that showed us its write-protect): a CPU store that passed
+	 * the entry before the fork write-protected it may not have landed
+	 * yet.  Wait for the fork's end (its flush: fork.c), as the kernel's
+	 * fault waits for the mmap lock; else the copy would miss the store.
+	 */
+	if (fa_load_full(&mm->write_protect_seq) & 1) {
+		fl_unlock(ptl);
+		return WP_RETRY;
+	}
 	/* wp_page_copy: the copy fully set up before its entry is seen; its
-	 * data first (the old page is mapped read-only everywhere and holds
-	 * no pin: nobody writes it meanwhile) */
+	 * data first (the old page is mapped read-only everywhere, holds no
+	 * pin, and every store that went through a writable entry of it has
+	 * landed: nobody writes it meanwhile) */
 	n = *c;
 	*c = NULL;
 	copy_page_data(folio_pfn_plain(n), pte_pfn(pte), 1);
