@@ -275,12 +275,12 @@ static void test_race_fork_then_pin(void)
 
 /*
  * R14, pin first: GUP-fast has taken its pin and not yet rechecked; a
- * fork runs, up to its flush: that waits for GUP-fast's RCU section (as
- * the kernel's TLB-flush IPI waits for GUP-fast's disabled interrupts), so
- * the fork runs on another thread and the hook returns once it has copied
- * the entry.  Fork sees the pin and copies the page for the child; GUP's
- * recheck passes (the parent's entry is unchanged), but its final
- * write_protect_seq read sees the fork (odd: still flushing), and it gives
+ * fork runs (on another thread: the hook returns once fork has copied the
+ * entry; in the kernel the fork's TLB-flush IPI would wait for GUP-fast's
+ * disabled interrupts, so the fork may still be running when GUP looks).
+ * Fork sees the pin and copies the page for the child; GUP's recheck
+ * passes (the parent's entry is unchanged), but its final
+ * write_protect_seq read sees the fork (odd, or even again), and it gives
  * the pin back (the kernel's conservative choice: it cannot tell what
  * fork did).
  */

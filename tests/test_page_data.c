@@ -437,8 +437,8 @@ static void test_race_store_vs_split_pmd(void)
  * then a fork write-protects the entry and shares the page; then a write
  * fault in the parent copies it.  In the kernel the store lands before the
  * fork's TLB flush (flush_tlb_mm, under the mmap lock the fault needs), so
- * the copy has it.  The model's flush: fork waits for every access that
- * may have gone through an entry it write-protected (they run under RCU)
+ * the copy has it.  The model's flush: fork waits for every store that
+ * may have gone through an entry it write-protected (mm_flush_stores)
  * before its count is even again, and a COW of an mm whose count is odd
  * waits for it.  Forced with three threads: the store's access hook (after
  * the CAS, before the data lands) lets thread B fork and thread C, once

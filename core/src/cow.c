@@ -194,6 +194,7 @@ static int wp_pte(struct mm_struct *mm, unsigned long va, bool unshare,
 	 */
 	if (fa_load_full(&mm->write_protect_seq) & 1) {
 		fl_unlock(ptl);
+		fl_yield();	/* the fork may be preempted: let it run */
 		return WP_RETRY;
 	}
 	/* wp_page_copy: the copy fully set up before its entry is seen; its

@@ -27,8 +27,9 @@
  * share the page in between.  The kernel's fork flushes the TLB before it
  * drops the mmap lock, and the parent's write fault, which copies the
  * page, needs that lock: the copy has the store.  The model: fork ends
- * with a grace period (accesses run under RCU) before its count is even
- * again, and a COW of an mm whose count is odd waits (cow.c).
+ * by waiting for the stores in flight through the parent (mm_flush_stores,
+ * memory.c) before its count is even again, and a COW of an mm whose
+ * count is odd waits (cow.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -521,15 +522,15 @@ long mm_fork(struct mm_struct *dst, struct mm_struct *src)
 		done += n;
 	}
 	/*
-	 * flush_tlb_mm: a CPU access that went through a parent entry before
-	 * we write-protected it may still be storing into the page we now
-	 * share (touch_page_data holds RCU from its entry check to its last
-	 * byte).  Wait for every such access: a COW of the parent copies the
-	 * page only after its store landed.  The COW waits meanwhile (the
-	 * odd count: the kernel's fault waits for the mmap lock); else it
-	 * would copy the page, and the store land on the child's alone.
+	 * flush_tlb_mm: a CPU store that went through a parent entry before
+	 * we write-protected it may still be landing in the page we now share
+	 * (touch_page_data counts itself from its entry check to its data).
+	 * Wait for every such store: a COW of the parent copies the page only
+	 * after it landed.  The COW waits meanwhile (the odd count: the
+	 * kernel's fault waits for the mmap lock); else it would copy the
+	 * page, and the store land on the child's alone.
 	 */
-	synchronize_rcu_model();
+	mm_flush_stores(src);
 	(void)fa_add_return_full(&src->write_protect_seq, 1);	/* even again */
 	fl_unlock(&src->fork_lock);
 	if (err)	/* fork failed: the child goes */

@@ -84,6 +84,9 @@ struct ptdesc *pte_alloc_one(void);
 void pgtable_trans_huge_deposit(struct mm_struct *mm, struct ptdesc *pt);
 struct ptdesc *pgtable_trans_huge_withdraw(struct mm_struct *mm);
 void pte_free_rcu(struct ptdesc *pt);
+/* flush_tlb_mm for stores: wait for every CPU store through @mm that may
+ * have checked its entry before now (memory.c). */
+void mm_flush_stores(struct mm_struct *mm);
 /* memory.c: clear the PMD leaf at @va under pmd_lock, if it maps @only
  * (any leaf if NULL); returns the mappings removed (0 or 1). */
 int zap_huge_pmd(struct mm_struct *mm, unsigned long va,

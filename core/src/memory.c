@@ -538,6 +538,50 @@ static void ensure_dirty(_Atomic pte_t *p, unsigned long entry_pfn)
  * before it copies, frees or judges a page clean; the model has no TLB,
  * and a reference held across the access is what stands for the flush.
  */
+/*
+ * The model's TLB flush for stores.  A CPU store checks its entry, then
+ * lands its data (touch_page_data): an entry write-protected in between
+ * (a fork) does not stop it, as a stale writable TLB entry does not stop
+ * the hardware until the flush.  So a store counts itself in flight from
+ * before its entry check to after its data, in one of two slots (SRCU's
+ * scheme: the slot of the epoch's parity when it began), and
+ * mm_flush_stores waits for both slots to drain, flipping the epoch before
+ * each wait so that new stores go to the other slot and cannot starve it.
+ * The Dekker pair: the flusher changed entries, then (full fence) flips
+ * and reads a slot; a store adds itself (full), fences, then reads its
+ * entry.  Either the flusher sees the store counted (and waits for it),
+ * or the store sees the changed entry (and does not land through it).
+ * A store that read the epoch before a flip and counts itself after the
+ * flusher looked at that slot sees the entry too (its fence is later).
+ */
+static unsigned int store_begin(struct mm_struct *mm)
+{
+	unsigned int slot = fa_load_full(&mm->store_epoch) & 1;
+
+	(void)fa_add_return_full(&mm->stores[slot], 1);
+	fa_fence_full();
+	return slot;
+}
+
+static void store_end(struct mm_struct *mm, unsigned int slot)
+{
+	/* fully ordered: the data landed before the flusher sees us gone */
+	(void)fa_sub_return_full(&mm->stores[slot], 1);
+}
+
+void mm_flush_stores(struct mm_struct *mm)
+{
+	fa_fence_full();	/* the entries changed before we look */
+	for (int k = 0; k < 2; k++) {
+		unsigned long old = fa_add_return_full(&mm->store_epoch, 1) - 1;
+
+		/* a store between its check and its data: its thread may be
+		 * preempted there, so give the CPU away */
+		while (fa_load_full(&mm->stores[old & 1]) != 0)
+			fl_yield();
+	}
+}
+
 int touch_page_data(struct mm_struct *mm, unsigned long va, bool write,
 		    uint64_t *data)
 {
@@ -549,10 +593,13 @@ int touch_page_data(struct mm_struct *mm, unsigned long va, bool write,
 	struct folio *f;
 	pmd_t pmd;
 	int ret = -EAGAIN;
+	unsigned int slot = 0;
 
 	if (va >= mm->nr_pmds << pmd_order())
 		return 0;
 	pmdp = pmd_offset(mm, va);
+	if (write)
+		slot = store_begin(mm);
 	rcu_read_lock_model();
 	for (int tries = 0; tries < 4; tries++) {
 		pmd = fa_load_acquire(pmdp);			/* 1 */
@@ -607,5 +654,7 @@ int touch_page_data(struct mm_struct *mm, unsigned long va, bool write,
 		break;
 	}
 	rcu_read_unlock_model();
+	if (write)
+		store_end(mm, slot);
 	return ret;
 }

@@ -127,6 +127,9 @@ struct mm_struct *mm_create(unsigned long anon_pages, unsigned long window_pages
 	fl_init(&mm->pmd_lock);
 	fl_init(&mm->fork_lock);
 	atomic_init(&mm->write_protect_seq, 0);
+	atomic_init(&mm->store_epoch, 0);
+	atomic_init(&mm->stores[0], 0);
+	atomic_init(&mm->stores[1], 0);
 	CDS_INIT_LIST_HEAD(&mm->deposits);
 	fl_lock(&folio_world.mms_lock);
 	mm->id = folio_world.next_mm_id++;

@@ -71,6 +71,13 @@ struct mm_struct {
 	 */
 	struct fl_lock fork_lock;
 	atomic_uint write_protect_seq;
+	/*
+	 * The TLB flush fork does before it ends (mm_flush_stores): the CPU
+	 * stores through this mm's entries in flight, counted SRCU-style in
+	 * the slot of store_epoch's parity when each began.
+	 */
+	atomic_ulong store_epoch;
+	atomic_long stores[2];
 };
 
 /* PMD_ORDER of the world (folio_config.pmd_order; 9 by default). */
