@@ -36,7 +36,7 @@ log=$work/run.log
 
 # 1. the real thing, short
 echo "== 1. a ${secs}s campaign over every engine"
-ci/nightly.sh --seconds "$secs" --out "$work/c1" --status 30 >"$log" 2>&1
+ci/nightly.sh --quick-coverage --seconds "$secs" --out "$work/c1" --status 30 >"$log" 2>&1
 rc=$?
 grep -E '^(nightly: ==|\[nightly|nightly: (PASS|FAIL|INTERRUPTED)|  coverage:)' "$log"
 [ $rc -eq 0 ] || fail "the campaign exited $rc on the correct core"
@@ -52,7 +52,7 @@ ok "campaign: exit 0, report with 10 tasks, coverage and 3 plots"
 
 # 2. a planted bug, found, then known
 echo "== 2. a planted leak (--self-test)"
-ci/nightly.sh --seconds 6 --engines stress-release --self-test --out "$work/c2" \
+ci/nightly.sh --quick-coverage --seconds 6 --engines stress-release --self-test --out "$work/c2" \
 	--replays 3 --no-build >"$log" 2>&1
 rc=$?
 [ $rc -eq 1 ] || fail "a planted bug: exit $rc, want 1"
@@ -61,7 +61,7 @@ f=$(ls -d "$work/c2/findings"/I-ref* 2>/dev/null | head -n 1)
 jq -e '.class == "reproducible" and .reproduced == 3 and .target == "stress"' "$f/info.json" >/dev/null ||
 	fail "$f/info.json: $(cat "$f/info.json")"
 grep -q 'NEW reproducible' "$log" || fail "the run did not say NEW reproducible"
-ci/nightly.sh --seconds 6 --engines stress-release --self-test --out "$work/c2" \
+ci/nightly.sh --quick-coverage --seconds 6 --engines stress-release --self-test --out "$work/c2" \
 	--replays 3 --no-build >"$log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "the same bug in round 2: exit $rc, want 0 (known, not new)"
@@ -72,7 +72,7 @@ ok "planted bug: NEW reproducible 3/3 and exit 1, then KNOWN and exit 0"
 
 # 3. SIGTERM and resume
 echo "== 3. SIGTERM in the middle, then resume"
-ci/nightly.sh --seconds 30 --engines lf-fuzz_ops,stress-release --out "$work/c3" \
+ci/nightly.sh --quick-coverage --seconds 30 --engines lf-fuzz_ops,stress-release --out "$work/c3" \
 	--no-build --status 5 >"$log" 2>&1 &
 pid=$!
 sleep 10
@@ -84,7 +84,7 @@ rc=$?
 [ ! -f "$work/c3/state/complete" ] || fail "an interrupted round is marked complete"
 left=$(( $(awk '{ s += $2 } END { print s }' "$work/c3/state/plan") - $(cat "$work/c3/state"/done.* | awk '{ s += $1 } END { print s }') ))
 [ "$left" -gt 5 ] || fail "after SIGTERM at 10 s of 30 only $left s are left"
-ci/nightly.sh --out "$work/c3" --no-build >"$log" 2>&1
+ci/nightly.sh --quick-coverage --out "$work/c3" --no-build >"$log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "the resume exited $rc"
 grep -q "resuming round 1 in $work/c3: $left s of" "$log" || fail "the resume did not continue round 1 with $left s left"
@@ -95,7 +95,7 @@ ok "SIGTERM: exit 143 with a report; the resume ran the $left s left and complet
 echo "== 4. a crash file left behind by a killed engine"
 mkdir -p "$work/c3/artifacts/lf-fuzz_ops"
 cp corpora/fuzz_ops/seed-lazyfree "$work/c3/artifacts/lf-fuzz_ops/crash-left-behind"
-ci/nightly.sh --seconds 5 --engines stress-release --out "$work/c3" --no-build >"$log" 2>&1
+ci/nightly.sh --quick-coverage --seconds 5 --engines stress-release --out "$work/c3" --no-build >"$log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "exit $rc"
 grep -q 'triage: UNREPRODUCED 0/5 .*crash-left-behind' "$log" || fail "the left-behind crash file was not triaged"

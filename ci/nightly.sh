@@ -21,6 +21,10 @@
 #                  (default 5)
 #   --no-build     use the build trees as they are
 #   --status S     seconds between status lines (default 60)
+#   --quick-coverage  coverage of core/src from the corpora alone, without
+#                  ci/coverage.sh's ctest suite and stress run (the
+#                  pipeline's own tests, which need the report, not the
+#                  figure)
 #   --self-test    every foliotorture run plants a leaked reference (its
 #                  --self-test=leak): the run must end with a new
 #                  reproducible I-ref finding and exit 1 (the pipeline's
@@ -67,6 +71,7 @@ replays=5
 build=1
 status_s=60
 self_test=()
+cov_quick=()
 to_seconds() {	# NUMBER UNIT-SECONDS -> whole seconds, or fail
 	awk -v n="$1" -v u="$2" 'BEGIN { if (n !~ /^[0-9]+(\.[0-9]+)?$/) exit 1;
 		s = int(n * u + 0.5); if (s < 1) exit 1; print s }'
@@ -86,6 +91,7 @@ while [ $# -gt 0 ]; do
 		case $replays in ''|*[!0-9]*|0) die "--replays: want a whole number > 0" ;; esac ;;
 	--no-build) build=0; shift ;;
 	--self-test) self_test=(--self-test=leak); shift ;;
+	--quick-coverage) cov_quick=(--no-tests --stress 0); shift ;;
 	--status) [ $# -ge 2 ] || die "--status wants seconds"; status_s=$2; shift 2
 		case $status_s in ''|*[!0-9]*|0) die "--status: want whole seconds > 0" ;; esac ;;
 	-h|--help) usage ;;
@@ -461,7 +467,7 @@ for tgt in fuzz_sched fuzz_ops fuzz_ops_text; do
 	[ -d "$out/corpus/$tgt" ] && cov_args+=(--corpus "$tgt=$out/corpus/$tgt")
 done
 say "coverage of core/src over the campaign corpora (ci/coverage.sh)"
-ci/coverage.sh --no-build --stress 10 --out "$out/coverage" "${cov_args[@]}" 2>&1 | tail -n 1 | sed 's/^/  /'
+ci/coverage.sh --no-build --stress 10 "${cov_quick[@]}" --out "$out/coverage" "${cov_args[@]}" 2>&1 | tail -n 1 | sed 's/^/  /'
 if [ "$stop" -eq 0 ] && [ "$(done_total)" -ge "$plan_total" ]; then
 	date +%s >"$st/complete"
 fi
