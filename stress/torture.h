@@ -209,7 +209,9 @@ void ft_self_test_sanitizer(void);
 extern int *volatile ft_null_ptr;
 
 void *ft_worker_main(void *arg);
-/* The file / mm a worker works on (its own in a private scenario). */
+/* The file / mm a worker works on (its own in a private scenario): the
+ * file's index in ft.files, or the file. */
+unsigned int ft_pick_file_id(struct ft_worker *w);
 struct address_space *ft_pick_file(struct ft_worker *w);
 struct mm_struct *ft_pick_mm(struct ft_worker *w);
 /* chaos.c: delays and yields at every step of the core (FOLIO_HOOKS) */

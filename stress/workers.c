@@ -45,11 +45,16 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_DMA] = "dma",
 };
 
-struct address_space *ft_pick_file(struct ft_worker *w)
+unsigned int ft_pick_file_id(struct ft_worker *w)
 {
 	if (ft.private_folios)
-		return ft.files[w->id % ft.o.nr_files];
-	return ft.files[ft_rand(&w->rng) % ft.o.nr_files];
+		return w->id % ft.o.nr_files;
+	return (unsigned int)(ft_rand(&w->rng) % ft.o.nr_files);
+}
+
+struct address_space *ft_pick_file(struct ft_worker *w)
+{
+	return ft.files[ft_pick_file_id(w)];
 }
 
 /* Report a broken expectation seen by a worker and stop the run. */
@@ -162,8 +167,7 @@ static int op_pfn_get(struct ft_worker *w)
 
 static int op_add(struct ft_worker *w)
 {
-	unsigned int file = ft.private_folios ? w->id % ft.o.nr_files :
-			    (unsigned int)(ft_rand(&w->rng) % ft.o.nr_files);
+	unsigned int file = ft_pick_file_id(w);
 	struct address_space *m = ft.files[file];
 	unsigned int order = ft_rand(&w->rng) % (ft.o.max_order + 1);
 	unsigned long nr = 1ul << order;
