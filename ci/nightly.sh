@@ -134,8 +134,11 @@ field() { IFS=: read -r _n _e _t _p _s <<<"$1"; case $2 in name) echo "$_n" ;; e
 st=$out/state
 mkdir -p "$st" "$out/logs" "$out/corpus" "$out/findings" "$out/artifacts" "$out/stress" ||
 	die "cannot create $out (use --out)"
+# fd 9 holds the lock; every engine is started with 9>&- so that none
+# (a libFuzzer -fork child dying a moment after its parent, say) keeps it
+# past this run's exit. A few seconds' grace covers any other straggler.
 exec 9>"$st/lock"
-flock -n 9 || die "another nightly run is using $out"
+flock -w 5 9 || die "another nightly run is using $out"
 
 round=$(cat "$st/round" 2>/dev/null || echo 0)
 if [ -f "$st/plan" ] && [ ! -f "$st/complete" ]; then
@@ -279,7 +282,7 @@ start_engine() {
 			-ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
 			-timeout=25 -rss_limit_mb=4096 -max_len="$(fuzz_max_len "$tgt")" \
 			-dict=fuzz/"$tgt".dict -artifact_prefix="$out/artifacts/lf-$tgt/" \
-			"$out/corpus/$tgt" "corpora/$tgt" >>"$cur_log" 2>&1 </dev/null &
+			"$out/corpus/$tgt" "corpora/$tgt" >>"$cur_log" 2>&1 </dev/null 9>&- &
 		pgid=($!) ;;
 	afl)
 		seed_corpus "$tgt"
@@ -295,7 +298,7 @@ start_engine() {
 			AFL_AUTORESUME=1 AFL_SKIP_CRASHES=1 AFL_NO_AFFINITY=1 \
 			setsid afl-fuzz "${role[@]}" -i "$out/corpus/$tgt" -o "$o" \
 				-x fuzz/"$tgt".dict -t 25000+ -V "$secs" -G "$(fuzz_max_len "$tgt")" \
-				-- build/afl/fuzz/"$tgt" >>"$cur_log.$i" 2>&1 </dev/null &
+				-- build/afl/fuzz/"$tgt" >>"$cur_log.$i" 2>&1 </dev/null 9>&- &
 			pgid+=($!)
 		done ;;
 	esac
@@ -363,7 +366,7 @@ stress_loop() {
 		cur_log=${json%.json}.log
 		setsid build/"$p"/stress/foliotorture --scenario "$scen" --seed "$seed" \
 			--duration "$d" --chaos "$chaos" --threads $((4 * jobs)) \
-			--stat-interval 10 --json "$json" "${self_test[@]}" >"$cur_log" 2>&1 </dev/null &
+			--stat-interval 10 --json "$json" "${self_test[@]}" >"$cur_log" 2>&1 </dev/null 9>&- &
 		pgid=($!)
 		wait_engines "$t" "$d"
 		rc=0
