@@ -20,6 +20,7 @@
 #include "folio/filemap.h"
 #include "folio/folio.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/pgtable.h"
 #include "folio/page_alloc.h"
 #include "folio/slab.h"
@@ -329,7 +330,23 @@ static void count_mapping(struct ck *c, struct mm_struct *mm, unsigned long va,
 		violation(c, "I-map", f, pfn,
 			  "mm %u va %#lx: PMD leaf on a folio that is not PMD-sized at its first page",
 			  mm->id, va);
-	if (folio_test_anon(f)) {
+	if (folio_test_ksm(f)) {
+		/* I-wp: mapped only at a sharer's address (any mm) */
+		const struct wp_desc *d = folio_wp_desc(f);
+		unsigned int k = 0;
+
+		while (k < d->nr && k < WP_MAX_SHARERS &&
+		       (d->s[k].mapping || d->s[k].index != va))
+			k++;
+		if (k >= d->nr || k >= WP_MAX_SHARERS)
+			violation(c, "I-wp", f, pfn,
+				  "write-protected folio mapped by mm %u at va %#lx, which is not among its %u sharers",
+				  mm->id, va, d->nr);
+		if (entry & _PAGE_WRITE)
+			violation(c, "I-wp", f, pfn,
+				  "mm %u va %#lx: writable entry on a write-protected folio",
+				  mm->id, va);
+	} else if (folio_test_anon(f)) {
 		if (folio_index(f) + off != va)
 			violation(c, "I-map", f, pfn,
 				  "anon folio mapped by mm %u at va %#lx, not at its index",
@@ -478,6 +495,51 @@ static void check_refs(struct ck *c)
 				  "pincount %d but %ld pins recorded (%s folio)",
 				  pincount, pins, large ? "large" : "small");
 	}
+}
+
+/*
+ * I-wp: a write-protected folio is order 0, anon, swapbacked, never
+ * exclusive; its descriptor lists distinct sharers, at most
+ * WP_MAX_SHARERS; every live descriptor belongs to one such folio.
+ * (Its entries: count_mapping.)
+ */
+static void check_wp(struct ck *c)
+{
+	unsigned long nksm = 0, active;
+
+	for (size_t i = 0; i < c->nlive; i++) {
+		const struct folio *f = c->live[i];
+		const struct wp_desc *d;
+
+		if (!folio_test_ksm(f))
+			continue;
+		nksm++;
+		d = folio_wp_desc(f);
+		if (folio_test_large(f) || !folio_test_anon(f) ||
+		    !folio_test_swapbacked(f) || folio_test_anon_exclusive(f))
+			violation(c, "I-wp", f, folio_pfn(f),
+				  "write-protected folio is not an order-0, swapbacked, shared anon folio (order %u flags %#lx)",
+				  folio_order(f), (unsigned long)fa_peek_relaxed(
+					  (_Atomic unsigned long *)&f->flags));
+		if (d->nr > WP_MAX_SHARERS) {
+			violation(c, "I-wp", f, folio_pfn(f),
+				  "descriptor lists %u sharers, at most %d fit",
+				  d->nr, WP_MAX_SHARERS);
+			continue;
+		}
+		for (unsigned int a = 0; a < d->nr; a++)
+			for (unsigned int b = a + 1; b < d->nr; b++)
+				if (d->s[a].mapping == d->s[b].mapping &&
+				    d->s[a].index == d->s[b].index)
+					violation(c, "I-wp", f, folio_pfn(f),
+						  "sharer %#lx listed twice",
+						  d->s[a].index);
+	}
+	active = wp_desc_nr_active();
+	if (active != nksm)
+		violation(c, "I-wp", NULL, ~0ul,
+			  "%lu write-protect descriptors in use, %lu write-protected folios",
+			  active, nksm);
 }
 
 /* I-cache: slots -> folios, and cached folios -> slots. */
@@ -629,6 +691,7 @@ unsigned long folio_check_quiescent(const struct folio_check_opts *opts,
 	check_tables(&c);
 	check_refs(&c);
 	check_dsq(&c);
+	check_wp(&c);
 	check_cache(&c);
 	check_caches(&c);
 out:

@@ -19,6 +19,7 @@
 
 #include "folio/fork.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/lock.h"
 #include "folio/mutant.h"
 #include "folio/page_data.h"
@@ -70,7 +71,12 @@ static bool can_reuse(struct folio *f, _Atomic pte_t *ptep, unsigned long va,
 
 	if (!folio_trylock(f))
 		return false;
-	if (FOLIO_MUTANT_IS(cow_reuse_mapcount)) {
+	if (folio_test_ksm(f)) {
+		/* write-protected (exact under the lock): never reused, a
+		 * write breaks the sharing with a copy (the kernel's
+		 * wp_can_reuse_anon_folio refuses KSM folios first) */
+		ok = false;
+	} else if (FOLIO_MUTANT_IS(cow_reuse_mapcount)) {
 		/*
 		 * The kernel before "mm: do_wp_page() simplification"
 		 * (09854ba94c6a, 2020; CVE-2020-29374): reuse when this is
@@ -150,6 +156,7 @@ static int wp_pte(struct mm_struct *mm, unsigned long va, bool unshare,
 	pte_t pte;
 	pmd_t pmd;
 	int err, map;
+	bool ksm;
 
 	ptl = pte_table_lock(mm, va, false, &pmd, &err);
 	if (!ptl)
@@ -214,7 +221,18 @@ static int wp_pte(struct mm_struct *mm, unsigned long va, bool unshare,
 				  (unshare ? 0 : _PAGE_WRITE | _PAGE_DIRTY)));
 	map = folio_remove_rmap_ptes(f, 1);
 	folio_unmap_maybe_queue(f, map, 1);
+	/* a hint (no lock): ksm_try_unprotect looks again under the lock */
+	ksm = folio_test_ksm(f);
 	fl_unlock(ptl);
+	/*
+	 * A write-protected folio this copy left with one sharer becomes a
+	 * plain anon folio again.  The old entry's reference (still ours)
+	 * keeps it alive; a busy lock leaves it protected, which is legal.
+	 */
+	if (ksm && folio_trylock(f)) {
+		ksm_try_unprotect(f);
+		folio_unlock(f);
+	}
 	folio_put(f);	/* the old entry's reference, after the table lock */
 	return WP_COPIED;
 }

@@ -21,6 +21,7 @@
  */
 #include "folio/folio.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/lock.h"
 #include "folio/page_alloc.h"
 #include "folio/rcu.h"
@@ -123,6 +124,10 @@ void __folio_put(struct folio *f)
 	order = folio_order(f);
 	free_pages_desc(pfn, order);
 	cache = desc_cache(f);
+	/* a protected folio's descriptor goes with it (the last reference:
+	 * nobody else reads the mapping now) */
+	if (folio_test_ksm(f))
+		wp_desc_free(folio_wp_desc(f));
 	/* Anon mapping is reset at free (free_pages_prepare). */
 	fa_store_relaxed(&f->mapping, NULL);
 	fa_store_relaxed(&f->flags, 0ul);

@@ -52,6 +52,12 @@ struct folio_world {
 
 extern struct kmem_cache *ptdesc_cache;
 
+/* ksm.c: write-protect descriptors (folio/ksm.h) */
+struct wp_desc;
+extern struct kmem_cache *wp_desc_cache;
+int wp_desc_cache_init(void);
+void wp_desc_free(struct wp_desc *d);
+
 extern struct folio_world folio_world;
 
 /* page_alloc.c */

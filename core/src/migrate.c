@@ -32,6 +32,7 @@
 
 #include "folio/filemap.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/lock.h"
 #include "folio/migrate.h"
 #include "folio/page_data.h"
@@ -103,6 +104,10 @@ int migrate_folio(struct folio *f)
 		folio_ref_add(n, cache);	/* the cache's references first */
 		for (unsigned long i = 0; i < nr; i++)
 			fa_store_release(&mapping->slots[index + i], n);
+		fa_store_relaxed(&f->mapping, NULL);
+	} else if (mapping_is_ksm(mapping)) {
+		/* the descriptor moves to the new folio: the old one must not
+		 * free it with its last reference (both are locked by us) */
 		fa_store_relaxed(&f->mapping, NULL);
 	}
 	folio_race_point(RP_MIGRATE_FROZEN, f);

@@ -9,6 +9,7 @@
  */
 #include "folio/filemap.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -152,6 +153,24 @@ static long rmap_walk(struct address_space *mapping, unsigned long index,
 	struct mm_window *w;
 	long done = 0;
 
+	if (mapping_is_ksm(mapping)) {
+		/*
+		 * A write-protected folio (order 0): every mm at each
+		 * sharer's address (rmap_walk_ksm).  The descriptor cannot
+		 * change under us: the caller holds the folio lock (or, for
+		 * a migration's remap, the old folio's, whose descriptor the
+		 * new one now shares).
+		 */
+		const struct wp_desc *d = mapping_wp_desc(mapping);
+		struct mm_struct *mm;
+
+		for (unsigned int i = 0; i < d->nr; i++)
+			cds_list_for_each_entry(mm, &folio_world.mms, world_link)
+				if (d->s[i].index < mm->anon_pages)
+					done += rmap_one(mm, d->s[i].index, pfn,
+							 nr, mode, dst);
+		return done;
+	}
 	if (m & FOLIO_MAPPING_ANON) {
 		struct mm_struct *mm;
 

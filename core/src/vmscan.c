@@ -19,6 +19,7 @@
 #include <errno.h>
 
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/lock.h"
 #include "folio/mutant.h"
 #include "folio/page_alloc.h"
@@ -328,8 +329,11 @@ static unsigned long madv_free_batch(_Atomic pte_t *ptes, unsigned long max,
 	}
 	if (!folio_trylock(f))
 		return 0;
-	/* a dirty folio mapped elsewhere too is not ours to clean */
-	if (folio_test_dirty(f) && folio_mapcount(f) != (int)fnr) {
+	/* a dirty folio mapped elsewhere too is not ours to clean; a
+	 * write-protected one (exact under the lock) is never lazyfree:
+	 * lazyfree reclaim finds its mapping through folio_anon_mm */
+	if ((folio_test_dirty(f) && folio_mapcount(f) != (int)fnr) ||
+	    folio_test_ksm(f)) {
 		folio_unlock(f);
 		return 0;
 	}

@@ -85,7 +85,7 @@ int folio_world_init(const struct folio_config *cfg)
 	ptdesc_cache = kmem_cache_create("ptdesc", sizeof(struct ptdesc),
 					 offsetof(struct ptdesc, deposit_link),
 					 0, 0, 0);
-	if (!ptdesc_cache) {
+	if (!ptdesc_cache || wp_desc_cache_init()) {
 		err = -ENOMEM;
 		goto out_slab;
 	}
@@ -158,6 +158,7 @@ unsigned long folio_world_destroy(FILE *report)
 	kmem_cache_shrink(folio_cache);
 	kmem_cache_shrink(large_folio_cache);
 	kmem_cache_shrink(ptdesc_cache);
+	kmem_cache_shrink(wp_desc_cache);
 	rcu_barrier_model();
 	kmem_cache_shrink(slab_cache);
 	rcu_barrier_model();
@@ -171,6 +172,13 @@ unsigned long folio_world_destroy(FILE *report)
 					i ? "large " : "");
 			leaks += st.nr_active;
 		}
+	}
+	kmem_cache_get_stats(wp_desc_cache, &st);
+	if (st.nr_active) {
+		if (report)
+			fprintf(report, "leak: %lu write-protect descriptors in use\n",
+				st.nr_active);
+		leaks += st.nr_active;
 	}
 	if (nr_free_pages() != nr) {
 		for (unsigned long pfn = 0; pfn < nr;) {
@@ -197,6 +205,7 @@ unsigned long folio_world_destroy(FILE *report)
 	folio_cache = NULL;
 	large_folio_cache = NULL;
 	ptdesc_cache = NULL;
+	wp_desc_cache = NULL;
 	page_data_destroy();
 	buddy_destroy();
 	if (folio_world.maplen <= (64ul << 20)) {	/* small: keep it */

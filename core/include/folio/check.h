@@ -20,6 +20,9 @@
  *             is exclusive
  *   I-dsq     the deferred-split queue holds exactly the partially mapped
  *             large anon folios
+ *   I-wp      a write-protected folio is order-0 shared anon, mapped only
+ *             read-only and only at its sharers' addresses; its sharers
+ *             are distinct; every descriptor belongs to one such folio
  *
  * A violation is printed like VM_BUG_ON_FOLIO (rule, detail, folio dump)
  * and returned to the caller, never asserted.

@@ -111,6 +111,8 @@ enum folio_race_point {
 				 * entry not yet set young (arg: folio) */
 	RP_SPLIT_PMD_READ,	/* split_huge_pmd: the anon leaf read under the
 				 * PMD lock, not yet invalidated (arg: folio) */
+	RP_WP_CLEARED,		/* write-protect merge: an entry cleared, the
+				 * folio's count not read (arg: folio) */
 	RP_NR,
 };
 /* Their names, in order (anchored schedules name them: fuzz/sched_anchor.h). */
@@ -122,7 +124,8 @@ enum folio_race_point {
 	  "RP_RECLAIM_UNMAPPED", "RP_DEFERRED_ENQUEUE", "RP_PMD_LOOKED",   \
 	  "RP_PMD_CLEARED", "RP_MADV_SPLIT", "RP_FORK_SHARED",             \
 	  "RP_COW_COPIED", "RP_MIGRATE_UNMAPPED", "RP_MIGRATE_FROZEN",     \
-	  "RP_COLLAPSE_CLEARED", "RP_TOUCH_GOT", "RP_SPLIT_PMD_READ" }
+	  "RP_COLLAPSE_CLEARED", "RP_TOUCH_GOT", "RP_SPLIT_PMD_READ",      \
+	  "RP_WP_CLEARED" }
 typedef void (*folio_race_fn)(enum folio_race_point rp, void *arg);
 extern _Atomic(folio_race_fn) folio_race_hook;
 #define folio_race_point(rp, arg)                                          \

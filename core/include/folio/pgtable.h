@@ -141,8 +141,11 @@ long mm_file_window(const struct mm_struct *mm,
 /* Owner mm of an anon folio. */
 static inline struct mm_struct *folio_anon_mm(const struct folio *f)
 {
-	return (struct mm_struct *)((uintptr_t)folio_mapping(f) &
-				    ~FOLIO_MAPPING_ANON);
+	uintptr_t m = (uintptr_t)folio_mapping(f);
+
+	/* a write-protected folio's mapping is its descriptor (ksm.h) */
+	VM_BUG_ON_FOLIO((m & 0x3ul) == 0x3ul, f);
+	return (struct mm_struct *)(m & ~FOLIO_MAPPING_ANON);
 }
 
 /* ---- faults, mapping, unmapping (memory.c) ---- */
