@@ -451,6 +451,49 @@ static void test_race_merge_vs_gup_fast(void)
 	}
 }
 
+/* GUP-fast read a's writable entry, no reference yet: the merge runs here,
+ * clears exclusive and makes the entry read-only; the grab then rechecks
+ * a present entry of the same page.  A R/O pin must judge "must unshare"
+ * by the rechecked entry: else it pins the now shared page. */
+static void merge_in_decode(enum folio_race_point rp, void *arg)
+{
+	(void)arg;
+	if (rp != RP_GUP_DECODED || race.fired++)
+		return;
+	race.merge = ksm_merge_pages(mm, 0, mm, 1);
+}
+
+static void test_race_pin_vs_merge(void)
+{
+	unsigned long pfn;
+	long got;
+
+	up();
+	CHECK_EQ(do_anonymous_page(mm, 0, 0, true), 0);
+	CHECK_EQ(do_anonymous_page(mm, 1, 0, true), 0);
+	race.fired = 0;
+	atomic_store(&folio_race_hook, merge_in_decode);
+	got = gup_fast(mm, 0, 1, FOLL_PIN, &pfn);
+	atomic_store(&folio_race_hook, NULL);
+	CHECK_EQ(race.fired, 1);
+	CHECK_EQ(race.merge, 1);
+	CHECK_EQ(got, 0);	/* the slow path must unshare it first */
+	if (got) {
+		struct folio_held h = { pfn_folio(pfn), 0, 1 };
+
+		CHECK(folio_test_anon_exclusive(pfn_folio(pfn)));
+		(void)ft_check(&h, 1, NULL);
+		unpin_user_pages(&pfn, 1, FOLL_PIN);
+	}
+	/* the slow path: unshared, pinned, exclusive */
+	CHECK_EQ(get_user_pages(mm, 0, 1, FOLL_PIN, &pfn), 1);
+	CHECK(folio_test_anon_exclusive(pfn_folio(pfn)));
+	CHECK(!folio_test_ksm(pfn_folio(pfn)));
+	unpin_user_pages(&pfn, 1, FOLL_PIN);
+	CHECK_EQ(ft_check(NULL, 0, NULL), 0);
+	down();
+}
+
 int main(void)
 {
 	folio_thread_online();
@@ -463,6 +506,7 @@ int main(void)
 	FT_RUN(test_pin_unshares);
 	FT_RUN(test_check_iwp);
 	FT_RUN(test_race_merge_vs_gup_fast);
+	FT_RUN(test_race_pin_vs_merge);
 	folio_thread_offline();
 	return ft_done();
 }

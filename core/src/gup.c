@@ -225,18 +225,31 @@ static long gup_fast_pmd(struct mm_struct *mm, unsigned long va,
 		bool ok = folio_still_owns(f, w, pfn, (int)k) &&
 			  (FOLIO_MUTANT_IS(gup_no_pmd_recheck) ||
 			   fa_load_full(pmdp) == pmd);
+		/*
+		 * The write bit the unshare test goes by is the rechecked
+		 * entries', not the first read's (the kernel rechecks the whole
+		 * value, pte_val equality).  A write-protect merge (ksm.c) may
+		 * clear exclusive and make the entry read-only between our read
+		 * and our grab: judged by the writable first read, a R/O pin
+		 * would land on the shared page.  (Fork's write-protect is also
+		 * caught by write_protect_seq, R14; a merge has no such count.)
+		 */
+		pte_t seen = FOLIO_MUTANT_IS(gup_unshare_stale_pte) ? pte :
+			     _PAGE_WRITE;
 
 		for (unsigned long j = 0; ok && j < k; j++) {
 			pte_t now = fa_load_full(&ptes[i + j]);
 
 			ok = entry_ok(now, flags) && pte_pfn(now) == pfn + j;
+			if (!FOLIO_MUTANT_IS(gup_unshare_stale_pte))
+				seen &= now;
 		}
 		if (!ok) {
 			folio_window(FW_R2);
 			gup_put_folio(f, (int)k, flags);
 			return got;
 		}
-		if (!gup_folio_allowed(f, pte, flags)) {
+		if (!gup_folio_allowed(f, seen, flags)) {
 			gup_put_folio(f, (int)k, flags);
 			return got;
 		}

@@ -15,9 +15,11 @@
 #include "folio/gup.h"
 #include "folio/ksm.h"
 #include "folio/lock.h"
+#include "folio/mutant.h"
 #include "folio/page_data.h"
 #include "folio/rcu.h"
 #include "folio/slab.h"
+#include "folio/window.h"
 #include "internal.h"
 #include "rmap.h"
 
@@ -84,19 +86,33 @@ static struct fl_lock *lock_entry(struct mm_struct *mm, unsigned long va,
 	return ptl;
 }
 
+/* Nothing holds @f but its mappings and the @held references of the
+ * merger?  (The test itself; only_mapped says when it may be trusted.) */
+static bool count_clean(struct folio *f, int held, int rc)
+{
+	int map = folio_mapcount(f);
+
+	return rc == map + held;
+}
+
 /*
  * write_protect_page's test, after the entry was cleared (fully ordered):
  * nothing holds @f but its mappings (the cleared one is still counted: its
  * rmap goes later) and the @held references of the merger.  Fully ordered
  * load: pairs with GUP-fast's grab (full) then recheck of the entry, and
  * with a CPU access's reference (full) then its CAS on the entry.
+ * @before: the count read before the clear; clean then and not now is a
+ * reference that came inside the window (FW_R15).
  */
-static bool only_mapped(struct folio *f, int held)
+static bool only_mapped(struct folio *f, int held, int before)
 {
 	int rc = fa_load_full(&f->_refcount);
-	int map = folio_mapcount(f);
 
-	return rc == map + held;
+	if (count_clean(f, held, rc))
+		return true;
+	if (count_clean(f, held, before))
+		folio_window(FW_R15);
+	return false;
 }
 
 /* Step 1: write-protect every entry mapping plain @a (at its index, in
@@ -111,12 +127,25 @@ static int protect_plain(struct folio *a)
 		_Atomic pte_t *ptep;
 		struct fl_lock *ptl = lock_entry(mm, va, pfn, &ptep);
 		pte_t old;
+		int before;
 
 		if (!ptl)
 			continue;
+		before = fa_load_relaxed(&a->_refcount);
+		if (FOLIO_MUTANT_IS(wp_check_before_clear)) {
+			/* the count first: a GUP-fast that grabs and rechecks
+			 * before the clear below is never seen */
+			if (!count_clean(a, 1, fa_load_full(&a->_refcount))) {
+				fl_unlock(ptl);
+				return -EBUSY;
+			}
+			folio_race_point(RP_WP_CLEARED, a);
+		}
 		old = fa_xchg_full(ptep, 0);		/* ptep_clear_flush */
-		folio_race_point(RP_WP_CLEARED, a);
-		if (!only_mapped(a, 1)) {
+		if (!FOLIO_MUTANT_IS(wp_check_before_clear))
+			folio_race_point(RP_WP_CLEARED, a);
+		if (!FOLIO_MUTANT_IS(wp_check_before_clear) &&
+		    !only_mapped(a, 1, before)) {
 			/* a GUP or an access in flight: as it was */
 			fa_store_release(ptep, old);
 			fl_unlock(ptl);
@@ -128,7 +157,8 @@ static int protect_plain(struct folio *a)
 		 * pin that reads the read-only entry then sees the folio not
 		 * exclusive and goes to the unshare fault.
 		 */
-		folio_clear_flag(a, PG_anon_exclusive);
+		if (!FOLIO_MUTANT_IS(wp_keep_exclusive))
+			folio_clear_flag(a, PG_anon_exclusive);
 		fa_fence_full();
 		fa_store_release(ptep, old & ~(pte_t)_PAGE_WRITE);
 		fl_unlock(ptl);
@@ -146,13 +176,24 @@ static int replace_one(struct mm_struct *mm, unsigned long va,
 	_Atomic pte_t *ptep;
 	struct fl_lock *ptl = lock_entry(mm, va, bpfn, &ptep);
 	pte_t old;
-	int err = 0;
+	int err = 0, before;
 
 	if (!ptl)
 		return 0;
+	before = fa_load_relaxed(&b->_refcount);
+	if (FOLIO_MUTANT_IS(wp_check_before_clear)) {
+		if (!count_clean(b, 1, fa_load_full(&b->_refcount))) {
+			fl_unlock(ptl);
+			return -EBUSY;
+		}
+		folio_race_point(RP_WP_CLEARED, b);
+	}
 	old = fa_xchg_full(ptep, 0);
-	folio_race_point(RP_WP_CLEARED, b);
-	if (!only_mapped(b, 1))
+	if (!FOLIO_MUTANT_IS(wp_check_before_clear))
+		folio_race_point(RP_WP_CLEARED, b);
+	/* (the mutant checked before the clear: a grab since is missed) */
+	if (!FOLIO_MUTANT_IS(wp_check_before_clear) &&
+	    !only_mapped(b, 1, before))
 		err = -EBUSY;
 	/* neither page has a writer now: @a's entries are read-only and
 	 * its extra references were none at step 1, @b's just checked */

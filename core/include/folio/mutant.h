@@ -101,7 +101,10 @@
 	X(split_unfreeze_relaxed)    \
 	X(fork_seq_relaxed)          \
 	X(filemap_publish_relaxed)   \
-	X(split_pmd_populate_relaxed)
+	X(split_pmd_populate_relaxed) \
+	X(gup_unshare_stale_pte)     \
+	X(wp_check_before_clear)     \
+	X(wp_keep_exclusive)
 
 #define FOLIO_MUTANT_ENUM_(n) FOLIO_MUTANT_ID_##n,
 enum folio_mutant_id {

@@ -37,11 +37,15 @@ enum folio_window {
 		 * page table was unlocked (the folio is left whole) */
 	FW_R14,	/* GUP-fast FOLL_PIN gave its pins back: a fork
 		 * write-protected the mm during the walk */
+	FW_R15,	/* a write-protect merge saw a reference that came between
+		 * its look at the count and its clear of the entry (a
+		 * GUP-fast grab, a CPU access): it put the entry back */
 	FW_NR,
 };
 
 #define FOLIO_WINDOW_NAMES                                                 \
-	{ "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R12", "R13", "R14" }
+	{ "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R12", "R13", "R14", \
+	  "R15" }
 
 #ifdef FOLIO_SCHED
 extern unsigned long folio_window_hits[FW_NR];
@@ -75,7 +79,7 @@ extern struct folio_window_row folio_window_rows[FOLIO_NR_CPUS];
 void folio_window_read(unsigned long *out);
 /* Start counting from zero (no thread may be inside the model). */
 void folio_window_reset(void);
-/* "R1" .. "R14"; NULL past FW_NR. */
+/* "R1" .. "R15"; NULL past FW_NR. */
 const char *folio_window_name(unsigned int w);
 /* The window named @name ("R3", "r3"), or -1. */
 int folio_window_parse(const char *name);
