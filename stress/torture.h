@@ -44,6 +44,7 @@ enum ft_op {
 	FT_OP_MIGRATE,		/* migrate a random folio to new pages */
 	FT_OP_COLLAPSE,		/* fill a PMD's holes with small pages, collapse it */
 	FT_OP_DMA,		/* a device reads or writes a page of a held GUP */
+	FT_OP_WP_MERGE,		/* merge two equal anon pages (ksm_merge_pages) */
 	FT_OP_NR,
 };
 

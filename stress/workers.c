@@ -43,6 +43,7 @@ const char *const ft_op_names[FT_OP_NR] = {
 	[FT_OP_MIGRATE] = "migrate",
 	[FT_OP_COLLAPSE] = "collapse",
 	[FT_OP_DMA] = "dma",
+	[FT_OP_WP_MERGE] = "wp_merge",
 };
 
 unsigned int ft_pick_file_id(struct ft_worker *w)

@@ -13,6 +13,7 @@
 #include "folio/fork.h"
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/lock.h"
 #include "folio/migrate.h"
 #include "folio/rcu.h"
@@ -454,6 +455,100 @@ static int op_collapse(struct ft_worker *w)
 	return !err ? 0 : err == -EAGAIN ? FT_RACED : FT_MISS;
 }
 
+/* ksmd splits a large folio before it merges a page of it
+ * (try_to_merge_one_page): split the one mapped at (@mm, @va) to order 0. */
+static void merge_split(struct mm_struct *mm, unsigned long va)
+{
+	struct folio *f = NULL;
+	unsigned long pfn;
+
+	rcu_read_lock_model();
+	pfn = mm_walk_pfn(mm, va);
+	if (pfn != ~0ul)
+		f = folio_try_get_pfn(pfn, 1);
+	rcu_read_unlock_model();
+	if (!f)
+		return;
+	if (folio_test_large(f) && folio_test_anon(f) && folio_trylock(f)) {
+		(void)split_folio_to_order(f, 0);	/* -EAGAIN, -EBUSY: as is */
+		folio_unlock(f);
+	}
+	folio_put(f);
+}
+
+/*
+ * An anon place to merge: a recent fault's (or, blind, any), skipping up
+ * to three that hold nothing, or (@plain) a page already protected, as
+ * ksmd's scan skips what it cannot merge; a large folio there is split
+ * first.  A peek under RCU: a hint.
+ */
+static void pick_merge_place(struct ft_worker *w, struct mm_struct **mm,
+			     unsigned long *va, bool plain)
+{
+	bool blind = ft_blind(w);
+
+	for (int tries = 0; tries < 4; tries++) {
+		unsigned int id;
+		unsigned long pfn;
+		struct folio *f;
+		bool fit, large;
+
+		if (!blind && ft_hot_pick(&ft_hot_mapped, &w->rng, &id, va) &&
+		    *va < ft.o.anon_pages) {
+			*mm = ft.mms[id];
+		} else {
+			*mm = pick_mm(w);
+			*va = pick_anon_va(w, 1);
+		}
+		if (blind)
+			return;
+		rcu_read_lock_model();
+		pfn = mm_walk_pfn(*mm, *va);
+		f = pfn == ~0ul ? NULL : pfn_folio(pfn);
+		fit = f && !(plain && folio_test_ksm(f));
+		large = f && folio_test_large(f);
+		rcu_read_unlock_model();
+		if (large)
+			merge_split(*mm, *va);
+		if (fit)
+			return;
+	}
+}
+
+/*
+ * ksmd: merge the page at one anon place into the page at another (of
+ * the same mm or another).  Faulted pages are zero-filled, and a fork
+ * copies its parent's, so a good share of two pages of a small region
+ * hold the same data, as the zero pages ksmd merges most.  The merged
+ * page is where GUPs and writers then aim (break on write, unshare).
+ * A private scenario merges nothing: its folios are one worker's alone.
+ */
+static int op_wp_merge(struct ft_worker *w)
+{
+	struct mm_struct *ma, *mb;
+	unsigned long va, vb;
+	int r;
+
+	if (ft.private_folios) {
+		ft_ring_add(&w->ring, FT_OP_WP_MERGE, 1, NULL, 0);
+		return FT_MISS;
+	}
+	pick_merge_place(w, &ma, &va, false);
+	pick_merge_place(w, &mb, &vb, true);
+	r = ksm_merge_pages(ma, va, mb, vb);
+	ft_ring_add(&w->ring, FT_OP_WP_MERGE, r > 0 ? 0 : r, NULL, vb);
+	if (r > 0) {
+		ft_hot_push(&ft_hot_mapped, ma->id, va, 1);
+		return 0;
+	}
+	if (r != -EFAULT && r != -EINVAL && r != -ENOMSG && r != -ENOSPC &&
+	    r != -EBUSY && r != -EAGAIN && r != -ENOMEM)
+		ft_worker_bug(w, "write-protect merge failed unexpectedly", NULL, vb);
+	/* -EBUSY: a reference at the count check (R15, or one held); -EAGAIN:
+	 * a folio lock another path held */
+	return r == -EBUSY || r == -EAGAIN ? FT_RACED : FT_MISS;
+}
+
 /* Lock contention: lock a cached folio, hold it a little, unlock. */
 static int op_lock(struct ft_worker *w)
 {
@@ -495,6 +590,7 @@ int ft_mm_op(struct ft_worker *w, enum ft_op op)
 	case FT_OP_MIGRATE: return op_migrate(w);
 	case FT_OP_COLLAPSE: return op_collapse(w);
 	case FT_OP_DMA: return op_dma(w);
+	case FT_OP_WP_MERGE: return op_wp_merge(w);
 	default: return 1;
 	}
 }
