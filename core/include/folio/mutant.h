@@ -60,6 +60,17 @@
  * |                   | of the value it read, not an exchange: a dirty bit   | (ced108037c2a, 2018)                                           | loses its dirty bit and reclaim | vs a CPU store (the hardware   |
  * |                   | the hardware set in between is lost                  |                                                                | discards it                     | takes no lock)                 |
  *
+ * Write protection (KSM-style merging, docs/design.md 5.17):
+ *
+ * | wp_check_before_clear | the merge reads the count, then clears the    | (write_protect_page's order: ptep_clear_flush, then the count; | data: a DMA write through a GUP | R15: the merge's count read .. |
+ * |                   | entry: a GUP-fast that grabs and rechecks in between | its comment says why, GUP-fast takes no lock)                  | reference is lost (the merge    | clear vs GUP-fast's grab and   |
+ * |                   | is never seen                                        |                                                                | replaced its page)              | recheck                        |
+ * | wp_keep_exclusive | the merge write-protects the entries but leaves      | mm: remember exclusively mapped anonymous pages with          | I-wp; a R/O pin of the shared   | none: sequential (merge, pin)  |
+ * |                   | PG_anon_exclusive set                                | PG_anon_exclusive (6c287605fd56, 2022: page_try_share_anon_rmap | page without an unshare         |                                |
+ * |                   |                                                      | in write_protect_page)                                          |                                 |                                |
+ * | gup_unshare_stale_pte | GUP-fast judges "must unshare" by the entry it  | (the kernel rechecks the whole pte_val; the model's own bug,   | I-excl: a pinned anon page that | R15: GUP's read .. grab vs a   |
+ * |                   | read before its grab, not by the rechecked one       | found by merge-vs-gup)                                          | is not exclusive                | merge's write-protect          |
+ *
  * Ordering bugs (docs/design.md 8.3): one barrier or one memory order
  * weakened.  Every interleaving of the statements is still correct, so
  * fuzz_sched in sc mode cannot see them; its weak memory modes can
