@@ -234,6 +234,10 @@ task_stats() {
 	stress)
 		line=$(grep -a -E '^\[ *[0-9.]+s/' "$cur_log" 2>/dev/null | tail -n 1)
 		cur_rate=$(echo "$line" | sed -n -E 's/.*\(([0-9]+)\/s\).*/\1/p')
+		# a run shorter than --stat-interval prints no status line:
+		# its summary's ops/s (it said "0 ops/s" before)
+		[ -n "$cur_rate" ] || cur_rate=$(grep -a -E '^foliotorture: (PASS|FAIL|INTERRUPTED) ' \
+			"$cur_log" 2>/dev/null | tail -n 1 | sed -n -E 's/.* ops\/s=([0-9]+).*/\1/p')
 		cur_corpus=0 cur_cov=0 ;;
 	esac
 	cur_rate=${cur_rate:-0} cur_corpus=${cur_corpus:-0} cur_cov=${cur_cov:-0}
