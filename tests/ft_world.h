@@ -92,6 +92,22 @@ static inline struct folio *ft_cache_folio(struct address_space *m,
 	return f;
 }
 
+/* A CPU load through @m's tables at @va: what it read, or FT_NOTHING
+ * (nothing mapped, or a fault's -EAGAIN). */
+#define FT_NOTHING 0xdeadull
+static inline uint64_t ft_load(struct mm_struct *m, unsigned long va)
+{
+	uint64_t v = FT_NOTHING;
+
+	return touch_page_data(m, va, false, &v) == 1 ? v : FT_NOTHING;
+}
+
+/* A CPU store of @v: touch_page_data's result (0: read-only or none). */
+static inline int ft_store(struct mm_struct *m, unsigned long va, uint64_t v)
+{
+	return touch_page_data(m, va, true, &v);
+}
+
 /* Fault in an anon folio of @order at @va of @mm and return it. */
 static inline struct folio *ft_anon_folio(struct mm_struct *mm,
 					  unsigned long va, unsigned int order)

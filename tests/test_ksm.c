@@ -23,7 +23,7 @@
 #define NR 2048
 #define PO 3
 #define PN (1ul << PO)
-#define NONE 0xdeadull
+#define NONE FT_NOTHING
 
 static struct mm_struct *mm, *mm2;
 
@@ -41,17 +41,8 @@ static void down(void)
 	ft_world_down();
 }
 
-static uint64_t rd(struct mm_struct *m, unsigned long va)
-{
-	uint64_t v = NONE;
-
-	return touch_page_data(m, va, false, &v) == 1 ? v : NONE;
-}
-
-static int wr(struct mm_struct *m, unsigned long va, uint64_t v)
-{
-	return touch_page_data(m, va, true, &v);
-}
+#define rd ft_load
+#define wr ft_store
 
 static pte_t pte_at(struct mm_struct *m, unsigned long va)
 {

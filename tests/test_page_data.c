@@ -28,7 +28,7 @@
 #define NR 4096
 #define PO 3
 #define PN (1ul << PO)
-#define NONE 0xdeadull	/* rd(): nothing read */
+#define NONE FT_NOTHING	/* rd(): nothing read */
 
 static struct mm_struct *mm, *child;
 static struct address_space *file;
@@ -54,17 +54,8 @@ static void down(void)
 	ft_world_down();
 }
 
-static uint64_t rd(struct mm_struct *m, unsigned long va)
-{
-	uint64_t v = NONE;
-
-	return touch_page_data(m, va, false, &v) == 1 ? v : NONE;
-}
-
-static int wr(struct mm_struct *m, unsigned long va, uint64_t v)
-{
-	return touch_page_data(m, va, true, &v);
-}
+#define rd ft_load
+#define wr ft_store
 
 static unsigned long pfn_at(struct mm_struct *m, unsigned long va)
 {

@@ -115,6 +115,34 @@ static bool only_mapped(struct folio *f, int held, int before)
 	return false;
 }
 
+/*
+ * Clear the entry @ptep of @f (its PTL held), then check @f's count
+ * (only_mapped, the merger holding one reference).  0 with *@old the entry
+ * as it was, or -EBUSY with the entry put back.
+ */
+static int clear_checked(_Atomic pte_t *ptep, struct folio *f, pte_t *old)
+{
+	int before = fa_load_relaxed(&f->_refcount);
+
+	if (FOLIO_MUTANT_IS(wp_check_before_clear)) {
+		/* the count first: a GUP-fast that grabs and rechecks
+		 * before the clear below is never seen */
+		if (!count_clean(f, 1, fa_load_full(&f->_refcount)))
+			return -EBUSY;
+		folio_race_point(RP_WP_CLEARED, f);
+		*old = fa_xchg_full(ptep, 0);
+		return 0;
+	}
+	*old = fa_xchg_full(ptep, 0);		/* ptep_clear_flush */
+	folio_race_point(RP_WP_CLEARED, f);
+	if (!only_mapped(f, 1, before)) {
+		/* a GUP or an access in flight: as it was */
+		fa_store_release(ptep, *old);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* Step 1: write-protect every entry mapping plain @a (at its index, in
  * any mm).  Returns the entries protected, or -EBUSY. */
 static int protect_plain(struct folio *a)
@@ -127,27 +155,10 @@ static int protect_plain(struct folio *a)
 		_Atomic pte_t *ptep;
 		struct fl_lock *ptl = lock_entry(mm, va, pfn, &ptep);
 		pte_t old;
-		int before;
 
 		if (!ptl)
 			continue;
-		before = fa_load_relaxed(&a->_refcount);
-		if (FOLIO_MUTANT_IS(wp_check_before_clear)) {
-			/* the count first: a GUP-fast that grabs and rechecks
-			 * before the clear below is never seen */
-			if (!count_clean(a, 1, fa_load_full(&a->_refcount))) {
-				fl_unlock(ptl);
-				return -EBUSY;
-			}
-			folio_race_point(RP_WP_CLEARED, a);
-		}
-		old = fa_xchg_full(ptep, 0);		/* ptep_clear_flush */
-		if (!FOLIO_MUTANT_IS(wp_check_before_clear))
-			folio_race_point(RP_WP_CLEARED, a);
-		if (!FOLIO_MUTANT_IS(wp_check_before_clear) &&
-		    !only_mapped(a, 1, before)) {
-			/* a GUP or an access in flight: as it was */
-			fa_store_release(ptep, old);
+		if (clear_checked(ptep, a, &old)) {
 			fl_unlock(ptl);
 			return -EBUSY;
 		}
@@ -176,28 +187,18 @@ static int replace_one(struct mm_struct *mm, unsigned long va,
 	_Atomic pte_t *ptep;
 	struct fl_lock *ptl = lock_entry(mm, va, bpfn, &ptep);
 	pte_t old;
-	int err = 0, before;
+	int err;
 
 	if (!ptl)
 		return 0;
-	before = fa_load_relaxed(&b->_refcount);
-	if (FOLIO_MUTANT_IS(wp_check_before_clear)) {
-		if (!count_clean(b, 1, fa_load_full(&b->_refcount))) {
-			fl_unlock(ptl);
-			return -EBUSY;
-		}
-		folio_race_point(RP_WP_CLEARED, b);
+	err = clear_checked(ptep, b, &old);
+	if (err) {
+		fl_unlock(ptl);
+		return err;
 	}
-	old = fa_xchg_full(ptep, 0);
-	if (!FOLIO_MUTANT_IS(wp_check_before_clear))
-		folio_race_point(RP_WP_CLEARED, b);
-	/* (the mutant checked before the clear: a grab since is missed) */
-	if (!FOLIO_MUTANT_IS(wp_check_before_clear) &&
-	    !only_mapped(b, 1, before))
-		err = -EBUSY;
 	/* neither page has a writer now: @a's entries are read-only and
 	 * its extra references were none at step 1, @b's just checked */
-	else if (page_data_read(apfn) != page_data_read(bpfn))
+	if (page_data_read(apfn) != page_data_read(bpfn))
 		err = -ENOMSG;
 	else if (!sharer_add(d, va))
 		err = -ENOSPC;
