@@ -262,6 +262,9 @@ static void write_finding(void)
 	q = *X.p;
 	q.mode = SCHED_BYTES;
 	q.pct_depth = 1;
+	/* an anchored seed's run lines go: the bytes say it all (the
+	 * parser refuses both in one input) */
+	q.nanchors = 0;
 	q.nsched = (unsigned int)(st.ndecisions < SCHED_MAX_BYTES ?
 				  st.ndecisions : SCHED_MAX_BYTES);
 	memcpy(q.sched, X.dec, q.nsched);
