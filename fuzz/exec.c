@@ -14,6 +14,7 @@
 #include "folio/fork.h"
 #include "folio/gup.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/migrate.h"
 #include "folio/lock.h"
 #include "folio/memmap.h"
@@ -265,6 +266,8 @@ static long run_op(struct exec_ctx *x, const struct prog_op *op, int *made)
 		return do_wp_page(mm, a[1], a[2]);
 	case OP_COLLAPSE:
 		return collapse_huge_page(mm, a[1]);
+	case OP_WP_MERGE:
+		return ksm_merge_pages(mm, a[1], x->mms[a[2] & 1], a[3]);
 	case OP_SPLIT:
 		f = x->h[a[0]].folio;
 		if (!folio_trylock(f))

@@ -294,6 +294,15 @@ static void bump_op(struct exec_ctx *x, const struct prog_op *op, bool end,
 		for (unsigned long i = 0; i < D.slots; i++)
 			bump_mapping(file_place(a[0], i), end);
 		return;
+	/*
+	 * OP_WP_MERGE changes no place: a merge moves an entry only to a
+	 * page of equal contents, never while anyone else holds the page
+	 * (a pin, a GUP reference, an access in flight: the count it reads
+	 * after the clear), and an access that meets the cleared entry
+	 * looks again under its lock.  So a record taken before it still
+	 * holds after it, and a pin stays coherent with its place: a merge
+	 * that took a pinned page shows as a lost write or a leak.
+	 */
 	default:
 		return;
 	}

@@ -92,7 +92,8 @@ static unsigned char read_ok[PROG_MAX_OPS];
 static const struct { const char *name; long v; } errnames[] = {
 	{ "EINVAL", EINVAL }, { "EEXIST", EEXIST }, { "EBUSY", EBUSY },
 	{ "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM }, { "EDEADLK", EDEADLK },
-	{ "EFAULT", EFAULT },
+	{ "EFAULT", EFAULT }, { "ENOMSG", ENOMSG }, { "ENOSPC", ENOSPC },
+	{ "EPERM", EPERM },
 };
 
 static const char *errname(long v)

@@ -9,8 +9,12 @@
 #include <string.h>
 
 #include "data_value.h"
+#include "folio/ksm.h"
 #include "folio/page_data.h"
 #include "model.h"
+
+_Static_assert(M_MAX_SHARERS == WP_MAX_SHARERS, "a descriptor's sharers");
+_Static_assert(M_MAX_PMDS * M_MAX_PMD_NR <= 256, "an anon address fits sh[]");
 
 #ifdef FT_MODEL_MUTANT
 /*
@@ -249,8 +253,13 @@ static void reap(struct model *m)
 			continue;
 		if (m->f[id].queued)
 			queue_del(m, (int)id);
+		/* only the pages it still owns: a folio freed inside the op
+		 * may have lent its PFN to a later copy of the same op (a
+		 * GUP-slow whose write faults copy write-protected pages,
+		 * which are never reused: the old one goes with its entry) */
 		for (unsigned long i = 0; i < nr_pages(m, (int)id); i++)
-			m->owner[m->f[id].pfn + i] = -1;
+			if (m->owner[m->f[id].pfn + i] == (int)id)
+				m->owner[m->f[id].pfn + i] = -1;
 		m->f[id].live = false;
 	}
 }
@@ -265,6 +274,14 @@ static struct m_pmd *pmd_at(struct model *m, unsigned int mm, unsigned long va)
 static struct m_pte *pte_at(struct model *m, unsigned int mm, unsigned long va)
 {
 	return &pmd_at(m, mm, va)->pte[va & (m->pmd_nr - 1)];
+}
+
+/* Does a PTE of @mm at anon address @va map order-0 folio @id (ksm.c's
+ * lock_entry: a table's present entry, a PMD leaf is never ours)? */
+static bool pte_maps(struct model *m, unsigned int mm, unsigned long va, int id)
+{
+	return va < m->anon_pages && pmd_at(m, mm, va)->kind == M_TABLE &&
+	       pte_at(m, mm, va)->folio == id;
 }
 
 /* zap_huge_pmd: the leaf goes; a file folio inherits D. Returns 1. */
@@ -753,6 +770,14 @@ static void unmap_to_migration(struct model *m, int id)
 	struct m_folio *f = &m->f[id];
 	unsigned long nr = nr_pages(m, id);
 
+	if (f->ksm) {	/* order 0: every mm at each sharer (rmap_walk_ksm) */
+		for (unsigned int k = 0; k < f->nsh; k++)
+			for (unsigned int mm = 0; mm < m->w.mms; mm++)
+				if (pte_maps(m, mm, f->sh[k], id) &&
+				    (pte_at(m, mm, f->sh[k])->bits & M_D))
+					f->dirty = true;
+		return;
+	}
 	for (unsigned int mm = 0; mm < m->w.mms; mm++) {
 		unsigned long va;
 
@@ -946,8 +971,11 @@ static long madv_free_ptes(struct model *m, const struct m_oracle *o,
 			a++;
 			continue;
 		}
-		if (m->f[id].dirty && mapcount(m, id) != (long)fnr) {
-			a++;	/* dirty and mapped elsewhere too: skipped */
+		/* dirty and mapped elsewhere too, or write-protected
+		 * (never lazyfree): skipped */
+		if ((m->f[id].dirty && mapcount(m, id) != (long)fnr) ||
+		    m->f[id].ksm) {
+			a++;
 			continue;
 		}
 		for (i = 0; i < fnr; i++)
@@ -995,6 +1023,143 @@ static long op_madv_free(struct model *m, const struct prog_op *op,
 			marked += madv_free_ptes(m, o, mm, va, pend);
 	}
 	return marked;
+}
+
+/* ---- write protection (ksm.h) ---- */
+
+/* sharer_add: @va listed already, or added if there is room. */
+static bool sharer_add(struct m_folio *f, unsigned long va)
+{
+	for (unsigned int k = 0; k < f->nsh; k++)
+		if (f->sh[k] == va)
+			return true;
+	if (f->nsh == M_MAX_SHARERS)
+		return false;
+	f->sh[f->nsh++] = (uint8_t)va;
+	return true;
+}
+
+/*
+ * ksm_try_unprotect, after a write's copy from write-protected folio @id:
+ * the sharers no mm maps any more go; with one left the folio is plain
+ * anon again, at that address, owned by the first mm (creation order)
+ * that maps it there, still not exclusive and its entries read-only.
+ */
+static void try_unprotect(struct model *m, int id)
+{
+	struct m_folio *f = &m->f[id];
+	unsigned int left = 0;
+	int owner = -1;
+
+	for (unsigned int k = 0; k < f->nsh; k++) {
+		int first = -1;
+
+		for (unsigned int mm = 0; mm < m->w.mms && first < 0; mm++)
+			if (pte_maps(m, mm, f->sh[k], id))
+				first = (int)mm;
+		if (first < 0)
+			continue;	/* stale: pruned */
+		if (!left)
+			owner = first;
+		f->sh[left++] = f->sh[k];
+	}
+	f->nsh = (uint8_t)left;
+	if (left != 1)
+		return;
+	f->ksm = false;
+	f->mm = owner;
+	f->index = f->sh[0];
+	f->nsh = 0;
+}
+
+/* Can @id be merged (ksm.c's mergeable)?  Order-0 anon, not lazyfree,
+ * mapped somewhere. */
+static bool mergeable(const struct model *m, int id)
+{
+	const struct m_folio *f = &m->f[id];
+
+	return f->anon && !f->order && f->swapbacked && mapcount(m, id) > 0;
+}
+
+/*
+ * wp_merge: ksm_merge_pages, the page at (mm_b, va_b) merged into the one
+ * at (mm_a, va_a) (folio_write_protect_merge).  Each is looked up and
+ * referenced as GUP-fast does; that reference is the merger's, not a
+ * holder here: "held by its mappings alone" is rc == map.  Single
+ * threaded, every entry of a folio sees the same count, so step 1
+ * protects all of a's entries or none, and a partial step 2 needs a
+ * count that changes between two entries of b: never here.
+ */
+static long op_wp_merge(struct model *m, const struct prog_op *op,
+			const struct m_oracle *o)
+{
+	int a = folio_at_va(m, op->arg[0], op->arg[1]);
+	int b = folio_at_va(m, op->arg[2], op->arg[3]);
+	unsigned long vb;
+	struct m_counts c;
+	bool fresh;
+	long moved = 0, err = 0;
+
+	if (a < 0 || b < 0 || m->f[a].order || m->f[b].order)
+		return -EFAULT;	/* nothing there, or a large folio */
+	if (a == b || !mergeable(m, a) || !mergeable(m, b) || m->f[b].ksm)
+		return -EINVAL;
+	fresh = !m->f[a].ksm;
+	if (fresh) {
+		unsigned long va = m->f[a].index;
+		unsigned int n = 0;
+
+		/* the descriptor, allocated first (oracle) */
+		if (o->real_rc == -ENOMEM && o->alloc_failed)
+			return -ENOMEM;
+		/* step 1: a's entries at its index, every mm: cleared, its
+		 * count read (a pin, a GUP reference, a handle: back as it
+		 * was, -EBUSY), then back read-only and a not exclusive */
+		model_counts(m, a, &c);
+		for (unsigned int mm = 0; mm < m->w.mms; mm++) {
+			if (!pte_maps(m, mm, va, a))
+				continue;
+			if (c.rc != c.map)
+				return -EBUSY;
+			pte_at(m, mm, va)->bits &= (uint8_t)~M_W;
+			m->f[a].excl = false;
+			n++;
+		}
+		if (!n)
+			return -EINVAL;
+		m->f[a].ksm = true;
+		m->f[a].nsh = 1;
+		m->f[a].sh[0] = (uint8_t)va;
+	}
+	/* step 2: b's entries at its index, mms in creation order, each
+	 * checked (count, contents, room for va_b) then naming a read-only
+	 * (young, b's dirty bit); the first refusal ends it */
+	vb = m->f[b].index;
+	for (unsigned int mm = 0; mm < m->w.mms && !err; mm++) {
+		struct m_pte *e;
+
+		if (!pte_maps(m, mm, vb, b))
+			continue;
+		e = pte_at(m, mm, vb);
+		model_counts(m, b, &c);
+		if (c.rc != c.map)
+			err = -EBUSY;
+		else if (m->data[m->f[a].pfn] != m->data[m->f[b].pfn])
+			err = -ENOMSG;
+		else if (!sharer_add(&m->f[a], vb))
+			err = -ENOSPC;
+		else {
+			*e = (struct m_pte){ a, 0, (uint8_t)(M_Y | (e->bits & M_D)) };
+			moved++;
+		}
+	}
+	/* nothing shares it: a plain folio again (mm and index as they
+	 * were), but left read-only and not exclusive */
+	if (!moved && fresh) {
+		m->f[a].ksm = false;
+		m->f[a].nsh = 0;
+	}
+	return moved ? moved : err ? err : -EINVAL;
 }
 
 /* ---- fork and COW (fork.h) ---- */
@@ -1085,7 +1250,7 @@ static long wp_fault(struct model *m, const struct m_oracle *o,
 	if (unshare ? m->f[id].excl : !!(e->bits & M_W))
 		return M_WP_NOTHING;
 	reuse = m->f[id].excl;
-	if (!reuse) {
+	if (!reuse && !m->f[id].ksm) {	/* write-protected: never reused */
 		model_counts(m, id, &c);
 		if (m->f[id].order == 0) {
 			reuse = c.rc == 1;
@@ -1114,6 +1279,8 @@ static long wp_fault(struct model *m, const struct m_oracle *o,
 		return -ENOMEM;
 	*e = (struct m_pte){ cid, 0, (uint8_t)(unshare ? M_Y : M_W | M_D | M_Y) };
 	maybe_queue(m, id);
+	if (m->f[id].ksm)	/* the copy broke a sharing */
+		try_unprotect(m, id);
 	return M_WP_COPIED;
 }
 
@@ -1316,6 +1483,12 @@ static long op_migrate(struct model *m, const struct prog_op *op,
 	m->f[g].dirty = f->dirty;
 	m->f[g].swapbacked = f->swapbacked;
 	m->f[g].excl = f->excl;
+	/* the descriptor moves to the new folio (sharers and all) */
+	m->f[g].ksm = f->ksm;
+	m->f[g].nsh = f->nsh;
+	memcpy(m->f[g].sh, f->sh, sizeof(f->sh));
+	f->ksm = false;
+	f->nsh = 0;
 	if (f->file >= 0)
 		for (unsigned long i = 0; i < nr; i++)
 			m->slot[f->file][f->index + i] = g;
@@ -1523,6 +1696,7 @@ long model_op(struct model *m, const struct prog_op *op,
 	case OP_MIGRATE: r = op_migrate(m, op, o); break;
 	case OP_COLLAPSE: r = op_collapse(m, op, o); break;
 	case OP_DMA: r = op_dma(m, op); break;
+	case OP_WP_MERGE: r = op_wp_merge(m, op, o); break;
 	default: break;
 	}
 	reap(m);

@@ -31,6 +31,7 @@
 #define M_MAX_PMDS 12		/* anon_pmds + files * file_pmds */
 #define M_MAX_PMD_NR 16		/* 1 << max pmd_order */
 #define M_MAX_SLOTS 64
+#define M_MAX_SHARERS 14	/* WP_MAX_SHARERS (folio/ksm.h) */
 
 /* entry bits */
 #define M_W 1u
@@ -63,6 +64,17 @@ struct m_folio {
 	unsigned long index;	/* file offset or anon va */
 	bool dirty, swapbacked, queued;
 	bool excl;		/* PG_anon_exclusive; mm is then its only mapper */
+	/*
+	 * Write-protected (folio_test_ksm; wp_merge made it, folio/ksm.h):
+	 * order 0, anon, swapbacked, never exclusive, mapped read-only and
+	 * only at its sharers' addresses sh[0..nsh) (in any mm), in the
+	 * descriptor's order, stale ones included (only a write's copy
+	 * prunes them).  Its mm and index mean nothing while it is: the
+	 * core's mapping is the descriptor.  Not ksm: nsh is 0.
+	 */
+	bool ksm;
+	uint8_t nsh;
+	uint8_t sh[M_MAX_SHARERS];	/* anon addresses: below 4 << 4 */
 };
 
 enum m_handle_kind { H_FREE, H_REF, H_GUP };

@@ -42,6 +42,9 @@ const struct prog_op_desc prog_ops[OP_NR] = {
 	[OP_COLLAPSE] = { "collapse", 2, A("mm", "va"), A(ARG_MM, ARG_ANON_VA), 0 },
 	[OP_DMA] = { "dma", 3, A("h", "write", "page"),
 		     A(ARG_HANDLE, ARG_BOOL, ARG_GUP_PAGE), 0 },
+	/* any address: a file page (not mergeable yet) refuses, -EINVAL */
+	[OP_WP_MERGE] = { "wp_merge", 4, A("mm_a", "va_a", "mm_b", "va_b"),
+			  A(ARG_MM, ARG_VA, ARG_MM, ARG_VA), 0 },
 };
 
 /*
@@ -56,16 +59,29 @@ static const uint8_t format_v1_ops[] = {
 	OP_MIGRATE, OP_COLLAPSE, OP_DMA,
 };
 
+/* v2: v1's, then the write-protect merge (issue 25) */
+static const uint8_t format_v2_ops[] = {
+	OP_ADD, OP_LOOKUP, OP_GET_PFN, OP_PUT, OP_TRUNCATE, OP_FAULT, OP_MAP,
+	OP_ZAP, OP_TOUCH, OP_GUP, OP_UNPIN, OP_SPLIT, OP_SPLIT_PMD, OP_SCAN,
+	OP_MADV_FREE, OP_RECLAIM, OP_GET_VA, OP_FORK, OP_WP_FAULT, OP_GUP_SLOW,
+	OP_MIGRATE, OP_COLLAPSE, OP_DMA,
+	OP_WP_MERGE,
+};
+
 static const struct {
 	const uint8_t *ops;
 	unsigned int nops;
 } formats[PROG_FORMAT_NR] = {
 	{ format_v1_ops, sizeof(format_v1_ops) },
+	{ format_v2_ops, sizeof(format_v2_ops) },
 };
 
-#define FORMAT_CURRENT_OPS format_v1_ops
+#define FORMAT_CURRENT_OPS format_v2_ops
 _Static_assert(sizeof(format_v1_ops) == 23,
 	       "format v1 is released: its table never changes (prog.h)");
+_Static_assert(sizeof(format_v2_ops) == 24,
+	       "format v2 is released: its table never changes (prog.h)");
+_Static_assert(PROG_FORMAT_CURRENT == 2, "FORMAT_CURRENT_OPS names v2's table");
 _Static_assert(sizeof(FORMAT_CURRENT_OPS) == OP_NR,
 	       "an op outside the current format: a new op needs a new "
 	       "version (prog.h)");

@@ -43,7 +43,10 @@
  * by), each op's argument list, and for fuzz_sched the mode byte, the
  * separators and the schedule (sched_prog.h).  Version 1: the 23 ops
  * OP_ADD..OP_DMA numbered in today's enum order, the header, arguments
- * and fuzz_sched layout documented here and in sched_prog.h.  The rules:
+ * and fuzz_sched layout documented here and in sched_prog.h.  Version 2:
+ * version 1's table with OP_WP_MERGE appended (opcode 23 of 24), the
+ * header, the other arguments and the fuzz_sched layout unchanged.  The
+ * rules:
  *
  *   - an op's argument list (count, order, kinds) is frozen once
  *     released: changing it means a new op (a new opcode), the old one
@@ -70,8 +73,8 @@
 #define PROG_MAGIC0 0xf7
 #define PROG_MAGIC1 0x56	/* 'V' */
 #define PROG_PREFIX_BYTES 3	/* MAGIC0 MAGIC1 VERSION */
-#define PROG_FORMAT_NR 1	/* released versions: 1..PROG_FORMAT_NR */
-#define PROG_FORMAT_CURRENT 1	/* what the encoders write */
+#define PROG_FORMAT_NR 2	/* released versions: 1..PROG_FORMAT_NR */
+#define PROG_FORMAT_CURRENT 2	/* what the encoders write */
 /* prog_encode()'s longest output: the prefix, the header, full-length ops */
 #define PROG_ENCODED_MAX (PROG_PREFIX_BYTES + PROG_HEADER_BYTES + \
 			  PROG_MAX_OPS * (1 + PROG_MAX_ARGS))
@@ -112,6 +115,9 @@ enum prog_opcode {
 	OP_COLLAPSE,	/* mm va: collapse_huge_page (khugepaged) */
 	OP_DMA,		/* h write page: a device reads or writes page (page %
 			 * its page count) of GUP handle h (exec_data.h) */
+	/* format v2 */
+	OP_WP_MERGE,	/* mm_a va_a mm_b va_b: ksm_merge_pages, the page at
+			 * (mm_b, va_b) merged into the one at (mm_a, va_a) */
 	OP_NR,
 };
 
@@ -200,7 +206,7 @@ size_t prog_format_detect(struct prog_format *f, const uint8_t *data,
 			  size_t size);
 /* The prefix of PROG_FORMAT_CURRENT, PROG_PREFIX_BYTES bytes at @out. */
 void prog_format_write(uint8_t *out);
-/* "v1", "v1 (no prefix)", "v1 (version byte 0 is none: read as v1)" */
+/* "v2", "v1 (no prefix)", "v1 (version byte 0 is none: read as v1)" */
 void prog_format_describe(const struct prog_format *f, char *buf, size_t len);
 
 void prog_world_decode(struct prog_world *w, const uint8_t *hdr);

@@ -23,9 +23,10 @@
  *   the rest    schedule bytes (at most SCHED_MAX_BYTES are kept)
  * Separators rather than counts, so a fuzzer's insertion or deletion of
  * an op disturbs that op only, as in fuzz_ops.  This layout, the mode
- * byte's bits included, is format version 1's (prog.h): a use of bit 7
- * (ignored in v1), another meaning of any mode bit or separator is a new
- * version.
+ * byte's bits included, is format version 1's and 2's (prog.h; v2 only
+ * appends an op, so its opcode bytes fold modulo 24: still all below
+ * SCHED_SEP): a use of bit 7 (ignored in v1 and v2), another meaning of
+ * any mode bit or separator is a new version.
  *
  * Text form (sched_text.c), '#' comments, round-trips with the binary one:
  *   world files=1 mms=1 pmd_order=2 pages=96 file_pmds=2 anon_pmds=2

@@ -60,13 +60,18 @@ static void print_model_folio(const struct vm *v, int id, FILE *out)
 
 	model_counts(&v->m, id, &c);
 	fprintf(out, "  model folio #%d: %s pfn %lu order %u %s %d index %lu "
-		     "rc %ld map %ld entire %ld pin %ld%s%s%s%s\n",
+		     "rc %ld map %ld entire %ld pin %ld%s%s%s%s%s%s",
 		id, f->live ? "live" : "freed", f->pfn, f->order,
 		f->anon ? "anon mm" : "file", f->anon ? f->mm : f->file,
 		f->index, c.rc, c.map, c.entire, c.pin,
 		f->dirty ? " dirty" : "", f->swapbacked ? " swapbacked" : "",
 		f->queued ? " queued" : "",
-		f->anon && !f->swapbacked ? " lazyfree" : "");
+		f->anon && !f->swapbacked ? " lazyfree" : "",
+		f->excl ? " exclusive" : "",
+		f->ksm ? " write-protected, sharers va" : "");
+	for (unsigned int k = 0; f->ksm && k < f->nsh; k++)
+		fprintf(out, "%s%u", k ? "," : " ", f->sh[k]);
+	fprintf(out, "\n");
 }
 
 static void report(struct vm *v)

@@ -20,6 +20,7 @@
 
 #include "folio/folio.h"
 #include "folio/huge_memory.h"
+#include "folio/ksm.h"
 #include "folio/memmap.h"
 #include "folio/page_data.h"
 #include "folio/page_ref.h"
@@ -96,6 +97,32 @@ static int cmp_memmap(struct vm *v, const struct sel *s)
 				       what, c_, m_);                        \
 	} while (0)
 
+/*
+ * A write-protected folio's descriptor lists the model's sharers, as a
+ * set (every sharer anon: no mapping).  Its mapping and index are not
+ * compared: the mapping is the descriptor, the index a leftover.
+ */
+static int cmp_sharers(struct vm *v, int id, const struct folio *f)
+{
+	const struct m_folio *mf = &v->m.f[id];
+	const struct wp_desc *d = folio_wp_desc(f);
+
+	CMP("sharers", d->nr, mf->nsh);
+	for (unsigned int k = 0; k < d->nr && k < WP_MAX_SHARERS; k++) {
+		unsigned int j = 0;
+
+		while (j < mf->nsh && (d->s[k].mapping || d->s[k].index != mf->sh[j]))
+			j++;
+		if (j == mf->nsh)
+			return finding(v, f, id, "model-sharers",
+				       "folio #%d: the core's sharer %s%lu is not "
+				       "among the model's %u", id,
+				       d->s[k].mapping ? "(a file) " : "va ",
+				       d->s[k].index, mf->nsh);
+	}
+	return 0;
+}
+
 static int cmp_folio(struct vm *v, int id, const struct m_counts *c)
 {
 	const struct m_folio *mf = &v->m.f[id];
@@ -115,6 +142,9 @@ static int cmp_folio(struct vm *v, int id, const struct m_counts *c)
 	CMP("queued", folio_on_deferred_list(f), mf->queued);
 	CMP("locked", folio_test_locked(f), 0);
 	CMP("anon_exclusive", folio_test_anon_exclusive(f), mf->excl);
+	CMP("ksm", folio_test_ksm(f), mf->ksm);
+	if (mf->ksm)
+		return cmp_sharers(v, id, f);
 	if (mf->anon)
 		mapping = (const void *)((uintptr_t)v->ex.mms[mf->mm] | FOLIO_MAPPING_ANON);
 	else

@@ -84,6 +84,12 @@ static void test_round_trip(void)
 		char *text, *text2;
 
 		random_bytes(in, n);
+		/* half of them in the current format (wp_merge among the ops) */
+		if (iter & 1 && n >= PROG_PREFIX_BYTES) {
+			in[0] = PROG_MAGIC0;
+			in[1] = PROG_MAGIC1;
+			in[2] = PROG_FORMAT_CURRENT;
+		}
 		memset(&p1, 0, sizeof(p1));
 		prog_decode(&p1, in, n);
 
@@ -115,15 +121,15 @@ static void test_round_trip(void)
 /*
  * Format versions (prog.h): no prefix is v1, a prefix naming v1 or no
  * released version reads the same program, the encoder writes the current
- * version's prefix, and v1's opcodes fold modulo its 23 ops whatever
- * OP_NR becomes.
+ * version's prefix, v1's opcodes fold modulo its 23 ops whatever OP_NR
+ * becomes, v2's modulo its 24 (v1's table, then wp_merge).
  */
 static void test_format_versions(void)
 {
-	static const uint8_t vbytes[] = { PROG_FORMAT_CURRENT, 1, 0, 0xee, 0xff };
+	static const uint8_t vbytes[] = { 1, 0, PROG_FORMAT_NR + 1, 0xee, 0xff };
 	static uint8_t in[200], pin[sizeof(in) + PROG_PREFIX_BYTES];
 	static uint8_t out[PROG_ENCODED_MAX];
-	static struct prog p1, p2;
+	static struct prog p1, p2, p3;
 	struct prog_format f;
 	char d[64];
 	size_t m;
@@ -148,7 +154,8 @@ static void test_format_versions(void)
 			prog_decode(&p2, pin, n + PROG_PREFIX_BYTES);
 			CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
 		}
-		/* the encoder: the current prefix, then v1's bytes */
+		/* the encoder: the current prefix, then v1's bytes (a v1
+		 * program's opcodes mean the same in v2: its table appends) */
 		m = prog_encode(&p1, out, sizeof(out));
 		CHECK(m >= PROG_PREFIX_BYTES + PROG_HEADER_BYTES);
 		CHECK(out[0] == PROG_MAGIC0 && out[1] == PROG_MAGIC1 &&
@@ -156,6 +163,26 @@ static void test_format_versions(void)
 		memset(&p2, 0, sizeof(p2));
 		prog_decode(&p2, out + PROG_PREFIX_BYTES, m - PROG_PREFIX_BYTES);
 		CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
+		memset(&p2, 0, sizeof(p2));
+		prog_decode(&p2, out, m);
+		CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
+		/* v2: every opcode byte b is v2's op b % 24, whose first 23
+		 * are v1's in order */
+		pin[0] = PROG_MAGIC0;
+		pin[1] = PROG_MAGIC1;
+		pin[2] = 2;
+		memcpy(pin + PROG_PREFIX_BYTES, in, n);
+		CHECK_EQ(prog_format_detect(&f, pin, n + PROG_PREFIX_BYTES),
+			 PROG_PREFIX_BYTES);
+		CHECK(f.prefixed && f.version == 2);
+		prog_decode(&p3, pin, n + PROG_PREFIX_BYTES);
+		for (size_t pos = PROG_PREFIX_BYTES + PROG_HEADER_BYTES, i = 0;
+		     i < p3.nops; i++) {
+			uint8_t b = pin[pos] % 24;
+
+			CHECK_EQ(p3.ops[i].code, b == 23 ? OP_WP_MERGE : b);
+			pos += 1 + prog_ops[p3.ops[i].code].nargs;
+		}
 	}
 	/* an encoded world never starts like the prefix */
 	CHECK_EQ(prog_encode(&p1, out, PROG_PREFIX_BYTES + PROG_HEADER_BYTES - 1), 0);
@@ -190,6 +217,27 @@ static void test_format_versions(void)
 		prog_decode(&p2, b + PROG_PREFIX_BYTES, sizeof(b) - PROG_PREFIX_BYTES);
 		CHECK(memcmp(&p1, &p2, sizeof(p1)) == 0);
 	}
+	/* v2 folds modulo its 24: 23 and 47 are wp_merge (4 arguments), 24
+	 * add, 46 dma; without the prefix (v1) 23 is add (3 arguments), so
+	 * the next opcode is the 2 that was wp_merge's va_b: get_pfn */
+	{
+		static const uint8_t b[] = { PROG_MAGIC0, PROG_MAGIC1, 2, 0, 0, 0,
+					     23, 0, 1, 0, 2, 47, 0, 0, 0, 3,
+					     24, 0, 0, 0, 46, 0, 0, 0 };
+
+		prog_decode(&p1, b, sizeof(b));
+		CHECK_EQ(p1.nops, 4);
+		CHECK(p1.ops[0].code == OP_WP_MERGE && p1.ops[1].code == OP_WP_MERGE &&
+		      p1.ops[2].code == OP_ADD && p1.ops[3].code == OP_DMA);
+		CHECK(p1.ops[0].arg[1] == 1 && p1.ops[0].arg[3] == 2 &&
+		      p1.ops[1].arg[3] == 3);
+		prog_decode(&p2, b + PROG_PREFIX_BYTES, sizeof(b) - PROG_PREFIX_BYTES);
+		CHECK(p2.ops[0].code == OP_ADD && p2.ops[1].code == OP_GET_PFN);
+		/* the encoder names wp_merge 23 */
+		m = prog_encode(&p1, out, sizeof(out));
+		CHECK(m == sizeof(b) && out[2] == 2 && out[6] == 23 &&
+		      out[11] == 23);
+	}
 	prog_format_detect(&f, in, 2);
 	prog_format_describe(&f, d, sizeof(d));
 	CHECK(strcmp(d, "v1 (no prefix)") == 0);
@@ -201,6 +249,14 @@ static void test_format_versions(void)
 	prog_format_detect(&f, in, 3);
 	prog_format_describe(&f, d, sizeof(d));
 	CHECK(strcmp(d, "v1 (version byte 0 is none: read as v1)") == 0);
+	in[2] = 2;
+	prog_format_detect(&f, in, 3);
+	prog_format_describe(&f, d, sizeof(d));
+	CHECK(strcmp(d, "v2") == 0);
+	in[2] = 3;
+	prog_format_detect(&f, in, 3);
+	prog_format_describe(&f, d, sizeof(d));
+	CHECK(strcmp(d, "v1 (version byte 3 is none: read as v1)") == 0);
 }
 
 struct err_case {
@@ -397,11 +453,14 @@ static void test_print_format(void)
 /* A 30-op program from fixed random bytes, with headers varying. */
 static char *thirty_op_text(size_t *len)
 {
-	static uint8_t in[PROG_HEADER_BYTES + 30 * (1 + PROG_MAX_ARGS)];
+	static uint8_t in[PROG_PREFIX_BYTES + PROG_HEADER_BYTES +
+			  30 * (1 + PROG_MAX_ARGS)];
 	static struct prog p;
-	size_t n = PROG_HEADER_BYTES;
+	size_t n = PROG_PREFIX_BYTES + PROG_HEADER_BYTES;
 
-	random_bytes(in, PROG_HEADER_BYTES);
+	/* the current format: its opcode bytes are the enum's values */
+	prog_format_write(in);
+	random_bytes(in + PROG_PREFIX_BYTES, PROG_HEADER_BYTES);
 	/* every op gets all its argument bytes, so exactly 30 ops */
 	for (int i = 0; i < 30; i++) {
 		uint8_t code = (uint8_t)(rng() % OP_NR);
