@@ -117,8 +117,8 @@ for m in $mutants; do
 		mkdir -p build/mutants
 		t0=$SECONDS
 		if { [ -f "$b/build.ninja" ] || cmake --preset $preset -B "$b" -DFOLIO_MUTANT="$m" >"$log" 2>&1; } &&
-		   cmake --build "$b" -j"$(nproc)" --target folio-replay \
-			 $(case $f in *.unit) unit_name "$f" ;; esac) >>"$log" 2>&1; then
+		   cmake --build "$b" -j"$(nproc)" --target \
+			 $(case $f in *.unit) unit_name "$f" ;; *) echo folio-replay ;; esac) >>"$log" 2>&1; then
 			:
 		else
 			echo "mutant-kills: building $m ($preset) failed: $log" >&2
