@@ -455,43 +455,23 @@ static int op_collapse(struct ft_worker *w)
 	return !err ? 0 : err == -EAGAIN ? FT_RACED : FT_MISS;
 }
 
-/* ksmd splits a large folio before it merges a page of it
- * (try_to_merge_one_page): split the one mapped at (@mm, @va) to order 0. */
-static void merge_split(struct mm_struct *mm, unsigned long va)
-{
-	struct folio *f = NULL;
-	unsigned long pfn;
-
-	rcu_read_lock_model();
-	pfn = mm_walk_pfn(mm, va);
-	if (pfn != ~0ul)
-		f = folio_try_get_pfn(pfn, 1);
-	rcu_read_unlock_model();
-	if (!f)
-		return;
-	if (folio_test_large(f) && folio_test_anon(f) && folio_trylock(f)) {
-		(void)split_folio_to_order(f, 0);	/* -EAGAIN, -EBUSY: as is */
-		folio_unlock(f);
-	}
-	folio_put(f);
-}
-
 /*
  * An anon place to merge: a recent fault's (or, blind, any), skipping up
  * to three that hold nothing, or (@plain) a page already protected, as
  * ksmd's scan skips what it cannot merge; a large folio there is split
- * first.  A peek under RCU: a hint.
+ * to order 0 first, as try_to_merge_one_page does.  The folio is looked
+ * at with a speculative reference: what it is by the merge is a hint.
  */
 static void pick_merge_place(struct ft_worker *w, struct mm_struct **mm,
 			     unsigned long *va, bool plain)
 {
 	bool blind = ft_blind(w);
 
-	for (int tries = 0; tries < 4; tries++) {
+	for (int tries = 0; tries < FT_GRAB_TRIES; tries++) {
+		struct folio *f = NULL;
 		unsigned int id;
 		unsigned long pfn;
-		struct folio *f;
-		bool fit, large;
+		bool fit;
 
 		if (!blind && ft_hot_pick(&ft_hot_mapped, &w->rng, &id, va) &&
 		    *va < ft.o.anon_pages) {
@@ -504,12 +484,17 @@ static void pick_merge_place(struct ft_worker *w, struct mm_struct **mm,
 			return;
 		rcu_read_lock_model();
 		pfn = mm_walk_pfn(*mm, *va);
-		f = pfn == ~0ul ? NULL : pfn_folio(pfn);
-		fit = f && !(plain && folio_test_ksm(f));
-		large = f && folio_test_large(f);
+		if (pfn != ~0ul)
+			f = folio_try_get_pfn(pfn, 1);
 		rcu_read_unlock_model();
-		if (large)
-			merge_split(*mm, *va);
+		if (!f)
+			continue;
+		fit = !(plain && folio_test_ksm(f));
+		if (folio_test_large(f) && folio_test_anon(f) && folio_trylock(f)) {
+			(void)split_folio_to_order(f, 0);	/* -EAGAIN, -EBUSY: as is */
+			folio_unlock(f);
+		}
+		folio_put(f);
 		if (fit)
 			return;
 	}
